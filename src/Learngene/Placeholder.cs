@@ -1,0 +1,1 @@
+namespace Learngene; public static class Placeholder {}
