@@ -1,3 +1,21 @@
-using TorchSharp;
-var a = torch.randn(3, 3);
-Console.WriteLine(torch.matmul(a, a).sum().item<float>());
+using System.CommandLine;
+using Learngene;
+using Learngene.Cli;
+
+// Every verb is one file under Commands/; this file only wires them and turns errors into one line.
+var root = new RootCommand("Learngene: build variable-sized vision transformers from condensed knowledge (learngenes).");
+root.Subcommands.Add(QuickstartCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+
+try
+{
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e)
+{
+    return Errors.Report(e);
+}

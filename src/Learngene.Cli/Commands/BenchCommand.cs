@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Text.Json;
+using Learngene.Bench;
+using Learngene.IO;
+using Learngene.Models;
+using Spectre.Console;
+
+namespace Learngene.Cli;
+
+static class BenchCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("bench", "Benchmarks.");
+        var output = new Option<string?>("--out") { Description = "Folder for throughput.json (default: runs/bench-throughput)" };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per measurement", DefaultValueFactory = _ => 20 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 2 };
+        var models = new Option<string>("--models") { Description = "Comma-separated model presets", DefaultValueFactory = _ => "deit-ti-32,vit-cpu" };
+        var throughput = new Command("throughput",
+            "Training (bare TorchSharp loop and the Learngene trainer) and inference images/s and GFLOP/s, batch 64 (deit-ti-32) / 128 (CPU presets).");
+        foreach (var o in new Option[] { output, steps, threads, models }) throughput.Options.Add(o);
+        throughput.SetAction(r =>
+        {
+            if (r.GetValue(steps) < 1) throw new LearngeneException("--steps must be at least 1");
+            Shared.SetThreads(r.GetValue(threads));
+            var results = new List<ThroughputBench.Result>();
+            foreach (var name in r.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var preset = ModelPresets.Find(name.Trim());
+                int batch = preset.Name == "deit-ti-32" ? 64 : 128;
+                results.Add(ThroughputBench.Measure(preset.Name, preset.Config.Validate(), batch, r.GetValue(steps), Console.WriteLine));
+            }
+            var table = new Table().AddColumns("model", "batch", "params", "MMACs/img", "bare train img/s", "trainer img/s", "trainer/bare", "train GFLOP/s", "infer img/s", "infer GFLOP/s");
+            foreach (var x in results)
+                table.AddRow(x.Model, x.Batch.ToString(), x.Parameters.ToString("N0"), (x.MacsPerImage / 1e6).ToString("F1"),
+                    x.BareTrainImagesPerSec.ToString("F1"), x.TrainerImagesPerSec.ToString("F1"), x.TrainerOverBare.ToString("P0"),
+                    x.BareTrainGflops.ToString("F1"), x.InferenceImagesPerSec.ToString("F1"), x.InferenceGflops.ToString("F1"));
+            AnsiConsole.Write(table);
+            string dir = r.GetValue(output) ?? Path.Combine("runs", "bench-throughput");
+            AtomicFile.WriteAllText(Path.Combine(dir, "throughput.json"), JsonSerializer.Serialize(new
+            {
+                threads = r.GetValue(threads), steps = r.GetValue(steps), machine = Environment.MachineName, date = DateTime.UtcNow,
+                results = results.Select(x => new { x.Model, x.Description, x.Batch, x.Parameters, x.MacsPerImage, x.BareTrainImagesPerSec, x.TrainerImagesPerSec, x.TrainerOverBare, x.BareTrainGflops, x.InferenceImagesPerSec, x.InferenceGflops }),
+            }, ModelConfig.Json));
+            Console.WriteLine($"written: {Path.Combine(dir, "throughput.json")}");
+            return 0;
+        });
+        cmd.Subcommands.Add(throughput);
+        return cmd;
+    }
+}

@@ -1,0 +1,23 @@
+using Learngene;
+
+namespace Learngene.Cli;
+
+/// <summary>One line on stderr and a non-zero exit code; the stack trace only with LEARNGENE_DEBUG=1.</summary>
+static class Errors
+{
+    public static int Report(Exception e)
+    {
+        while (e is AggregateException { InnerException: not null } or System.Reflection.TargetInvocationException { InnerException: not null })
+            e = e.InnerException!;
+        string message = e switch
+        {
+            LearngeneException le => le.Message,
+            IOException or UnauthorizedAccessException => e.Message,
+            OperationCanceledException => "interrupted",
+            _ => $"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}",
+        };
+        Console.Error.WriteLine($"error: {message}");
+        if (Environment.GetEnvironmentVariable("LEARNGENE_DEBUG") == "1") Console.Error.WriteLine(e);
+        return e is LearngeneException ? 2 : 1;
+    }
+}

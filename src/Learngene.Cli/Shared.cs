@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Learngene.Data;
+
+namespace Learngene.Cli;
+
+/// <summary>Options that several verbs share.</summary>
+static class Shared
+{
+    public static Option<string?> DataDir() => new("--data-dir")
+    {
+        Description = "Data cache folder (default: $LEARNGENE_DATA, else ~/.cache/learngene/data)",
+    };
+
+    public static Option<string> Data(string defaultValue = "fashion-mnist") => new("--data")
+    {
+        Description = "Data set: mnist, fashion-mnist, imagefolder:PATH, cifar10:PATH, cifar100:PATH or idx:PATH",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "CPU threads for torch (0: torch's default)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static DataCatalog Catalog(ParseResult r, Option<string?> dataDir) => new(r.GetValue(dataDir));
+
+    public static void SetThreads(int threads)
+    {
+        if (threads < 0) throw new LearngeneException($"--threads must not be negative (got {threads})");
+        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Learngene.Data;
+using Learngene.Models;
+using Learngene.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Bench;
+
+/// <summary>Images per second for training (through the project's trainer, and through a bare TorchSharp
+/// step loop on the same model, so the trainer's overhead shows) and for inference, with the achieved
+/// GFLOP/s (training counted as 3× the forward pass, 2 FLOPs per multiply-accumulate).</summary>
+public static class ThroughputBench
+{
+    public sealed record Result(string Model, string Description, int Batch, long Parameters, long MacsPerImage,
+        double BareTrainImagesPerSec, double TrainerImagesPerSec, double InferenceImagesPerSec)
+    {
+        public double TrainerOverBare => TrainerImagesPerSec / BareTrainImagesPerSec;
+        public double BareTrainGflops => BareTrainImagesPerSec * MacsPerImage * 6 / 1e9;
+        public double InferenceGflops => InferenceImagesPerSec * MacsPerImage * 2 / 1e9;
+    }
+
+    public static Result Measure(string presetName, ModelConfig config, int batch, int steps, Action<string>? log = null)
+    {
+        const int warmup = 2;
+        log?.Invoke($"{presetName}: bare TorchSharp loop, {steps} steps of {batch}");
+        torch.manual_seed(0);
+        var model = Classifier.Create(config);
+        var x = torch.randn(batch, config.Channels, config.ImageSize, config.ImageSize);
+        var y = torch.randint(0, config.Classes, [batch]);
+
+        // Bare loop: forward, loss, backward, torch.optim.AdamW, nothing else.
+        var opt = torch.optim.AdamW(model.parameters(), 1e-3, weight_decay: 0.05);
+        model.train();
+        double bare = Time(steps, warmup, () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            opt.zero_grad();
+            nn.functional.cross_entropy(model.forward(x), y).backward();
+            opt.step();
+        }) * batch;
+
+        // The trainer on an in-memory data set of steps × batch random images (augmentation on).
+        log?.Invoke($"{presetName}: the Learngene trainer, same model and batch");
+        torch.manual_seed(0);
+        var model2 = Classifier.Create(config);
+        int n = (steps + warmup) * batch;
+        var images = torch.randint(0, 256, [n, config.Channels, config.ImageSize, config.ImageSize]).to_type(ScalarType.Byte);
+        var labels = torch.randint(0, config.Classes, [n]);
+        var names = Enumerable.Range(0, config.Classes).Select(i => i.ToString()).ToArray();
+        using var train = new ImageDataset("random", images, labels, names, flipSafe: true);
+        var observer = new StepTimer(warmup);
+        new Trainer(new TrainOptions { Epochs = 1, BatchSize = batch }) { Observer = observer, EvaluateEachEpoch = false }
+            .Fit(model2, new DataSplits(train, train), new Normalization([0.5f], [0.25f]));
+        double trainer = observer.ImagesPerSecond(batch);
+
+        log?.Invoke($"{presetName}: inference (no grad)");
+        model.eval();
+        double infer;
+        using (torch.no_grad())
+            infer = Time(steps, warmup, () => { using var scope = torch.NewDisposeScope(); model.forward(x); }) * batch;
+        return new Result(presetName, config.Describe(), batch, model.ParameterCount(), model.MacsPerImage(), bare, trainer, infer);
+    }
+
+    /// <summary>Steps per second after the warm-up steps.</summary>
+    static double Time(int steps, int warmup, Action step)
+    {
+        for (int i = 0; i < warmup; i++) step();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) step();
+        return steps / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Times the trainer's steps after a warm-up, including its data loading and augmentation.</summary>
+    sealed class StepTimer(int warmup) : ITrainingObserver
+    {
+        Stopwatch? clock;
+        int timedSteps;
+        double seconds;
+
+        public void StepDone(int step, int steps, double loss, double imagesPerSecond)
+        {
+            if (step == warmup) clock = Stopwatch.StartNew();
+            else if (step > warmup) { timedSteps++; seconds = clock!.Elapsed.TotalSeconds; }
+        }
+
+        public double ImagesPerSecond(int batch) => timedSteps * batch / seconds;
+    }
+}

@@ -1,0 +1,66 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Data;
+
+/// <summary>Per-channel normalization applied to pixels in [0, 1]; stored with every model so that
+/// evaluation uses the statistics the model was trained with.</summary>
+public sealed record Normalization(float[] Mean, float[] Std)
+{
+    public static Normalization Of(ImageDataset train)
+    {
+        var (mean, std) = train.Statistics();
+        return new Normalization(mean, std);
+    }
+
+    public Tensor Apply(Tensor x01)
+    {
+        var mean = torch.tensor(Mean, device: x01.device).reshape(1, -1, 1, 1);
+        var std = torch.tensor(Std, device: x01.device).reshape(1, -1, 1, 1);
+        return (x01 - mean) / std;
+    }
+}
+
+/// <summary>Turns a data set into batches: a seeded shuffle per epoch, pixels to float, optional
+/// augmentation (per-image random crop after zero padding of size/8, and horizontal flips unless the data
+/// set is flip-unsafe, like digits), normalization. The epoch's generator depends only on (seed, epoch),
+/// so a resumed run sees exactly the batches an uninterrupted run would have seen.</summary>
+public sealed class BatchLoader(ImageDataset data, Normalization norm, int batchSize, bool shuffle, bool augment, int seed, int epoch, Device? device = null)
+{
+    public int Steps => (data.Count + batchSize - 1) / batchSize;
+
+    public IEnumerable<(Tensor Images, Tensor Labels)> Batches()
+    {
+        var gen = new Generator((ulong)(seed * 1_000_003L + epoch + 1));
+        // The permutation outlives the per-step dispose scopes that the caller opens around each batch.
+        using var order = (shuffle ? torch.randperm(data.Count, generator: gen) : torch.arange(data.Count)).DetachFromDisposeScope();
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            // The caller owns the step's dispose scope; these tensors live in it.
+            var idx = order.narrow(0, start, Math.Min(batchSize, data.Count - start));
+            var x = data.Images.index_select(0, idx).to_type(ScalarType.Float32).div_(255f);
+            if (augment) x = Augment(x, gen, data.FlipSafe);
+            var y = data.Labels.index_select(0, idx);
+            if (device is not null && device.type != DeviceType.CPU) { x = x.to(device); y = y.to(device); }
+            yield return (norm.Apply(x), y);
+        }
+    }
+
+    static Tensor Augment(Tensor x, Generator gen, bool flips)
+    {
+        long b = x.shape[0], size = x.shape[2];
+        long pad = Math.Max(1, size / 8);
+        var padded = nn.functional.pad(x, [pad, pad, pad, pad]);
+        var offsets = torch.randint(0, 2 * pad + 1, [b, 2], generator: gen).data<long>().ToArray();
+        var crops = new Tensor[b];
+        for (long i = 0; i < b; i++)
+            crops[i] = padded[i].narrow(1, offsets[2 * i], size).narrow(2, offsets[2 * i + 1], size);
+        x = torch.stack(crops);
+        if (flips)
+        {
+            var flip = (torch.rand([b], generator: gen) < 0.5).reshape(b, 1, 1, 1);
+            x = torch.where(flip, x.flip(3), x);
+        }
+        return x;
+    }
+}

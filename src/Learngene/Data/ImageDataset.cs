@@ -1,0 +1,85 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Data;
+
+/// <summary>One split of an image classification data set, held in memory as uint8 [N, C, H, W] with
+/// int64 labels. Small enough for the data sets this tool targets on a CPU (MNIST: 47 MB; CIFAR: 150 MB).</summary>
+public sealed class ImageDataset : IDisposable
+{
+    public string Name { get; }
+    public Tensor Images { get; }
+    public Tensor Labels { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Digits and similar data where a mirror image is another symbol: no horizontal flips.</summary>
+    public bool FlipSafe { get; }
+
+    public ImageDataset(string name, Tensor images, Tensor labels, IReadOnlyList<string> classNames, bool flipSafe)
+    {
+        if (images.dim() != 4 || images.dtype != ScalarType.Byte) throw new ArgumentException("images must be uint8 [N, C, H, W]");
+        if (labels.shape[0] != images.shape[0]) throw new ArgumentException("one label per image");
+        Name = name;
+        Images = images;
+        Labels = labels.to_type(ScalarType.Int64);
+        ClassNames = classNames;
+        FlipSafe = flipSafe;
+    }
+
+    public int Count => (int)Images.shape[0];
+    public int Channels => (int)Images.shape[1];
+    public int ImageSize => (int)Images.shape[2];
+    public int Classes => ClassNames.Count;
+
+    /// <summary>Images per class, in class order.</summary>
+    public long[] ClassCounts() => torch.bincount(Labels, minlength: Classes).data<long>().ToArray();
+
+    /// <summary>The first <paramref name="count"/> images of a seeded random permutation (all when count ≥ N).</summary>
+    public ImageDataset Subset(int count, int seed)
+    {
+        if (count >= Count) return this;
+        var gen = new Generator((ulong)seed);
+        var idx = torch.randperm(Count, generator: gen)[..count];
+        return new ImageDataset(Name, Images.index_select(0, idx), Labels.index_select(0, idx), ClassNames, FlipSafe);
+    }
+
+    /// <summary>Resizes (bilinear) to a square <paramref name="size"/> and converts the channel count:
+    /// grey→RGB replicates, RGB→grey averages. Returns this when nothing changes.</summary>
+    public ImageDataset Adapt(int size, int channels)
+    {
+        if (size == ImageSize && channels == Channels) return this;
+        if (channels != Channels && channels != 1 && Channels != 1)
+            throw new LearngeneException($"cannot convert {Channels}-channel images of {Name} to {channels} channels");
+        var chunks = new List<Tensor>();
+        for (long start = 0; start < Count; start += 4096)
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = Images.narrow(0, start, Math.Min(Count - start, 4096)).to_type(ScalarType.Float32);
+            if (size != ImageSize) x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false, antialias: size < ImageSize);
+            if (channels != Channels) x = channels == 1 ? x.mean([1], keepdim: true) : x.expand(-1, channels, -1, -1);
+            chunks.Add(x.round().clamp(0, 255).to_type(ScalarType.Byte).MoveToOuterDisposeScope());
+        }
+        return new ImageDataset(Name, torch.cat(chunks, 0), Labels, ClassNames, FlipSafe);
+    }
+
+    /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1].</summary>
+    public (float[] Mean, float[] Std) Statistics()
+    {
+        using var scope = torch.NewDisposeScope();
+        var sample = Images[..Math.Min(Count, 10000)].to_type(ScalarType.Float32) / 255f;
+        var mean = sample.mean([0, 2, 3]).data<float>().ToArray();
+        var std = sample.std([0, 2, 3]).data<float>().ToArray();
+        return (mean, std.Select(s => Math.Max(s, 1e-3f)).ToArray());
+    }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+}
+
+/// <summary>A data set's train and test splits.</summary>
+public sealed record DataSplits(ImageDataset Train, ImageDataset Test)
+{
+    public string Name => Train.Name;
+}

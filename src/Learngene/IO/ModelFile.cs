@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Learngene.Data;
+using Learngene.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.IO;
+
+/// <summary>A trained or initialized model as one safetensors file: the state dict (timm-style names) and,
+/// in <c>__metadata__</c>, <c>format = learngene-model</c>, the architecture (<c>config</c>), the
+/// normalization, the class names and free-form provenance. Loads in PyTorch with safetensors.</summary>
+public static class ModelFile
+{
+    public const string Format = "learngene-model";
+
+    public sealed record Loaded(Classifier Model, Normalization Normalization, string[] ClassNames, Dictionary<string, string> Metadata);
+
+    public static void Save(string path, Classifier model, Normalization norm, IReadOnlyList<string> classNames, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var meta = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
+        {
+            ["format"] = Format,
+            ["config"] = model.Config.ToJson(),
+            ["normalization"] = JsonSerializer.Serialize(new { mean = norm.Mean, std = norm.Std }),
+            ["classes"] = JsonSerializer.Serialize(classNames),
+            ["learngene_version"] = typeof(ModelFile).Assembly.GetName().Version?.ToString(3) ?? "0",
+        };
+        SafeTensors.Save(path, StateDict(model), meta);
+    }
+
+    public static Dictionary<string, Tensor> StateDict(nn.Module model) =>
+        model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    public static Loaded Load(string path)
+    {
+        var (tensors, meta) = SafeTensors.Load(path);
+        meta.TryGetValue("format", out var format);
+        if (format != Format)
+            throw new LearngeneException(format is null
+                ? $"{path} is a safetensors file without Learngene metadata (no 'format' field)"
+                : $"{path} is a '{format}' file, not a model file ({Format})");
+        var config = ModelConfig.FromJson(meta.GetValueOrDefault("config") ?? "", path);
+        var model = Classifier.Create(config);
+        LoadInto(model, tensors, path);
+        Normalization norm;
+        string[] classes;
+        try
+        {
+            var n = JsonDocument.Parse(meta["normalization"]).RootElement;
+            norm = new Normalization(n.GetProperty("mean").Deserialize<float[]>()!, n.GetProperty("std").Deserialize<float[]>()!);
+            classes = JsonSerializer.Deserialize<string[]>(meta["classes"])!;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new LearngeneException($"{path}: its normalization or class metadata is missing or malformed");
+        }
+        return new Loaded(model, norm, classes, meta);
+    }
+
+    /// <summary>Copies tensors into a module, requiring exactly the module's names and shapes.</summary>
+    public static void LoadInto(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source)
+    {
+        var state = model.state_dict();
+        var missing = state.Keys.Where(k => !tensors.ContainsKey(k)).ToList();
+        if (missing.Count > 0) throw new LearngeneException($"{source}: tensor '{missing[0]}' is missing ({missing.Count} missing in all): another architecture?");
+        using var _ = torch.no_grad();
+        foreach (var (name, target) in state)
+        {
+            var src = tensors[name];
+            if (!src.shape.SequenceEqual(target.shape))
+                throw new LearngeneException($"{source}: tensor '{name}' has shape [{string.Join(",", src.shape)}], the model expects [{string.Join(",", target.shape)}]");
+            target.copy_(src);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.IO;
+
+/// <summary>Reads and writes the safetensors format (8-byte header length, JSON header, raw
+/// little-endian data) including its <c>__metadata__</c> string map. TorchSharp.PyBridge 1.4.4 reads
+/// and writes the tensors but drops the metadata, which every Learngene file needs; the tests check that
+/// files written here load in PyBridge and the other way round.</summary>
+public static class SafeTensors
+{
+    const long MaxHeaderBytes = 100_000_000;
+
+    static readonly Dictionary<ScalarType, (string Name, int Size)> Dtypes = new()
+    {
+        [ScalarType.Float32] = ("F32", 4), [ScalarType.Float64] = ("F64", 8), [ScalarType.Float16] = ("F16", 2),
+        [ScalarType.BFloat16] = ("BF16", 2), [ScalarType.Int64] = ("I64", 8), [ScalarType.Int32] = ("I32", 4),
+        [ScalarType.Int16] = ("I16", 2), [ScalarType.Int8] = ("I8", 1), [ScalarType.Byte] = ("U8", 1),
+        [ScalarType.Bool] = ("BOOL", 1),
+    };
+
+    /// <summary>Writes the tensors (sorted by name) and metadata to <paramref name="path"/> atomically:
+    /// the file appears whole or not at all, and an existing file is replaced only on success.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
+        {
+            var meta = new JsonObject();
+            foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[k] = v;
+            header["__metadata__"] = meta;
+        }
+        var names = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+        long offset = 0;
+        var data = new List<byte[]>();
+        foreach (var name in names)
+        {
+            var t = tensors[name].detach().cpu().contiguous();
+            if (!Dtypes.TryGetValue(t.dtype, out var dt)) throw new LearngeneException($"cannot save tensor '{name}' of type {t.dtype} as safetensors");
+            byte[] bytes = t.bytes.ToArray();
+            header[name] = new JsonObject
+            {
+                ["dtype"] = dt.Name,
+                ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
+            };
+            offset += bytes.Length;
+            data.Add(bytes);
+        }
+        byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int pad = (8 - headerBytes.Length % 8) % 8; // the format allows trailing spaces; aligned data is friendlier to mmap readers
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(headerBytes.Length + pad));
+            stream.Write(len);
+            stream.Write(headerBytes);
+            for (int i = 0; i < pad; i++) stream.WriteByte((byte)' ');
+            foreach (var b in data) stream.Write(b);
+        });
+    }
+
+    /// <summary>Reads every tensor and the metadata. Any inconsistency (short file, bad header, offsets
+    /// outside the data) is reported as a <see cref="LearngeneException"/> naming the file.</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
+    {
+        if (!File.Exists(path)) throw new LearngeneException($"file not found: {path}");
+        byte[] file = File.ReadAllBytes(path);
+        string Bad(string why) => $"{path} is not a valid safetensors file: {why}";
+        if (file.Length < 8) throw new LearngeneException(Bad("it is shorter than its 8-byte header length"));
+        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(file);
+        if (headerLen > MaxHeaderBytes || (long)headerLen > file.Length - 8)
+            throw new LearngeneException(Bad("the header length is larger than the file (truncated or not safetensors)"));
+        JsonObject header;
+        try { header = JsonNode.Parse(Encoding.UTF8.GetString(file, 8, (int)headerLen))?.AsObject() ?? throw new JsonException("empty"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        { throw new LearngeneException(Bad("its JSON header does not parse")); }
+
+        long dataStart = 8 + (long)headerLen;
+        long dataLen = file.Length - dataStart;
+        var metadata = new Dictionary<string, string>();
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__")
+            {
+                foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.GetValue<string>() ?? "";
+                continue;
+            }
+            try
+            {
+                string dtype = node!["dtype"]!.GetValue<string>();
+                long[] shape = node["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
+                var offs = node["data_offsets"]!.AsArray();
+                long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
+                var match = Dtypes.FirstOrDefault(kv => kv.Value.Name == dtype);
+                if (match.Value.Name is null) throw new LearngeneException(Bad($"tensor '{name}' has unknown dtype {dtype}"));
+                var (scalar, size) = (match.Key, match.Value.Size);
+                long count = shape.Aggregate(1L, (a, b) => a * b);
+                if (begin < 0 || end > dataLen || end - begin != count * size)
+                    throw new LearngeneException(Bad($"tensor '{name}' lies outside the file (truncated?)"));
+                var t = torch.empty(shape, scalar);
+                t.bytes = new Span<byte>(file, (int)(dataStart + begin), (int)(end - begin));
+                tensors[name] = t;
+            }
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException)
+            {
+                throw new LearngeneException(Bad($"the header entry for '{name}' is malformed"));
+            }
+        }
+        return (tensors, metadata);
+    }
+
+    /// <summary>Reads only the metadata, without the tensors (cheap for large files).</summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        if (!File.Exists(path)) throw new LearngeneException($"file not found: {path}");
+        using var fs = File.OpenRead(path);
+        Span<byte> len = stackalloc byte[8];
+        if (fs.Read(len) != 8) throw new LearngeneException($"{path} is not a valid safetensors file: too short");
+        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(len);
+        if (headerLen > MaxHeaderBytes || (long)headerLen > fs.Length - 8)
+            throw new LearngeneException($"{path} is not a valid safetensors file: the header length is larger than the file (truncated or not safetensors)");
+        var buf = new byte[headerLen];
+        fs.ReadExactly(buf);
+        try
+        {
+            var meta = JsonNode.Parse(buf)?["__metadata__"]?.AsObject();
+            return meta?.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "") ?? [];
+        }
+        catch (JsonException) { throw new LearngeneException($"{path} is not a valid safetensors file: its JSON header does not parse"); }
+    }
+}

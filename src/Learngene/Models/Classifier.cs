@@ -1,0 +1,23 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Models;
+
+/// <summary>An image classifier built from a <see cref="ModelConfig"/>: images [B, C, H, W] → logits [B, classes].</summary>
+public abstract class Classifier(string name, ModelConfig config) : nn.Module<Tensor, Tensor>(name)
+{
+    public ModelConfig Config { get; } = config;
+
+    /// <summary>Multiply-accumulates for one image's forward pass (the "FLOPs" of the DeiT papers).</summary>
+    public abstract long MacsPerImage();
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>Creates the model a config describes, with fresh weights from the global torch seed.</summary>
+    public static Classifier Create(ModelConfig config) => config.Validate().Family switch
+    {
+        "vit" => new VisionTransformer(config),
+        "resnet" => new ResNet(config),
+        _ => throw new LearngeneException($"unknown model family '{config.Family}'"),
+    };
+}

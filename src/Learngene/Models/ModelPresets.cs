@@ -1,0 +1,31 @@
+namespace Learngene.Models;
+
+/// <summary>Named architectures. Image size, channels and classes are those of the data a command uses
+/// (they are set from it), except where a preset's size is part of its identity (DeiT at 224).</summary>
+public static class ModelPresets
+{
+    public sealed record Preset(string Name, string Description, ModelConfig Config);
+
+    static readonly ModelConfig Vit = new();
+
+    public static readonly IReadOnlyList<Preset> All =
+    [
+        new("vit-smoke", "2-block ViT, width 32, for tests (seconds)", Vit with { Width = 32, Depth = 2, Heads = 2, PatchSize = 7 }),
+        new("vit-cpu", "12-block ViT, width 64, 2 heads, patch 7 at 28x28: one Fashion-MNIST epoch in about 80 s on 2 cores",
+            Vit with { Width = 64, Depth = 12, Heads = 2, PatchSize = 7 }),
+        new("vit-cpu-96", "12-block ViT, width 96, 3 heads, patch 7 at 28x28 (about 2.3x slower than vit-cpu)",
+            Vit with { Width = 96, Depth = 12, Heads = 3, PatchSize = 7 }),
+        new("deit-ti-32", "DeiT-Ti-like: width 192, 3 heads, depth 6, patch 4 at 32x32x3 (the throughput benchmark's model)",
+            Vit with { Width = 192, Depth = 6, Heads = 3, PatchSize = 4, ImageSize = 32, Channels = 3 }),
+        new("deit-ti", "DeiT-Ti: width 192, 3 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 192, Depth = 12, Heads = 3, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
+        new("deit-s", "DeiT-S: width 384, 6 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 384, Depth = 12, Heads = 6, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
+        new("deit-b", "DeiT-B: width 768, 12 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 768, Depth = 12, Heads = 12, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
+        new("resnet-smoke", "tiny ResNet teacher for tests", new ModelConfig { Family = "resnet", Width = 8, StageBlocks = [1, 1] }),
+        new("resnet-cpu", "small ResNet (width 32, stages [2,2,2]): a strong, fast CPU teacher",
+            new ModelConfig { Family = "resnet", Width = 32, StageBlocks = [2, 2, 2] }),
+    ];
+
+    public static Preset Find(string name) =>
+        All.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new LearngeneException($"unknown model preset '{name}' (known: {string.Join(", ", All.Select(p => p.Name))})");
+}

@@ -1,0 +1,73 @@
+using Learngene.Models.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Learngene.Models;
+
+/// <summary>DeiT-style ViT: patch embedding, learned positions, optional class token, pre-norm blocks,
+/// final norm, linear head. Parameter names follow timm (patch_embed.proj.weight, blocks.0.attn.qkv.weight…).</summary>
+public sealed class VisionTransformer : Classifier
+{
+    private readonly PatchEmbed patch_embed;
+    private readonly Parameter? cls_token;
+    private readonly Parameter pos_embed;
+    private readonly ModuleList<Block> blocks;
+    private readonly LayerNorm norm;
+    private readonly Linear head;
+
+    public VisionTransformer(ModelConfig config) : base(nameof(VisionTransformer), config.Validate())
+    {
+        patch_embed = new PatchEmbed(config.ImageSize, config.PatchSize, config.Channels, config.Width);
+        int tokens = patch_embed.NumPatches;
+        if (config.Pooling == "cls")
+        {
+            cls_token = nn.Parameter(torch.zeros(1, 1, config.Width));
+            tokens += 1;
+        }
+        pos_embed = nn.Parameter(torch.zeros(1, tokens, config.Width));
+        blocks = new ModuleList<Block>(Enumerable.Range(0, config.Depth).Select(_ => new Block(config.Width, config.Heads, config.MlpRatio)).ToArray());
+        norm = nn.LayerNorm(config.Width, eps: 1e-6);
+        head = nn.Linear(config.Width, config.Classes);
+        RegisterComponents();
+        WeightInit.TruncNormal(this);
+    }
+
+    public IList<Block> Blocks => blocks;
+
+    /// <summary>Tokens after the embedding (and class token), before the first block.</summary>
+    public Tensor Embed(Tensor images)
+    {
+        var x = patch_embed.forward(images);
+        if (cls_token is not null) x = torch.cat([cls_token.expand(x.shape[0], -1, -1), x], 1);
+        return x + pos_embed;
+    }
+
+    /// <summary>Final norm, pooling and head, applied to the output of the last block.</summary>
+    public Tensor Head(Tensor tokens)
+    {
+        var x = norm.forward(tokens);
+        x = Config.Pooling == "cls" ? x[.., 0] : x.mean([1]);
+        return head.forward(x);
+    }
+
+    public override Tensor forward(Tensor images)
+    {
+        var x = Embed(images);
+        foreach (var block in blocks) x = block.forward(x);
+        return Head(x);
+    }
+
+    public override long MacsPerImage()
+    {
+        var c = Config;
+        long d = c.Width, n = patch_embed.NumPatches + (c.Pooling == "cls" ? 1 : 0);
+        long hidden = (long)Math.Round(c.Width * c.MlpRatio);
+        long embed = (long)patch_embed.NumPatches * c.Channels * c.PatchSize * c.PatchSize * d;
+        long perBlock = n * d * 3 * d      // qkv
+                      + 2 * n * n * d      // q·kᵀ and attention·v
+                      + n * d * d          // proj
+                      + 2 * n * d * hidden; // fc1, fc2
+        return embed + c.Depth * perBlock + d * c.Classes;
+    }
+}

@@ -1,1 +1,0 @@
-namespace Learngene; public static class Placeholder {}

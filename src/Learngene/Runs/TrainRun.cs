@@ -1,0 +1,121 @@
+using System.Text.Json;
+using Learngene.Data;
+using Learngene.IO;
+using Learngene.Models;
+using Learngene.Training;
+using TorchSharp;
+
+namespace Learngene.Runs;
+
+/// <summary>What a <c>learngene train</c> run is: saved as run.json in its folder so the run can be resumed
+/// and reported without the original command line.</summary>
+public sealed record RunSpec
+{
+    public string Data { get; init; } = "fashion-mnist";
+    /// <summary>Architecture; channels and classes are filled in from the data, and the image size too
+    /// when it is 0 (otherwise images are resized to it).</summary>
+    public ModelConfig Model { get; init; } = new();
+    public TrainOptions Options { get; init; } = new();
+    public int? TrainLimit { get; init; }
+    public int? TestLimit { get; init; }
+    public string? Teacher { get; init; }
+    public string Device { get; init; } = "cpu";
+
+    public const string FileName = "run.json";
+
+    public void Save(string runDir) =>
+        AtomicFile.WriteAllText(Path.Combine(runDir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
+
+    public static RunSpec Load(string runDir)
+    {
+        string path = Path.Combine(runDir, FileName);
+        if (!File.Exists(path)) throw new LearngeneException($"{runDir} is not a run folder (no {FileName})");
+        try { return JsonSerializer.Deserialize<RunSpec>(File.ReadAllText(path), ModelConfig.Json) ?? throw new JsonException(); }
+        catch (JsonException) { throw new LearngeneException($"{path} does not parse"); }
+    }
+}
+
+public sealed record RunResult(string RunDir, string ModelPath, ModelConfig Model, long Parameters, long MacsPerImage, List<EpochMetrics> History)
+{
+    public EpochMetrics Final => History[^1];
+}
+
+/// <summary>Runs a training job end to end: data, model, trainer, final model file. The CLI's
+/// <c>train</c>, <c>quickstart</c> and later the experiment runner all go through here.</summary>
+public static class TrainRun
+{
+    public const string ModelName = "model.safetensors";
+
+    public static RunResult Start(RunSpec spec, string runDir, DataCatalog catalog, ITrainingObserver? observer = null, Action<string>? log = null)
+    {
+        string checkpoint = Path.Combine(runDir, Trainer.CheckpointName);
+        if (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName)))
+            throw new LearngeneException($"{runDir} already holds a run: resume it with --resume {runDir}, or choose another --out");
+        spec.Options.Validate();
+        var data = LoadData(spec, catalog, log);
+        var model = spec.Model with { ImageSize = data.Train.ImageSize, Channels = data.Train.Channels, Classes = data.Train.Classes };
+        spec = spec with { Model = model.Validate() };
+        Directory.CreateDirectory(runDir);
+        spec.Save(runDir);
+        return Run(spec, runDir, data, resume: null, observer, log);
+    }
+
+    public static RunResult Resume(string runDir, DataCatalog catalog, ModelConfig? requested = null, ITrainingObserver? observer = null, Action<string>? log = null)
+    {
+        var spec = RunSpec.Load(runDir);
+        string checkpoint = Path.Combine(runDir, Trainer.CheckpointName);
+        if (!File.Exists(checkpoint)) throw new LearngeneException($"{runDir} has no checkpoint to resume from ({Trainer.CheckpointName})");
+        var state = Checkpoint.ReadState(checkpoint);
+        if (requested is not null && !requested.SameArchitecture(state.Config))
+            throw new LearngeneException($"{checkpoint} is a checkpoint of another architecture ({state.Config.Describe()}), not of {requested.Describe()}");
+        var data = LoadData(spec, catalog, log);
+        return Run(spec, runDir, data, checkpoint, observer, log);
+    }
+
+    static DataSplits LoadData(RunSpec spec, DataCatalog catalog, Action<string>? log)
+    {
+        int? size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null;
+        var raw = DataSource.Load(spec.Data, catalog, size, log);
+        var train = raw.Train.Adapt(size ?? raw.Train.ImageSize, raw.Train.Channels);
+        var test = raw.Test.Adapt(size ?? raw.Train.ImageSize, raw.Test.Channels);
+        if (spec.TrainLimit is int tl) train = train.Subset(tl, spec.Options.Seed);
+        if (spec.TestLimit is int vl) test = test.Subset(vl, spec.Options.Seed);
+        return new DataSplits(train, test);
+    }
+
+    static RunResult Run(RunSpec spec, string runDir, DataSplits data, string? resume, ITrainingObserver? observer, Action<string>? log)
+    {
+        var device = ResolveDevice(spec.Device);
+        torch.manual_seed(spec.Options.Seed);
+        var model = Classifier.Create(spec.Model);
+        ModelFile.Loaded? teacher = spec.Teacher is null ? null : ModelFile.Load(spec.Teacher);
+        var norm = Normalization.Of(data.Train);
+        log?.Invoke($"{spec.Model.Describe()}: {model.ParameterCount():N0} parameters, {model.MacsPerImage() / 1e6:F1} M MACs per image");
+        log?.Invoke($"data {data.Name}: {data.Train.Count} train / {data.Test.Count} test images, {data.Train.Classes} classes");
+        var trainer = new Trainer(spec.Options)
+        {
+            RunDir = runDir, Observer = observer, Device = device,
+            Teacher = teacher?.Model, TeacherNormalization = teacher?.Normalization,
+        };
+        var history = trainer.Fit(model, data, norm, resume);
+        string modelPath = Path.Combine(runDir, ModelName);
+        model.to(torch.CPU);
+        ModelFile.Save(modelPath, model, norm, data.Train.ClassNames, new Dictionary<string, string>
+        {
+            ["data"] = spec.Data,
+            ["images_seen"] = history[^1].ImagesSeen.ToString(),
+            ["test_accuracy"] = history[^1].TestAccuracy.ToString("R"),
+            ["seed"] = spec.Options.Seed.ToString(),
+            ["teacher"] = spec.Teacher ?? "",
+        });
+        return new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), model.MacsPerImage(), history);
+    }
+
+    public static torch.Device ResolveDevice(string name) => name.ToLowerInvariant() switch
+    {
+        "cpu" => torch.CPU,
+        "cuda" when torch.cuda.is_available() => torch.CUDA,
+        "cuda" => throw new LearngeneException("--device cuda was asked for but CUDA is not available (this build uses TorchSharp-cpu; reference libtorch-cuda to use a GPU)"),
+        _ => throw new LearngeneException($"unknown device '{name}' (expected cpu or cuda)"),
+    };
+}
