@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.CommandLine;
 using Learngene.Data;
 
@@ -30,4 +31,11 @@ static class Shared
         if (threads < 0) throw new LearngeneException($"--threads must not be negative (got {threads})");
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
     }
+}
+
+static class TableExtensions
+{
+    /// <summary>Adds a row of plain text (Spectre's string overload parses markup, and shapes like [1,2] are not markup).</summary>
+    public static void AddTextRow(this Spectre.Console.Table table, params string[] cells) =>
+        table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Spectre.Console.Text(c)).ToArray());
 }

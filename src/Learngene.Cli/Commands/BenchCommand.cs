@@ -32,7 +32,7 @@ static class BenchCommand
             }
             var table = new Table().AddColumns("model", "batch", "params", "MMACs/img", "bare train img/s", "trainer img/s", "trainer/bare", "train GFLOP/s", "infer img/s", "infer GFLOP/s");
             foreach (var x in results)
-                table.AddRow(x.Model, x.Batch.ToString(), x.Parameters.ToString("N0"), (x.MacsPerImage / 1e6).ToString("F1"),
+                table.AddTextRow(x.Model, x.Batch.ToString(), x.Parameters.ToString("N0"), (x.MacsPerImage / 1e6).ToString("F1"),
                     x.BareTrainImagesPerSec.ToString("F1"), x.TrainerImagesPerSec.ToString("F1"), x.TrainerOverBare.ToString("P0"),
                     x.BareTrainGflops.ToString("F1"), x.InferenceImagesPerSec.ToString("F1"), x.InferenceGflops.ToString("F1"));
             AnsiConsole.Write(table);

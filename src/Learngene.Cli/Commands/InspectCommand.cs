@@ -21,7 +21,7 @@ static class InspectCommand
                 Console.WriteLine($"  {k}: {(v.Length > 100 ? v[..100] + "…" : v)}");
             var table = new Table().AddColumns("group", "tensors", "parameters", "example shape");
             foreach (var g in tensors.GroupBy(kv => Group(kv.Key)).OrderBy(g => g.Key, StringComparer.Ordinal))
-                table.AddRow(Markup.Escape(g.Key), g.Count().ToString(), g.Sum(kv => kv.Value.numel()).ToString("N0"),
+                table.AddTextRow(g.Key, g.Count().ToString(), g.Sum(kv => kv.Value.numel()).ToString("N0"),
                     "[" + string.Join(",", g.First().Value.shape) + "]");
             AnsiConsole.Write(table);
             Console.WriteLine($"tensors: {tensors.Count}, values: {tensors.Values.Sum(t => t.numel()):N0}");

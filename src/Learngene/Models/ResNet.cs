@@ -1,3 +1,4 @@
+using Learngene.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,17 +6,18 @@ using static TorchSharp.torch;
 namespace Learngene.Models;
 
 /// <summary>A small CIFAR-style ResNet (3×3 stem, basic blocks, stages of width w, 2w, 4w…, strides 1, 2, 2…),
-/// quick to train on CPU and a good teacher for distilling small ViTs.</summary>
+/// quick to train on CPU and a good teacher for distilling small ViTs. Its convolutions are
+/// <see cref="UnfoldConv2d"/>: libtorch's own CPU kernel gives wrong input gradients here.</summary>
 public sealed class ResNet : Classifier
 {
-    private readonly Conv2d stem;
+    private readonly UnfoldConv2d stem;
     private readonly BatchNorm2d bn;
     private readonly ModuleList<BasicBlock> layers;
     private readonly Linear fc;
 
     public ResNet(ModelConfig config) : base(nameof(ResNet), config.Validate())
     {
-        stem = nn.Conv2d(config.Channels, config.Width, 3, padding: 1, bias: false);
+        stem = new UnfoldConv2d(config.Channels, config.Width, 3, padding: 1);
         bn = nn.BatchNorm2d(config.Width);
         var list = new List<BasicBlock>();
         int inWidth = config.Width;
@@ -31,8 +33,14 @@ public sealed class ResNet : Classifier
         layers = new ModuleList<BasicBlock>(list.ToArray());
         fc = nn.Linear(inWidth, config.Classes);
         RegisterComponents();
+        // He initialization (fan-out, ReLU gain), written out: std = sqrt(2 / (out_channels · k · k)).
+        using var _ = torch.no_grad();
         foreach (var m in modules())
-            if (m is Conv2d conv) nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+            if (m is UnfoldConv2d conv)
+            {
+                var w = conv.Weight;
+                w.normal_(0, Math.Sqrt(2.0 / (w.shape[0] * w.shape[2] * w.shape[3])));
+            }
     }
 
     public override Tensor forward(Tensor x)
@@ -62,18 +70,18 @@ public sealed class ResNet : Classifier
 
     private sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1, conv2;
+        private readonly UnfoldConv2d conv1, conv2;
         private readonly BatchNorm2d bn1, bn2;
         private readonly nn.Module<Tensor, Tensor>? shortcut;
 
         public BasicBlock(int inWidth, int outWidth, int stride) : base(nameof(BasicBlock))
         {
-            conv1 = nn.Conv2d(inWidth, outWidth, 3, stride: stride, padding: 1, bias: false);
+            conv1 = new UnfoldConv2d(inWidth, outWidth, 3, stride: stride, padding: 1);
             bn1 = nn.BatchNorm2d(outWidth);
-            conv2 = nn.Conv2d(outWidth, outWidth, 3, padding: 1, bias: false);
+            conv2 = new UnfoldConv2d(outWidth, outWidth, 3, padding: 1);
             bn2 = nn.BatchNorm2d(outWidth);
             if (stride != 1 || inWidth != outWidth)
-                shortcut = nn.Sequential(nn.Conv2d(inWidth, outWidth, 1, stride: stride, bias: false), nn.BatchNorm2d(outWidth));
+                shortcut = nn.Sequential(new UnfoldConv2d(inWidth, outWidth, 1, stride: stride), nn.BatchNorm2d(outWidth));
             RegisterComponents();
         }
 

@@ -31,7 +31,10 @@ public sealed class AdamW
 
     public void ZeroGrad()
     {
-        foreach (var s in slots) s.Param.grad = null;
+        // Zero in place: assigning null to .grad in TorchSharp 0.107 led to NaN gradients on later
+        // steps (seen with BatchNorm models), so gradients are kept and cleared instead.
+        using var _ = torch.no_grad();
+        foreach (var s in slots) s.Param.grad?.zero_();
     }
 
     public void Update(double lr)

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace Learngene.Tests;
+
+/// <summary>The command-line tool as a user runs it: exit codes, one-line errors, files it writes.</summary>
+public class CliTests
+{
+    static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "Learngene.Cli.dll");
+
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(CliDll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("LEARNGENE_DEBUG");
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output, err.Result);
+    }
+
+    static void AssertOneLineError(string[] args, string expected)
+    {
+        var (code, _, err) = Run(args);
+        Assert.NotEqual(0, code);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void Unknown_data_set_is_one_line()
+        => AssertOneLineError(["train", "--preset", "smoke", "--data", "imagenet-22k", "--out", TestData.TempDir() + "/r"], "unknown data set 'imagenet-22k'");
+
+    [Fact]
+    public void Unknown_preset_is_one_line()
+        => AssertOneLineError(["train", "--preset", "huge", "--out", TestData.TempDir() + "/r"], "unknown preset 'huge'");
+
+    [Fact]
+    public void Patch_size_that_does_not_divide_is_one_line()
+        => AssertOneLineError(["train", "--preset", "smoke", "--data", "mnist", "--patch-size", "5", "--out", TestData.TempDir() + "/r"], "patch size 5 does not divide the image size 28");
+
+    [Fact]
+    public void Heads_that_do_not_divide_the_width_are_one_line()
+        => AssertOneLineError(["train", "--preset", "smoke", "--data", "mnist", "--heads", "3", "--out", TestData.TempDir() + "/r"], "heads (3) must divide the width (32)");
+
+    [Theory]
+    [InlineData("--depth")]
+    [InlineData("--width")]
+    public void Depth_or_width_below_one_is_one_line(string option)
+        => AssertOneLineError(["train", "--preset", "smoke", "--data", "mnist", option, "0", "--out", TestData.TempDir() + "/r"], "must be at least 1");
+
+    [Fact]
+    public void Missing_and_corrupt_model_files_are_one_line()
+    {
+        AssertOneLineError(["inspect", "/nonexistent/model.safetensors"], "file not found");
+        string bad = Path.Combine(TestData.TempDir(), "bad.safetensors");
+        File.WriteAllBytes(bad, [200, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]);
+        AssertOneLineError(["eval", bad, "--data", "mnist"], "truncated or not safetensors");
+    }
+
+    [Fact]
+    public void Train_eval_inspect_and_guarded_resume_end_to_end()
+    {
+        string run = Path.Combine(TestData.TempDir(), "run");
+        var (code, output, err) = Run("train", "--preset", "smoke", "--data", "fashion-mnist", "--out", run);
+        Assert.True(code == 0, err);
+        Assert.Contains("test accuracy", output);
+        foreach (var f in new[] { "run.json", "metrics.jsonl", "checkpoint.safetensors", "model.safetensors" })
+            Assert.True(File.Exists(Path.Combine(run, f)), f);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run, "tb")));
+        var model = Path.Combine(run, "model.safetensors");
+
+        (code, output, err) = Run("eval", model, "--data", "fashion-mnist", "--test-limit", "500");
+        Assert.True(code == 0, err);
+        Assert.Contains("accuracy", output);
+
+        (code, output, _) = Run("inspect", model);
+        Assert.Equal(0, code);
+        Assert.Contains("parameters: 27,978", output);
+        Assert.Contains("blocks.*.attn.qkv.weight", output);
+
+        // Writing into a folder that holds a run is refused, and the run is untouched.
+        var before = File.ReadAllBytes(model);
+        AssertOneLineError(["train", "--preset", "smoke", "--data", "fashion-mnist", "--out", run], "already holds a run");
+        Assert.Equal(before, File.ReadAllBytes(model));
+
+        // Resuming with another architecture is refused.
+        AssertOneLineError(["train", "--resume", run, "--depth", "3"], "another architecture");
+    }
+
+    [Fact]
+    public void Every_verb_has_help()
+    {
+        foreach (var verb in new[] { "train", "eval", "inspect", "data", "bench", "quickstart" })
+        {
+            var (code, output, _) = Run(verb, "--help");
+            Assert.Equal(0, code);
+            Assert.Contains("Usage", output);
+        }
+    }
+}
