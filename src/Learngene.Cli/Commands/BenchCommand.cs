@@ -3,7 +3,6 @@ using System.Text.Json;
 using Learngene.Bench;
 using Learngene.IO;
 using Learngene.Models;
-using Spectre.Console;
 
 namespace Learngene.Cli;
 
@@ -30,12 +29,14 @@ static class BenchCommand
                 int batch = preset.Name == "deit-ti-32" ? 64 : 128;
                 results.Add(ThroughputBench.Measure(preset.Name, preset.Config.Validate(), batch, r.GetValue(steps), Console.WriteLine));
             }
-            var table = new Table().AddColumns("model", "batch", "params", "MMACs/img", "bare train img/s", "trainer img/s", "trainer/bare", "train GFLOP/s", "infer img/s", "infer GFLOP/s");
+            // A Markdown table: readable in a terminal and pasted as is into the README.
+            Console.WriteLine();
+            Console.WriteLine("| model | batch | parameters | MMACs/img | bare loop train img/s | trainer img/s | trainer/bare | train GFLOP/s | inference img/s | inference GFLOP/s |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
             foreach (var x in results)
-                table.AddTextRow(x.Model, x.Batch.ToString(), x.Parameters.ToString("N0"), (x.MacsPerImage / 1e6).ToString("F1"),
-                    x.BareTrainImagesPerSec.ToString("F1"), x.TrainerImagesPerSec.ToString("F1"), x.TrainerOverBare.ToString("P0"),
-                    x.BareTrainGflops.ToString("F1"), x.InferenceImagesPerSec.ToString("F1"), x.InferenceGflops.ToString("F1"));
-            AnsiConsole.Write(table);
+                Console.WriteLine($"| {x.Model} | {x.Batch} | {x.Parameters:N0} | {x.MacsPerImage / 1e6:F1} | {x.BareTrainImagesPerSec:F1} | {x.TrainerImagesPerSec:F1} | " +
+                                  $"{x.TrainerOverBare * 100:F0}% | {x.BareTrainGflops:F1} | {x.InferenceImagesPerSec:F1} | {x.InferenceGflops:F1} |");
+            Console.WriteLine();
             string dir = r.GetValue(output) ?? Path.Combine("runs", "bench-throughput");
             AtomicFile.WriteAllText(Path.Combine(dir, "throughput.json"), JsonSerializer.Serialize(new
             {

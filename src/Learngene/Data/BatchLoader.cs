@@ -51,11 +51,12 @@ public sealed class BatchLoader(ImageDataset data, Normalization norm, int batch
         long b = x.shape[0], size = x.shape[2];
         long pad = Math.Max(1, size / 8);
         var padded = nn.functional.pad(x, [pad, pad, pad, pad]);
-        var offsets = torch.randint(0, 2 * pad + 1, [b, 2], generator: gen).data<long>().ToArray();
-        var crops = new Tensor[b];
-        for (long i = 0; i < b; i++)
-            crops[i] = padded[i].narrow(1, offsets[2 * i], size).narrow(2, offsets[2 * i + 1], size);
-        x = torch.stack(crops);
+        // One random crop per image, as two gathers: rows, then columns, at per-image offsets.
+        var offsets = torch.randint(0, 2 * pad + 1, [b, 2], generator: gen);
+        var span = torch.arange(size);
+        var rows = (offsets[.., 0].unsqueeze(1) + span).reshape(b, 1, size, 1).expand(b, x.shape[1], size, size + 2 * pad);
+        var cols = (offsets[.., 1].unsqueeze(1) + span).reshape(b, 1, 1, size).expand(b, x.shape[1], size, size);
+        x = padded.gather(2, rows).gather(3, cols);
         if (flips)
         {
             var flip = (torch.rand([b], generator: gen) < 0.5).reshape(b, 1, 1, 1);
