@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 namespace Learngene.Models;
 
 /// <summary>DeiT-style ViT: patch embedding, learned positions, optional class token, pre-norm blocks,
-/// final norm, linear head. Parameter names follow timm (patch_embed.proj.weight, blocks.0.attn.qkv.weight…).</summary>
-public sealed class VisionTransformer : Classifier
+/// final norm, linear head. Parameter names follow timm (patch_embed.proj.weight, blocks.0.attn.qkv.weight…).
+/// Learngene auxiliary models derive from it and replace the stack of blocks (<see cref="RunBlocks"/>).</summary>
+public class VisionTransformer : Classifier
 {
     private readonly PatchEmbed patch_embed;
     private readonly Parameter? cls_token;
@@ -16,7 +17,10 @@ public sealed class VisionTransformer : Classifier
     private readonly LayerNorm norm;
     private readonly Linear head;
 
-    public VisionTransformer(ModelConfig config) : base(nameof(VisionTransformer), config.Validate())
+    public VisionTransformer(ModelConfig config) : this(config, buildBlocks: true) { }
+
+    /// <param name="buildBlocks">False for auxiliary models that compute their blocks' weights themselves.</param>
+    protected VisionTransformer(ModelConfig config, bool buildBlocks) : base(nameof(VisionTransformer), config.Validate())
     {
         patch_embed = new PatchEmbed(config.ImageSize, config.PatchSize, config.Channels, config.Width);
         int tokens = patch_embed.NumPatches;
@@ -26,7 +30,7 @@ public sealed class VisionTransformer : Classifier
             tokens += 1;
         }
         pos_embed = nn.Parameter(torch.zeros(1, tokens, config.Width));
-        blocks = new ModuleList<Block>(Enumerable.Range(0, config.Depth).Select(_ => new Block(config.Width, config.Heads, config.MlpRatio)).ToArray());
+        blocks = new ModuleList<Block>(Enumerable.Range(0, buildBlocks ? config.Depth : 0).Select(_ => new Block(config.Width, config.Heads, config.MlpRatio)).ToArray());
         norm = nn.LayerNorm(config.Width, eps: 1e-6);
         head = nn.Linear(config.Width, config.Classes);
         RegisterComponents();
@@ -51,11 +55,12 @@ public sealed class VisionTransformer : Classifier
         return head.forward(x);
     }
 
-    public override Tensor forward(Tensor images)
+    public override Tensor forward(Tensor images) => Head(RunBlocks(Embed(images)));
+
+    protected virtual Tensor RunBlocks(Tensor x)
     {
-        var x = Embed(images);
         foreach (var block in blocks) x = block.forward(x);
-        return Head(x);
+        return x;
     }
 
     public override long MacsPerImage()

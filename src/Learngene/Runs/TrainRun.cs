@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Learngene.Data;
+using Learngene.Genes;
+using Learngene.Init;
 using Learngene.IO;
 using Learngene.Models;
 using Learngene.Training;
@@ -20,6 +22,10 @@ public sealed record RunSpec
     public int? TestLimit { get; init; }
     public string? Teacher { get; init; }
     public string Device { get; init; } = "cpu";
+    /// <summary>A model file to start from (<c>train --init</c>) instead of random weights.</summary>
+    public string? Init { get; init; }
+    /// <summary>Set when the run learns a learngene: the method whose auxiliary model is trained.</summary>
+    public string? Method { get; init; }
 
     public const string FileName = "run.json";
 
@@ -45,6 +51,7 @@ public sealed record RunResult(string RunDir, string ModelPath, ModelConfig Mode
 public static class TrainRun
 {
     public const string ModelName = "model.safetensors";
+    public const string GeneName = "learngene.safetensors";
 
     public static RunResult Start(RunSpec spec, string runDir, DataCatalog catalog, ITrainingObserver? observer = null, Action<string>? log = null)
     {
@@ -52,6 +59,12 @@ public static class TrainRun
         if (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName)))
             throw new LearngeneException($"{runDir} already holds a run: resume it with --resume {runDir}, or choose another --out");
         spec.Options.Validate();
+        if (spec.Init is not null)
+        {
+            // The architecture is the init file's; the image size follows it.
+            var initConfig = ModelFile.Load(spec.Init).Model.Config;
+            spec = spec with { Model = initConfig };
+        }
         var data = LoadData(spec, catalog, log);
         var model = spec.Model with { ImageSize = data.Train.ImageSize, Channels = data.Train.Channels, Classes = data.Train.Classes };
         spec = spec with { Model = model.Validate() };
@@ -87,7 +100,16 @@ public static class TrainRun
     {
         var device = ResolveDevice(spec.Device);
         torch.manual_seed(spec.Options.Seed);
-        var model = Classifier.Create(spec.Model);
+        var method = spec.Method is null ? null : Methods.Find(spec.Method);
+        Classifier model;
+        if (method is not null) model = method.CreateAuxiliary(spec.Model);
+        else if (spec.Init is not null)
+        {
+            var init = InitFromFile.Load(spec.Init, spec.Model.Classes, spec.Model.Channels);
+            model = init.Model;
+            log?.Invoke(init.Note);
+        }
+        else model = Classifier.Create(spec.Model);
         ModelFile.Loaded? teacher = spec.Teacher is null ? null : ModelFile.Load(spec.Teacher);
         var norm = Normalization.Of(data.Train);
         log?.Invoke($"{spec.Model.Describe()}: {model.ParameterCount():N0} parameters, {model.MacsPerImage() / 1e6:F1} M MACs per image");
@@ -98,16 +120,31 @@ public static class TrainRun
             Teacher = teacher?.Model, TeacherNormalization = teacher?.Normalization,
         };
         var history = trainer.Fit(model, data, norm, resume);
-        string modelPath = Path.Combine(runDir, ModelName);
         model.to(torch.CPU);
-        ModelFile.Save(modelPath, model, norm, data.Train.ClassNames, new Dictionary<string, string>
+        var provenance = new Dictionary<string, string>
         {
             ["data"] = spec.Data,
             ["images_seen"] = history[^1].ImagesSeen.ToString(),
             ["test_accuracy"] = history[^1].TestAccuracy.ToString("R"),
             ["seed"] = spec.Options.Seed.ToString(),
             ["teacher"] = spec.Teacher ?? "",
-        });
+            ["init"] = spec.Init ?? "",
+        };
+        string modelPath;
+        if (method is null)
+        {
+            modelPath = Path.Combine(runDir, ModelName);
+            ModelFile.Save(modelPath, model, norm, data.Train.ClassNames, provenance);
+        }
+        else
+        {
+            modelPath = Path.Combine(runDir, GeneName);
+            LearngeneFile.Save(modelPath, method.Extract(model), new LearngeneInfo
+            {
+                Method = method.Name, Architecture = model.Config, SourceData = spec.Data, ClassNames = data.Train.ClassNames.ToArray(),
+                Normalization = norm, Teacher = spec.Teacher ?? "", ImagesSeen = history[^1].ImagesSeen, Seed = spec.Options.Seed,
+            });
+        }
         return new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), model.MacsPerImage(), history);
     }
 

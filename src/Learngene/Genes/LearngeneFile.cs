@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Learngene.Data;
+using Learngene.IO;
+using Learngene.Models;
+using static TorchSharp.torch;
+
+namespace Learngene.Genes;
+
+/// <summary>What a learngene file says about itself, beside its tensors.</summary>
+public sealed record LearngeneInfo
+{
+    /// <summary>tleg, sws, pool or kind.</summary>
+    public string Method { get; init; } = "";
+    /// <summary>The auxiliary model's architecture; descendants share its width, heads, patch and image size.</summary>
+    public ModelConfig Architecture { get; init; } = new();
+    public string SourceData { get; init; } = "";
+    public string[] ClassNames { get; init; } = [];
+    public Normalization Normalization { get; init; } = new([0f], [1f]);
+    public string Teacher { get; init; } = "";
+    public long ImagesSeen { get; init; }
+    public int Seed { get; init; }
+    /// <summary>Method-specific settings (TLEG: none; SWS: the stage layout…), as JSON.</summary>
+    public string MethodSettings { get; init; } = "{}";
+    public string Version { get; init; } = typeof(LearngeneInfo).Assembly.GetName().Version?.ToString(3) ?? "0";
+}
+
+/// <summary>A learngene on disk: safetensors holding the learngene tensors and the shared pieces (patch
+/// and positional embedding, final norm, head) with <c>format = learngene</c> and the
+/// <see cref="LearngeneInfo"/> fields in <c>__metadata__</c>. One format for every method.</summary>
+public static class LearngeneFile
+{
+    public const string Format = "learngene";
+
+    public sealed record Loaded(LearngeneInfo Info, Dictionary<string, Tensor> Tensors, string Path);
+
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, LearngeneInfo info)
+    {
+        SafeTensors.Save(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["method"] = info.Method,
+            ["info"] = JsonSerializer.Serialize(info, ModelConfig.Json),
+            ["config"] = info.Architecture.ToJson(),
+        });
+    }
+
+    public static Loaded Load(string path, string? expectedMethod = null)
+    {
+        var (tensors, meta) = SafeTensors.Load(path);
+        string format = meta.GetValueOrDefault("format", "");
+        if (format != Format)
+            throw new LearngeneException(format.Length == 0
+                ? $"{path} is not a learngene file (no Learngene metadata)"
+                : $"{path} is a '{format}' file, not a learngene file");
+        LearngeneInfo info;
+        try { info = JsonSerializer.Deserialize<LearngeneInfo>(meta["info"], ModelConfig.Json) ?? throw new JsonException(); }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException)
+        { throw new LearngeneException($"{path}: the learngene metadata is missing or malformed"); }
+        if (expectedMethod is not null && info.Method != expectedMethod)
+            throw new LearngeneException($"{path} is a '{info.Method}' learngene, not a '{expectedMethod}' one");
+        return new Loaded(info, tensors, path);
+    }
+
+    /// <summary>The tensor, or a clear error naming the file and the tensor.</summary>
+    public static Tensor Get(this Loaded gene, string name) =>
+        gene.Tensors.TryGetValue(name, out var t) ? t : throw new LearngeneException($"{gene.Path}: tensor '{name}' is missing (corrupt or another method's learngene?)");
+}

@@ -1,0 +1,49 @@
+using Learngene.Models;
+using Learngene.Models.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Genes.Tleg;
+
+/// <summary>TLEG (Transformer as Linear Expansion of learnGene, AAAI 2024): learn <c>P_B</c> and <c>P_A</c>
+/// for every block tensor in an auxiliary model by distillation; a descendant of any depth L' takes block
+/// i = P_B + (i/L')·P_A, the embeddings and final norm, and the head when the label space is the same.</summary>
+public sealed class TlegMethod : ILearngeneMethod
+{
+    public string Name => "tleg";
+    public string Description => "TLEG: block weights linear in depth, P_i = P_B + (i/L)·P_A; any depth from two tensors per weight";
+
+    public Classifier CreateAuxiliary(ModelConfig architecture) => new TlegAuxiliary(architecture);
+
+    public Dictionary<string, Tensor> Extract(Classifier auxiliary) =>
+        auxiliary.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    public VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes)
+    {
+        if (depth < 1) throw new LearngeneException($"depth must be at least 1 (got {depth})");
+        var arch = gene.Info.Architecture with { Depth = depth, Classes = classes, Pooling = "avg" };
+        var model = new VisionTransformer(arch);
+        var pairs = Block.TensorNames.Select(n => (n, gene.Get("base." + n), gene.Get("slope." + n))).ToArray();
+        var state = model.state_dict();
+        using var _ = torch.no_grad();
+        foreach (var name in new[] { "patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed", "norm.weight", "norm.bias" })
+            CopyInto(state, name, gene.Get(name), gene.Path);
+        if (classes == gene.Info.Architecture.Classes)
+        {
+            CopyInto(state, "head.weight", gene.Get("head.weight"), gene.Path);
+            CopyInto(state, "head.bias", gene.Get("head.bias"), gene.Path);
+        }
+        for (int i = 0; i < depth; i++)
+            foreach (var (name, tensor) in TlegAuxiliary.BlockTensors(pairs, i, depth))
+                CopyInto(state, $"blocks.{i}.{name}", tensor, gene.Path);
+        return model;
+    }
+
+    static void CopyInto(Dictionary<string, Tensor> state, string name, Tensor source, string path)
+    {
+        var target = state[name];
+        if (!target.shape.SequenceEqual(source.shape))
+            throw new LearngeneException($"{path}: tensor '{name}' has shape [{string.Join(",", source.shape)}], the descendant needs [{string.Join(",", target.shape)}]");
+        target.copy_(source);
+    }
+}
