@@ -6,6 +6,8 @@ using Learngene.Cli;
 var root = new RootCommand("Learngene: build variable-sized vision transformers from condensed knowledge (learngenes).");
 root.Subcommands.Add(QuickstartCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(LearnCommand.Create());
+root.Subcommands.Add(ExpandCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(DataCommand.Create());

@@ -77,12 +77,14 @@ public class ConvolutionTests
     [InlineData(8, 1, 1)]
     [InlineData(1, 1, 1)]
     [InlineData(8, 2, 1)]
-    [InlineData(8, 2, 0)]
-    public void Unfold_convolution_gradients_match_a_float64_reference(int inChannels, int stride, int padding)
+    [InlineData(3, 2, 0)]
+    [InlineData(8, 2, -1)]
+    public void Safe_convolution_matches_a_float64_reference_in_value_and_both_gradients(int inChannels, int stride, int padding)
     {
         torch.manual_seed(0);
-        int kernel = padding == 0 ? 1 : 3;
-        var conv = new Learngene.Models.Layers.UnfoldConv2d(inChannels, 8, kernel, stride, padding);
+        int kernel = padding < 0 ? 1 : 3;
+        padding = Math.Max(0, padding);
+        var conv = new Learngene.Models.Layers.SafeConv2d(inChannels, 8, kernel, stride, padding);
         using (torch.no_grad()) conv.Weight.normal_(0, 0.1);
         var x = torch.randn(4, inChannels, 12, 12).requires_grad_(true);
         var y = conv.forward(x);

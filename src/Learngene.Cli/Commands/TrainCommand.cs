@@ -17,13 +17,14 @@ static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Run folder to write (default: runs/train-TIMESTAMP)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
         var teacher = new Option<string?>("--teacher") { Description = "Model file to distil from (with --distill soft|hard)" };
+        var init = new Option<string?>("--init") { Description = "Model file to start from (e.g. a descendant written by 'expand'); its architecture is used, the head is re-created for another class count" };
         var threads = Shared.Threads();
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var arch = new ArchitectureOptions();
         var recipe = new RecipeOptions();
 
         var cmd = new Command("train", "Train a model (ViT or ResNet) on a data set; writes run.json, metrics.jsonl, tb/, checkpoint.safetensors and model.safetensors into --out.");
-        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, device, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, device, threads }) cmd.Options.Add(o);
         arch.AddTo(cmd);
         recipe.AddTo(cmd);
         cmd.SetAction(r =>
@@ -41,7 +42,7 @@ static class TrainCommand
             {
                 var spec = BuildSpec(r.GetValue(preset)!, r.GetValue(model), r.GetValue(data)!, arch, recipe, r) with
                 {
-                    Teacher = r.GetValue(teacher), Device = r.GetValue(device)!,
+                    Teacher = r.GetValue(teacher), Device = r.GetValue(device)!, Init = r.GetValue(init),
                 };
                 string dir = r.GetValue(output) ?? Path.Combine("runs", $"train-{DateTime.Now:yyyyMMdd-HHmmss}");
                 result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, catalog, p, ConsoleProgress.Log));
@@ -52,11 +53,12 @@ static class TrainCommand
         return cmd;
     }
 
-    public static RunSpec BuildSpec(string presetName, string? modelName, string data, ArchitectureOptions arch, RecipeOptions recipe, ParseResult r)
+    public static RunSpec BuildSpec(string presetName, string? modelName, string data, ArchitectureOptions arch, RecipeOptions recipe, ParseResult r,
+        Func<TrainOptions, TrainOptions>? defaults = null)
     {
         var preset = TrainPresets.Find(presetName);
         var baseModel = ModelPresets.Find(modelName ?? preset.Model).Config with { ImageSize = preset.ImageSize ?? 0 };
-        var options = recipe.Apply(r, preset.Options);
+        var options = recipe.Apply(r, (defaults ?? (o => o))(preset.Options));
         return new RunSpec
         {
             Data = data,

@@ -21,8 +21,8 @@ public static class ModelPresets
         new("deit-s", "DeiT-S: width 384, 6 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 384, Depth = 12, Heads = 6, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
         new("deit-b", "DeiT-B: width 768, 12 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 768, Depth = 12, Heads = 12, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
         new("resnet-smoke", "tiny ResNet teacher for tests", new ModelConfig { Family = "resnet", Width = 8, StageBlocks = [1, 1] }),
-        new("resnet-cpu", "small ResNet (width 32, stages [2,2,2]): a strong, fast CPU teacher",
-            new ModelConfig { Family = "resnet", Width = 32, StageBlocks = [2, 2, 2] }),
+        new("resnet-cpu", "small ResNet (width 16, stages [2,2,2]): a strong CPU teacher",
+            new ModelConfig { Family = "resnet", Width = 16, StageBlocks = [2, 2, 2] }),
     ];
 
     public static Preset Find(string name) =>

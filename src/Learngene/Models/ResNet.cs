@@ -7,17 +7,17 @@ namespace Learngene.Models;
 
 /// <summary>A small CIFAR-style ResNet (3×3 stem, basic blocks, stages of width w, 2w, 4w…, strides 1, 2, 2…),
 /// quick to train on CPU and a good teacher for distilling small ViTs. Its convolutions are
-/// <see cref="UnfoldConv2d"/>: libtorch's own CPU kernel gives wrong input gradients here.</summary>
+/// <see cref="SafeConv2d"/>: libtorch's own CPU kernel gives wrong input gradients here.</summary>
 public sealed class ResNet : Classifier
 {
-    private readonly UnfoldConv2d stem;
+    private readonly SafeConv2d stem;
     private readonly BatchNorm2d bn;
     private readonly ModuleList<BasicBlock> layers;
     private readonly Linear fc;
 
     public ResNet(ModelConfig config) : base(nameof(ResNet), config.Validate())
     {
-        stem = new UnfoldConv2d(config.Channels, config.Width, 3, padding: 1);
+        stem = new SafeConv2d(config.Channels, config.Width, 3, padding: 1);
         bn = nn.BatchNorm2d(config.Width);
         var list = new List<BasicBlock>();
         int inWidth = config.Width;
@@ -36,7 +36,7 @@ public sealed class ResNet : Classifier
         // He initialization (fan-out, ReLU gain), written out: std = sqrt(2 / (out_channels · k · k)).
         using var _ = torch.no_grad();
         foreach (var m in modules())
-            if (m is UnfoldConv2d conv)
+            if (m is SafeConv2d conv)
             {
                 var w = conv.Weight;
                 w.normal_(0, Math.Sqrt(2.0 / (w.shape[0] * w.shape[2] * w.shape[3])));
@@ -70,18 +70,18 @@ public sealed class ResNet : Classifier
 
     private sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
-        private readonly UnfoldConv2d conv1, conv2;
+        private readonly SafeConv2d conv1, conv2;
         private readonly BatchNorm2d bn1, bn2;
         private readonly nn.Module<Tensor, Tensor>? shortcut;
 
         public BasicBlock(int inWidth, int outWidth, int stride) : base(nameof(BasicBlock))
         {
-            conv1 = new UnfoldConv2d(inWidth, outWidth, 3, stride: stride, padding: 1);
+            conv1 = new SafeConv2d(inWidth, outWidth, 3, stride: stride, padding: 1);
             bn1 = nn.BatchNorm2d(outWidth);
-            conv2 = new UnfoldConv2d(outWidth, outWidth, 3, padding: 1);
+            conv2 = new SafeConv2d(outWidth, outWidth, 3, padding: 1);
             bn2 = nn.BatchNorm2d(outWidth);
             if (stride != 1 || inWidth != outWidth)
-                shortcut = nn.Sequential(new UnfoldConv2d(inWidth, outWidth, 1, stride: stride), nn.BatchNorm2d(outWidth));
+                shortcut = nn.Sequential(new SafeConv2d(inWidth, outWidth, 1, stride: stride), nn.BatchNorm2d(outWidth));
             RegisterComponents();
         }
 
