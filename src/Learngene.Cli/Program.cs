@@ -12,6 +12,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 
 try
 {

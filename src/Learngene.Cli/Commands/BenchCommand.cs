@@ -47,6 +47,7 @@ static class BenchCommand
             return 0;
         });
         cmd.Subcommands.Add(throughput);
+        cmd.Subcommands.Add(TlegBench.Create());
         return cmd;
     }
 }

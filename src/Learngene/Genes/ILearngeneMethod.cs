@@ -17,8 +17,9 @@ public interface ILearngeneMethod
     /// <summary>The tensors to store, from a trained auxiliary model.</summary>
     Dictionary<string, Tensor> Extract(Classifier auxiliary);
 
-    /// <summary>A descendant of the given depth and class count, initialized from the learngene.</summary>
-    VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes);
+    /// <summary>A descendant of the given depth and class count, initialized from the learngene. The head
+    /// is copied only when <paramref name="sameLabelSpace"/> (and the class count matches); else it is fresh.</summary>
+    VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true);
 
     /// <summary>Parameters stored in the learngene file (the learngene plus shared pieces).</summary>
     long StoredParameters(LearngeneFile.Loaded gene) => gene.Tensors.Values.Sum(t => t.numel());

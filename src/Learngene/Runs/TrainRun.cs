@@ -85,10 +85,14 @@ public static class TrainRun
         return Run(spec, runDir, data, checkpoint, observer, log);
     }
 
+    // Experiment runners train dozens of models on the same data: read and check each data set once per process.
+    static readonly Dictionary<(string, string, int?), DataSplits> loaded = [];
+
     static DataSplits LoadData(RunSpec spec, DataCatalog catalog, Action<string>? log)
     {
         int? size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null;
-        var raw = DataSource.Load(spec.Data, catalog, size, log);
+        var key = (spec.Data, catalog.CacheDir, size);
+        if (!loaded.TryGetValue(key, out var raw)) loaded[key] = raw = DataSource.Load(spec.Data, catalog, size, log);
         var train = raw.Train.Adapt(size ?? raw.Train.ImageSize, raw.Train.Channels);
         var test = raw.Test.Adapt(size ?? raw.Train.ImageSize, raw.Test.Channels);
         if (spec.TrainLimit is int tl) train = train.Subset(tl, spec.Options.Seed);

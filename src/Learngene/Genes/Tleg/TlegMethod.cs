@@ -18,7 +18,7 @@ public sealed class TlegMethod : ILearngeneMethod
     public Dictionary<string, Tensor> Extract(Classifier auxiliary) =>
         auxiliary.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    public VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes)
+    public VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true)
     {
         if (depth < 1) throw new LearngeneException($"depth must be at least 1 (got {depth})");
         var arch = gene.Info.Architecture with { Depth = depth, Classes = classes, Pooling = "avg" };
@@ -28,7 +28,7 @@ public sealed class TlegMethod : ILearngeneMethod
         using var _ = torch.no_grad();
         foreach (var name in new[] { "patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed", "norm.weight", "norm.bias" })
             CopyInto(state, name, gene.Get(name), gene.Path);
-        if (classes == gene.Info.Architecture.Classes)
+        if (sameLabelSpace && classes == gene.Info.Architecture.Classes)
         {
             CopyInto(state, "head.weight", gene.Get("head.weight"), gene.Path);
             CopyInto(state, "head.bias", gene.Get("head.bias"), gene.Path);

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Learngene.IO;
+using Learngene.Models;
+using Learngene.Training;
+
+namespace Learngene.Bench;
+
+/// <summary>One finished unit of an experiment: a model trained with one initialization at one depth on one task.</summary>
+public sealed record CellResult
+{
+    public string Name { get; init; } = "";
+    /// <summary>"source" or "transfer" (or "teacher", "learngene").</summary>
+    public string Task { get; init; } = "";
+    /// <summary>tleg, scratch, scratch-long, pretrain-finetune…</summary>
+    public string Init { get; init; } = "";
+    public int Depth { get; init; }
+    public List<EpochMetrics> History { get; init; } = [];
+    public long Parameters { get; init; }
+    public long MacsPerImage { get; init; }
+    public string ModelPath { get; init; } = "";
+    public double Seconds { get; init; }
+    public long TrainImages { get; init; }
+
+    public double FinalAccuracy => History.Count == 0 ? double.NaN : History[^1].TestAccuracy;
+}
+
+/// <summary>Experiment cells on disk: each cell is a run folder under cells/NAME with a cell.json once it
+/// is complete. A completed cell is never recomputed; an interrupted one resumes from its checkpoint.</summary>
+public sealed class CellStore(string runDir)
+{
+    public string CellsDir { get; } = Path.Combine(runDir, "cells");
+
+    public string FolderOf(string name) => Path.Combine(CellsDir, name);
+
+    public CellResult? Completed(string name)
+    {
+        string path = Path.Combine(FolderOf(name), "cell.json");
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<CellResult>(File.ReadAllText(path), ModelConfig.Json); }
+        catch (JsonException) { return null; } // a damaged record is recomputed
+    }
+
+    public CellResult GetOrCompute(string name, Func<string, CellResult> compute, Action<string>? log = null)
+    {
+        if (Completed(name) is { } done)
+        {
+            log?.Invoke($"[{name}] cached: accuracy {done.FinalAccuracy * 100:F2}%");
+            return done;
+        }
+        log?.Invoke($"[{name}] running");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = compute(FolderOf(name)) with { Name = name };
+        result = result with { Seconds = result.Seconds > 0 ? result.Seconds : clock.Elapsed.TotalSeconds };
+        AtomicFile.WriteAllText(Path.Combine(FolderOf(name), "cell.json"), JsonSerializer.Serialize(result, ModelConfig.Json));
+        log?.Invoke($"[{name}] done: accuracy {result.FinalAccuracy * 100:F2}% in {result.Seconds:F0} s");
+        return result;
+    }
+}
