@@ -103,3 +103,48 @@ public class CliTests
         }
     }
 }
+
+public class CliLearngeneTests
+{
+    [Fact]
+    public void Learn_expand_and_fine_tune_a_descendant_end_to_end()
+    {
+        string dir = TestData.TempDir();
+        var (code, _, err) = CliTests.Run("train", "--preset", "smoke", "--model", "resnet-smoke", "--train-limit", "500", "--out", Path.Combine(dir, "teacher"));
+        Assert.True(code == 0, err);
+        (code, var output, err) = CliTests.Run("learn", "tleg", "--preset", "smoke", "--depth", "3", "--train-limit", "500",
+            "--teacher", Path.Combine(dir, "teacher", "model.safetensors"), "--out", Path.Combine(dir, "gene"));
+        Assert.True(code == 0, err);
+        string gene = Path.Combine(dir, "gene", "learngene.safetensors");
+        Assert.Contains(gene, output);
+
+        (code, output, err) = CliTests.Run("expand", gene, "--depths", "1..3,5", "--out", Path.Combine(dir, "desc"));
+        Assert.True(code == 0, err);
+        Assert.Contains("4 descendants", output);
+        foreach (int d in new[] { 1, 2, 3, 5 }) Assert.True(File.Exists(Path.Combine(dir, "desc", $"depth-{d:D2}.safetensors")));
+
+        (code, output, err) = CliTests.Run("train", "--preset", "smoke", "--data", "mnist", "--train-limit", "300",
+            "--init", Path.Combine(dir, "desc", "depth-05.safetensors"), "--out", Path.Combine(dir, "ft"));
+        Assert.True(code == 0, err);
+        Assert.Contains("initialized from", output);
+
+        // Errors: another width, a model file where a learngene is expected, a learn run without a teacher.
+        (code, _, err) = CliTests.Run("expand", gene, "--width", "64", "--out", Path.Combine(dir, "x"));
+        Assert.Equal(2, code);
+        Assert.Contains("descendants have width 32, not 64", err);
+        (code, _, err) = CliTests.Run("expand", Path.Combine(dir, "teacher", "model.safetensors"), "--out", Path.Combine(dir, "y"));
+        Assert.Equal(2, code);
+        Assert.Contains("not a learngene file", err);
+        (code, _, err) = CliTests.Run("expand", gene, "--depths", "0..3", "--out", Path.Combine(dir, "z"));
+        Assert.Equal(2, code);
+        Assert.Contains("depths", err);
+    }
+
+    [Fact]
+    public void Learn_without_a_teacher_names_the_missing_option()
+    {
+        var (code, _, err) = CliTests.Run("learn", "tleg", "--preset", "smoke", "--out", TestData.TempDir() + "/g");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--teacher", err);
+    }
+}

@@ -29,6 +29,10 @@ static class InspectCommand
             {
                 var config = ModelConfig.FromJson(json, path);
                 var model = Classifier.Create(config);
+                bool gene = meta.GetValueOrDefault("format") == Genes.LearngeneFile.Format;
+                if (gene)
+                    Console.WriteLine($"learngene ({meta.GetValueOrDefault("method")}): {tensors.Values.Sum(t => t.numel()):N0} stored parameters; " +
+                                      $"auxiliary model and descendants of width {config.Width}; the figures below are for a depth-{config.Depth} descendant");
                 Console.WriteLine($"architecture: {config.Describe()}");
                 Console.WriteLine($"parameters: {model.ParameterCount():N0}");
                 Console.WriteLine($"FLOPs per image: {model.MacsPerImage() / 1e6:F2} M multiply-accumulates (the DeiT papers' \"FLOPs\"), {2 * model.MacsPerImage() / 1e6:F2} M FLOPs");
