@@ -77,14 +77,17 @@ public sealed class TlegExperiment(TlegPreset preset, string runDir, DataCatalog
             results.Add(Cell($"transfer-pretrain-finetune-d{depth:D2}", "transfer", "pretrain-finetune", depth, preset.Transfer, preset.Epochs, init: pretrained.ModelPath));
         }
 
-        var auxModel = tleg.CreateAuxiliary(gene.Info.Architecture);
+        using var auxModel = tleg.CreateAuxiliary(gene.Info.Architecture);
         var all = new TlegResults
         {
             Preset = preset, Teacher = teacher, Auxiliary = aux,
             LearngeneParameters = tleg.StoredParameters(gene),
             AuxiliaryMacsPerImage = auxModel.MacsPerImage(),
-            FamilyParameters = Enumerable.Range(1, preset.AuxiliaryDepth)
-                .Sum(d => Classifier.Create(gene.Info.Architecture with { Depth = d }).ParameterCount()),
+            FamilyParameters = Enumerable.Range(1, preset.AuxiliaryDepth).Sum(d =>
+            {
+                using var m = Classifier.Create(gene.Info.Architecture with { Depth = d });
+                return m.ParameterCount();
+            }),
             Cells = results, Finished = DateTime.UtcNow,
         };
         AtomicFile.WriteAllText(Path.Combine(runDir, ResultsName), JsonSerializer.Serialize(all, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
@@ -106,7 +109,7 @@ public sealed class TlegExperiment(TlegPreset preset, string runDir, DataCatalog
         string path = Path.Combine(runDir, "descendants", task, $"depth-{depth:D2}.safetensors");
         if (File.Exists(path)) return path;
         torch.manual_seed(preset.Seed + depth);
-        var model = tleg.Expand(gene, depth, gene.Info.Architecture.Classes, sameLabelSpace);
+        using var model = tleg.Expand(gene, depth, gene.Info.Architecture.Classes, sameLabelSpace);
         ModelFile.Save(path, model, gene.Info.Normalization, gene.Info.ClassNames, new Dictionary<string, string> { ["learngene"] = gene.Path });
         return path;
     }

@@ -31,7 +31,7 @@ public sealed class BatchLoader(ImageDataset data, Normalization norm, int batch
 
     public IEnumerable<(Tensor Images, Tensor Labels)> Batches()
     {
-        var gen = new Generator((ulong)(seed * 1_000_003L + epoch + 1));
+        using var gen = new Generator((ulong)(seed * 1_000_003L + epoch + 1));
         // The permutation outlives the per-step dispose scopes that the caller opens around each batch.
         using var order = (shuffle ? torch.randperm(data.Count, generator: gen) : torch.arange(data.Count)).DetachFromDisposeScope();
         for (int start = 0; start < data.Count; start += batchSize)

@@ -37,8 +37,9 @@ public sealed class ImageDataset : IDisposable
     public ImageDataset Subset(int count, int seed)
     {
         if (count >= Count) return this;
-        var gen = new Generator((ulong)seed);
-        var idx = torch.randperm(Count, generator: gen)[..count];
+        using var gen = new Generator((ulong)seed);
+        using var perm = torch.randperm(Count, generator: gen);
+        using var idx = perm[..count];
         return new ImageDataset(Name, Images.index_select(0, idx), Labels.index_select(0, idx), ClassNames, FlipSafe);
     }
 

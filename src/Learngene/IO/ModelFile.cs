@@ -31,6 +31,15 @@ public static class ModelFile
     public static Dictionary<string, Tensor> StateDict(nn.Module model) =>
         model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
 
+    /// <summary>The architecture of a model file, from its metadata alone.</summary>
+    public static ModelConfig ReadConfig(string path)
+    {
+        var meta = SafeTensors.ReadMetadata(path);
+        if (meta.GetValueOrDefault("format") != Format)
+            throw new LearngeneException($"{path} is not a model file ({Format})");
+        return ModelConfig.FromJson(meta.GetValueOrDefault("config") ?? "", path);
+    }
+
     public static Loaded Load(string path)
     {
         var (tensors, meta) = SafeTensors.Load(path);
@@ -42,6 +51,7 @@ public static class ModelFile
         var config = ModelConfig.FromJson(meta.GetValueOrDefault("config") ?? "", path);
         var model = Classifier.Create(config);
         LoadInto(model, tensors, path);
+        foreach (var t in tensors.Values) t.Dispose();
         Normalization norm;
         string[] classes;
         try

@@ -35,6 +35,9 @@ public static class SafeTensors
             header["__metadata__"] = meta;
         }
         var names = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+        // Temporaries are freed here, on this thread: tensors left to the GC's finalizer thread race with
+        // libtorch calls on the training thread (a segfault in a long experiment run was traced to this).
+        using var scope = torch.NewDisposeScope();
         long offset = 0;
         var data = new List<byte[]>();
         foreach (var name in names)

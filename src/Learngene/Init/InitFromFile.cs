@@ -40,6 +40,7 @@ public static class InitFromFile
         }
         if (classes != c.Classes) notes.Add($"new {classes}-class head");
         if (channels != c.Channels) notes.Add($"patch embedding adapted from {c.Channels} to {channels} channels");
+        source.Dispose();
         return new Result(model, $"initialized from {path} ({string.Join(", ", notes)})");
     }
 }

@@ -62,7 +62,7 @@ public static class TrainRun
         if (spec.Init is not null)
         {
             // The architecture is the init file's; the image size follows it.
-            var initConfig = ModelFile.Load(spec.Init).Model.Config;
+            var initConfig = ModelFile.ReadConfig(spec.Init);
             spec = spec with { Model = initConfig };
         }
         var data = LoadData(spec, catalog, log);
@@ -93,11 +93,16 @@ public static class TrainRun
         int? size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null;
         var key = (spec.Data, catalog.CacheDir, size);
         if (!loaded.TryGetValue(key, out var raw)) loaded[key] = raw = DataSource.Load(spec.Data, catalog, size, log);
-        var train = raw.Train.Adapt(size ?? raw.Train.ImageSize, raw.Train.Channels);
-        var test = raw.Test.Adapt(size ?? raw.Train.ImageSize, raw.Test.Channels);
-        if (spec.TrainLimit is int tl) train = train.Subset(tl, spec.Options.Seed);
-        if (spec.TestLimit is int vl) test = test.Subset(vl, spec.Options.Seed);
-        return new DataSplits(train, test);
+        return new DataSplits(Prepare(raw.Train, spec.TrainLimit), Prepare(raw.Test, spec.TestLimit));
+
+        ImageDataset Prepare(ImageDataset d, int? limit)
+        {
+            var adapted = d.Adapt(size ?? raw.Train.ImageSize, d.Channels);
+            if (limit is not int n) return adapted;
+            var subset = adapted.Subset(n, spec.Options.Seed);
+            if (!ReferenceEquals(adapted, d) && !ReferenceEquals(adapted, subset)) adapted.Dispose();
+            return subset;
+        }
     }
 
     static RunResult Run(RunSpec spec, string runDir, DataSplits data, string? resume, ITrainingObserver? observer, Action<string>? log)
@@ -123,7 +128,9 @@ public static class TrainRun
             RunDir = runDir, Observer = observer, Device = device,
             Teacher = teacher?.Model, TeacherNormalization = teacher?.Normalization,
         };
-        var history = trainer.Fit(model, data, norm, resume);
+        List<EpochMetrics> history;
+        try { history = trainer.Fit(model, data, norm, resume); }
+        catch { Release(model, teacher, data); throw; }
         model.to(torch.CPU);
         var provenance = new Dictionary<string, string>
         {
@@ -149,7 +156,20 @@ public static class TrainRun
                 Normalization = norm, Teacher = spec.Teacher ?? "", ImagesSeen = history[^1].ImagesSeen, Seed = spec.Options.Seed,
             });
         }
-        return new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), model.MacsPerImage(), history);
+        var result = new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), model.MacsPerImage(), history);
+        Release(model, teacher, data);
+        return result;
+    }
+
+    /// <summary>Frees a finished run's native memory on this thread (see <see cref="Native"/>); the cached
+    /// full data sets stay.</summary>
+    static void Release(Classifier model, ModelFile.Loaded? teacher, DataSplits data)
+    {
+        model.Dispose();
+        teacher?.Model.Dispose();
+        foreach (var d in new[] { data.Train, data.Test })
+            if (!loaded.Values.Any(c => ReferenceEquals(d, c.Train) || ReferenceEquals(d, c.Test))) d.Dispose();
+        Native.CollectGarbage();
     }
 
     public static torch.Device ResolveDevice(string name) => name.ToLowerInvariant() switch

@@ -8,7 +8,7 @@ namespace Learngene.Training;
 /// state is plain named tensors that go into the checkpoint file next to the weights (one atomic file per
 /// checkpoint). Weight decay applies to matrices and conv kernels only, not to biases, norms, positional
 /// embeddings or class tokens (DeiT's rule).</summary>
-public sealed class AdamW
+public sealed class AdamW : IDisposable
 {
     sealed record Slot(string Name, Parameter Param, Tensor M, Tensor V, bool Decay);
 
@@ -53,6 +53,11 @@ public sealed class AdamW
             var denom = (s.V.sqrt() / Math.Sqrt(bc2)).add_(Eps);
             s.Param.addcdiv_(s.M, denom, value: -lr / bc1);
         }
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in slots) { s.M.Dispose(); s.V.Dispose(); }
     }
 
     /// <summary>Moment tensors by "m/NAME" and "v/NAME", for checkpoints.</summary>

@@ -56,6 +56,7 @@ public sealed record Checkpoint(ModelConfig Config, TrainOptions Options, int Ep
         var (tensors, _) = SafeTensors.Load(path);
         ModelFile.LoadInto(model, Strip(tensors, "model/"), path);
         optimizer.LoadState(Strip(tensors, "optim/"), optimizerStep);
+        foreach (var t in tensors.Values) t.Dispose();
     }
 
     static Dictionary<string, Tensor> Strip(Dictionary<string, Tensor> tensors, string prefix) =>

@@ -37,7 +37,7 @@ public sealed class Trainer(TrainOptions options)
         model.to(Device);
         Teacher?.to(Device);
         Teacher?.eval();
-        var optimizer = new AdamW(model.named_parameters(), Options.WeightDecay);
+        using var optimizer = new AdamW(model.named_parameters(), Options.WeightDecay);
         var history = new List<EpochMetrics>();
         int startEpoch = 1;
         if (resumeFrom is not null)
@@ -99,6 +99,7 @@ public sealed class Trainer(TrainOptions options)
                 metricsSink!.Write(m);
             }
             Observer?.EpochDone(m);
+            Native.CollectGarbage();
         }
         return history;
     }

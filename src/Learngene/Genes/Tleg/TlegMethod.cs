@@ -26,6 +26,7 @@ public sealed class TlegMethod : ILearngeneMethod
         var pairs = Block.TensorNames.Select(n => (n, gene.Get("base." + n), gene.Get("slope." + n))).ToArray();
         var state = model.state_dict();
         using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope(); // the block temporaries; the model's own tensors predate the scope
         foreach (var name in new[] { "patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed", "norm.weight", "norm.bias" })
             CopyInto(state, name, gene.Get(name), gene.Path);
         if (sameLabelSpace && classes == gene.Info.Architecture.Classes)
