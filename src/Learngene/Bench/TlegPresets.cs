@@ -42,8 +42,8 @@ public sealed record TlegPreset
         new()
         {
             Name = "quickstart", Description = "about 7 minutes on 2 cores: the vit-cpu family, auxiliary depth 12, descendants at depths 2, 4, 8, 12 on 5000 images",
-            Family = "vit-cpu", AuxiliaryDepth = 12, TeacherModel = "resnet-cpu", TeacherEpochs = 1, TeacherTrainLimit = 10000,
-            AuxiliaryEpochs = 2, AuxiliaryTrainLimit = 10000, Epochs = 2, ScratchMultiplier = 5, Depths = [2, 4, 8, 12],
+            Family = "vit-cpu", AuxiliaryDepth = 12, TeacherModel = "resnet-cpu", TeacherEpochs = 2, TeacherTrainLimit = 15000,
+            AuxiliaryEpochs = 3, AuxiliaryTrainLimit = 10000, Epochs = 2, ScratchMultiplier = 5, Depths = [2, 4, 8, 12],
             TrainLimit = 5000, TestLimit = 2000, Recipe = CpuRecipe,
         },
         new()
