@@ -17,14 +17,16 @@ public static class WeightInit
             bool isNorm = name.Contains("norm") || name.StartsWith("bn") || name.Contains(".bn");
             if (isNorm) { if (leaf == "weight") p.fill_(1.0); else p.zero_(); }
             else if (leaf == "bias") p.zero_();
-            else p.copy_(TruncatedNormal(p.shape, std));
+            else { using var t = TruncatedNormal(p.shape, std); p.copy_(t); }
         }
     }
 
-    /// <summary>N(0, std²) truncated at ±2σ by resampling. (TorchSharp 0.107's nn.init.trunc_normal_
-    /// fills the tensor with a constant instead, so it is not used.)</summary>
+    /// <summary>N(0, std²) truncated at ±2σ by resampling the values outside. (TorchSharp 0.107's
+    /// nn.init.trunc_normal_ fills the tensor with a constant, and its torch.erfinv computes erf, so
+    /// neither the library routine nor inverse-CDF sampling can be used.)</summary>
     public static Tensor TruncatedNormal(long[] shape, double std)
     {
+        using var scope = torch.NewDisposeScope();
         var t = torch.randn(shape);
         var outside = t.abs() > 2;
         while (outside.any().item<bool>())
@@ -32,6 +34,6 @@ public static class WeightInit
             t = torch.where(outside, torch.randn(shape), t);
             outside = t.abs() > 2;
         }
-        return t * std;
+        return (t * std).MoveToOuterDisposeScope();
     }
 }
