@@ -15,10 +15,19 @@ public sealed record Normalization(float[] Mean, float[] Std)
 
     public Tensor Apply(Tensor x01)
     {
-        var mean = torch.tensor(Mean, device: x01.device).reshape(1, -1, 1, 1);
-        var std = torch.tensor(Std, device: x01.device).reshape(1, -1, 1, 1);
+        var (mean, std) = Shaped(x01.device);
         return (x01 - mean) / std;
     }
+
+    /// <summary>Back to pixels in [0, 1].</summary>
+    public Tensor Invert(Tensor normalized)
+    {
+        var (mean, std) = Shaped(normalized.device);
+        return normalized * std + mean;
+    }
+
+    (Tensor Mean, Tensor Std) Shaped(Device device) =>
+        (torch.tensor(Mean, device: device).reshape(1, -1, 1, 1), torch.tensor(Std, device: device).reshape(1, -1, 1, 1));
 }
 
 /// <summary>Turns a data set into batches: a seeded shuffle per epoch, pixels to float, optional

@@ -112,20 +112,13 @@ public sealed class Trainer(TrainOptions options)
         using (torch.no_grad())
         {
             // The teacher may have been trained with other statistics: undo ours, apply its own.
-            var tx = TeacherNormalization is null || TeacherNormalization == norm ? x : Renormalize(x, norm, TeacherNormalization);
+            var tx = TeacherNormalization is null || TeacherNormalization == norm ? x : TeacherNormalization.Apply(norm.Invert(x));
             teacherLogits = Teacher.forward(tx);
         }
         var kd = Options.Distill == "soft"
             ? Losses.SoftDistillation(logits, teacherLogits, Options.Temperature)
             : Losses.HardDistillation(logits, teacherLogits);
         return (1 - Options.DistillAlpha) * ce + Options.DistillAlpha * kd;
-    }
-
-    static Tensor Renormalize(Tensor x, Normalization from, Normalization to)
-    {
-        var mean = torch.tensor(from.Mean, device: x.device).reshape(1, -1, 1, 1);
-        var std = torch.tensor(from.Std, device: x.device).reshape(1, -1, 1, 1);
-        return to.Apply(x * std + mean);
     }
 }
 
