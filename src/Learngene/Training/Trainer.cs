@@ -53,7 +53,7 @@ public sealed class Trainer(TrainOptions options)
         var loaderSteps = (data.Train.Count + Options.BatchSize - 1) / Options.BatchSize;
         var schedule = new CosineSchedule(Options.LearningRate, Options.MinLearningRate,
             (long)Math.Round(Options.WarmupEpochs * loaderSteps), (long)Options.Epochs * loaderSteps);
-        using var metricsSink = RunDir is null ? null : new MetricsSink(RunDir, history);
+        var metricsSink = RunDir is null ? null : new MetricsSink(RunDir, history);
         long imagesSeen = history.LastOrDefault()?.ImagesSeen ?? 0;
 
         for (int epoch = startEpoch; epoch <= Options.Epochs; epoch++)
@@ -124,7 +124,7 @@ public sealed class Trainer(TrainOptions options)
 
 /// <summary>metrics.jsonl (rewritten from the history on resume, so it never holds a lost epoch twice)
 /// and TensorBoard event files under tb/.</summary>
-sealed class MetricsSink : IDisposable
+sealed class MetricsSink
 {
     readonly string path;
     readonly TorchSharp.Modules.SummaryWriter? board;
@@ -154,6 +154,4 @@ sealed class MetricsSink : IDisposable
         board.add_scalar("lr", (float)m.LearningRate, m.Epoch);
         board.add_scalar("images_per_second", (float)m.ImagesPerSecond, m.Epoch);
     }
-
-    public void Dispose() { }
 }
