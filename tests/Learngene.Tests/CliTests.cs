@@ -106,12 +106,20 @@ public class CliTests
 
 public class CliLearngeneTests
 {
+    /// <summary>A new folder holding teacher/model.safetensors, a smoke ResNet teacher.</summary>
+    static string TrainSmokeTeacher()
+    {
+        string dir = TestData.TempDir();
+        var (code, _, err) = CliTests.Run("train", "--preset", "smoke", "--model", "resnet-smoke", "--train-limit", "400", "--out", Path.Combine(dir, "teacher"));
+        Assert.True(code == 0, err);
+        return dir;
+    }
+
     [Fact]
     public void Learn_expand_and_fine_tune_a_descendant_end_to_end()
     {
-        string dir = TestData.TempDir();
-        var (code, _, err) = CliTests.Run("train", "--preset", "smoke", "--model", "resnet-smoke", "--train-limit", "500", "--out", Path.Combine(dir, "teacher"));
-        Assert.True(code == 0, err);
+        string dir = TrainSmokeTeacher();
+        int code; string err;
         (code, var output, err) = CliTests.Run("learn", "tleg", "--preset", "smoke", "--depth", "3", "--train-limit", "500",
             "--teacher", Path.Combine(dir, "teacher", "model.safetensors"), "--out", Path.Combine(dir, "gene"));
         Assert.True(code == 0, err);
@@ -138,6 +146,43 @@ public class CliLearngeneTests
         (code, _, err) = CliTests.Run("expand", gene, "--depths", "0..3", "--out", Path.Combine(dir, "z"));
         Assert.Equal(2, code);
         Assert.Contains("depths", err);
+    }
+
+    [Fact]
+    public void SWS_and_the_baseline_initializers_from_the_command_line()
+    {
+        string dir = TrainSmokeTeacher();
+        int code; string err;
+        (code, var output, err) = CliTests.Run("learn", "sws", "--preset", "smoke", "--stages", "1,2,1", "--train-limit", "300",
+            "--teacher", Path.Combine(dir, "teacher", "model.safetensors"), "--out", Path.Combine(dir, "gene"));
+        Assert.True(code == 0, err);
+        string gene = Path.Combine(dir, "gene", "learngene.safetensors");
+        (code, output, err) = CliTests.Run("expand", gene, "--layers-source", "0,1,1,1,2", "--out", Path.Combine(dir, "sws"));
+        Assert.True(code == 0, err);
+        Assert.Contains("1 descendants expanded", output);
+        string ancestry = Path.Combine(dir, "sws", "depth-05.safetensors");
+        Assert.True(File.Exists(ancestry));
+        (code, _, err) = CliTests.Run("expand", gene, "--layers-source", "0,2,1", "--out", Path.Combine(dir, "bad"));
+        Assert.Equal(2, code);
+        Assert.Contains("keep stages in order", err);
+
+        // Baselines: a 5-layer ViT (the SWS descendant above) serves as the ancestry.
+        (code, output, err) = CliTests.Run("expand", "--init", "weight-selection", "--ancestry", ancestry, "--depths", "2,3", "--out", Path.Combine(dir, "ws"));
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(dir, "ws", "depth-03.safetensors")));
+        (code, output, err) = CliTests.Run("train", "--preset", "smoke", "--data", "mnist", "--train-limit", "300", "--depth", "4",
+            "--init", "heur-lg", "--ancestry", ancestry, "--out", Path.Combine(dir, "heur"));
+        Assert.True(code == 0, err);
+        Assert.Contains("initialized by heur-lg", output);
+        (code, _, err) = CliTests.Run("train", "--preset", "smoke", "--init", "no-such-init", "--out", Path.Combine(dir, "x"));
+        Assert.Equal(2, code);
+        Assert.Contains("neither a model file nor an initializer", err);
+        (code, _, err) = CliTests.Run("expand", "--init", "heur-lg", "--out", Path.Combine(dir, "y"));
+        Assert.Equal(2, code);
+        Assert.Contains("--ancestry", err);
+        (code, _, err) = CliTests.Run("bench", "compare", "--methods", "tleg,nope", "--out", Path.Combine(dir, "z"));
+        Assert.Equal(2, code);
+        Assert.Contains("unknown method 'nope'", err);
     }
 
     [Fact]

@@ -47,7 +47,8 @@ static class BenchCommand
             return 0;
         });
         cmd.Subcommands.Add(throughput);
-        cmd.Subcommands.Add(TlegBench.Create());
+        cmd.Subcommands.Add(CompareBench.Create());
+        cmd.Subcommands.Add(CompareBench.CreateTleg());
         return cmd;
     }
 }

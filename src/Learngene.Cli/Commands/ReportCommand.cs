@@ -13,7 +13,7 @@ static class ReportCommand
         cmd.SetAction(r =>
         {
             string runDir = r.GetValue(dir)!;
-            string report = TlegReport.Write(runDir, TlegReport.Load(runDir));
+            string report = CompareReport.Write(runDir, CompareReport.Load(runDir));
             Console.WriteLine(Summary(report));
             Console.WriteLine($"report: {report}");
             return 0;
@@ -23,5 +23,5 @@ static class ReportCommand
 
     /// <summary>The report's tables and checks, for the console.</summary>
     public static string Summary(string reportPath) =>
-        string.Join('\n', File.ReadAllLines(reportPath).TakeWhile(l => !l.StartsWith("## Costs")).Where(l => !l.StartsWith("![")));
+        string.Join('\n', File.ReadAllLines(reportPath).TakeWhile(l => !l.StartsWith("![")).Where(l => !l.StartsWith("![")));
 }

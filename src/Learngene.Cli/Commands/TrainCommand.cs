@@ -17,14 +17,17 @@ static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Run folder to write (default: runs/train-TIMESTAMP)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
         var teacher = new Option<string?>("--teacher") { Description = "Model file to distil from (with --distill soft|hard)" };
-        var init = new Option<string?>("--init") { Description = "Model file to start from (e.g. a descendant written by 'expand'); its architecture is used, the head is re-created for another class count" };
+        var init = new Option<string?>("--init") { Description = "Model file to start from (e.g. a descendant written by 'expand'; its architecture is used, the head is re-created for another class count), " +
+            $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Init.Initializers.All.Select(i => $"{i.Name} ({i.Description})"))}" };
+        var ancestry = new Option<string?>("--ancestry") { Description = "The trained model an initializer takes weights from (weight-selection, heur-lg, auto-lg: a ViT; pretrain-finetune: a model of the same size)" };
+        var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
         var threads = Shared.Threads();
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var arch = new ArchitectureOptions();
         var recipe = new RecipeOptions();
 
         var cmd = new Command("train", "Train a model (ViT or ResNet) on a data set; writes run.json, metrics.jsonl, tb/, checkpoint.safetensors and model.safetensors into --out.");
-        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, device, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, ancestry, inherit, device, threads }) cmd.Options.Add(o);
         arch.AddTo(cmd);
         recipe.AddTo(cmd);
         cmd.SetAction(r =>
@@ -43,7 +46,17 @@ static class TrainCommand
                 var spec = BuildSpec(r.GetValue(preset)!, r.GetValue(model), r.GetValue(data)!, arch, recipe, r) with
                 {
                     Teacher = r.GetValue(teacher), Device = r.GetValue(device)!, Init = r.GetValue(init),
+                    Ancestry = r.GetValue(ancestry), InheritLayers = r.GetValue(inherit),
                 };
+                if (spec.Init is string i && Learngene.Init.Initializers.TryFind(i) is null && !File.Exists(i))
+                    throw new LearngeneException($"--init '{i}' is neither a model file nor an initializer (known: {string.Join(", ", Learngene.Init.Initializers.All.Select(x => x.Name))})");
+                if (spec.Ancestry is string a)
+                {
+                    if (!File.Exists(a)) throw new LearngeneException($"--ancestry {a}: no such file");
+                    // Another data set means another label space: the head is then fresh.
+                    spec = spec with { SameLabelSpace = Learngene.IO.SafeTensors.ReadMetadata(a).GetValueOrDefault("data") == spec.Data };
+                }
+                if (spec.InheritLayers < 1) throw new LearngeneException($"--inherit must be at least 1 (got {spec.InheritLayers})");
                 string dir = r.GetValue(output) ?? Path.Combine("runs", $"train-{DateTime.Now:yyyyMMdd-HHmmss}");
                 result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, catalog, p, ConsoleProgress.Log));
             }
@@ -82,6 +95,7 @@ static class TrainCommand
 sealed class ArchitectureOptions
 {
     readonly Option<int?> depth = new("--depth") { Description = "Transformer blocks" };
+    public Option<int?> Depth => depth;
     readonly Option<int?> width = new("--width") { Description = "Embedding width" };
     readonly Option<int?> heads = new("--heads") { Description = "Attention heads (must divide the width)" };
     readonly Option<int?> patch = new("--patch-size") { Description = "Patch size (must divide the image size)" };

@@ -14,6 +14,7 @@ public sealed record CellResult
     /// <summary>tleg, scratch, scratch-long, pretrain-finetune…</summary>
     public string Init { get; init; } = "";
     public int Depth { get; init; }
+    public int Seed { get; init; }
     public List<EpochMetrics> History { get; init; } = [];
     public long Parameters { get; init; }
     public long MacsPerImage { get; init; }

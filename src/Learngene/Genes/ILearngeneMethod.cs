@@ -10,16 +10,23 @@ public interface ILearngeneMethod
 {
     string Name { get; }
     string Description { get; }
+    /// <summary>The auxiliary depth the paper uses (TLEG 12, SWS 16).</summary>
+    int DefaultAuxiliaryDepth { get; }
 
-    /// <summary>The auxiliary model whose trained weights are the learngene.</summary>
-    Classifier CreateAuxiliary(ModelConfig architecture);
+    /// <summary>The auxiliary model whose trained weights are the learngene; <paramref name="settings"/> is
+    /// the method's own JSON (SWS: the stage layout), null for the defaults.</summary>
+    Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null);
+
+    /// <summary>The method's settings of a built auxiliary model, stored in the learngene's metadata.</summary>
+    string SettingsOf(Classifier auxiliary) => "{}";
 
     /// <summary>The tensors to store, from a trained auxiliary model.</summary>
     Dictionary<string, Tensor> Extract(Classifier auxiliary);
 
     /// <summary>A descendant of the given depth and class count, initialized from the learngene. The head
-    /// is copied only when <paramref name="sameLabelSpace"/> (and the class count matches); else it is fresh.</summary>
-    VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true);
+    /// is copied only when <paramref name="sameLabelSpace"/> (and the class count matches); else it is fresh.
+    /// <paramref name="layerSources"/> is an explicit layer mapping, for methods that take one (SWS).</summary>
+    VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true, int[]? layerSources = null);
 
     /// <summary>Parameters stored in the learngene file (the learngene plus shared pieces).</summary>
     long StoredParameters(LearngeneFile.Loaded gene) => gene.Tensors.Values.Sum(t => t.numel());
@@ -27,9 +34,11 @@ public interface ILearngeneMethod
 
 public static class Methods
 {
-    public static readonly IReadOnlyList<ILearngeneMethod> All = [new Tleg.TlegMethod()];
+    public static readonly IReadOnlyList<ILearngeneMethod> All = [new Tleg.TlegMethod(), new Sws.SwsMethod()];
+
+    public static ILearngeneMethod? TryFind(string name) =>
+        All.FirstOrDefault(m => m.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
 
     public static ILearngeneMethod Find(string name) =>
-        All.FirstOrDefault(m => m.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new LearngeneException($"unknown learngene method '{name}' (known: {string.Join(", ", All.Select(m => m.Name))})");
+        TryFind(name) ?? throw new LearngeneException($"unknown learngene method '{name}' (known: {string.Join(", ", All.Select(m => m.Name))})");
 }

@@ -22,10 +22,19 @@ public sealed record RunSpec
     public int? TestLimit { get; init; }
     public string? Teacher { get; init; }
     public string Device { get; init; } = "cpu";
-    /// <summary>A model file to start from (<c>train --init</c>) instead of random weights.</summary>
+    /// <summary>What to start from instead of random weights (<c>train --init</c>): a model file, or the
+    /// name of an initializer (scratch, weight-selection, heur-lg, auto-lg, mimetic, pretrain-finetune).</summary>
     public string? Init { get; init; }
+    /// <summary>The ancestry model file of initializers that need one.</summary>
+    public string? Ancestry { get; init; }
+    /// <summary>Layers Heur-LG and Auto-LG inherit.</summary>
+    public int InheritLayers { get; init; } = 3;
+    /// <summary>False when the data's labels are not the ancestry's (a transfer task): fresh head.</summary>
+    public bool SameLabelSpace { get; init; } = true;
     /// <summary>Set when the run learns a learngene: the method whose auxiliary model is trained.</summary>
     public string? Method { get; init; }
+    /// <summary>The method's own settings as JSON (SWS: {"stages":[3,3,4,3,3]}); null for its defaults.</summary>
+    public string? MethodSettings { get; init; }
 
     public const string FileName = "run.json";
 
@@ -59,7 +68,7 @@ public static class TrainRun
         if (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName)))
             throw new LearngeneException($"{runDir} already holds a run: resume it with --resume {runDir}, or choose another --out");
         spec.Options.Validate();
-        if (spec.Init is not null)
+        if (spec.Init is not null && Initializers.TryFind(spec.Init) is null)
         {
             // The architecture is the init file's; the image size follows it.
             var initConfig = ModelFile.ReadConfig(spec.Init);
@@ -88,6 +97,21 @@ public static class TrainRun
     // Experiment runners train dozens of models on the same data: read and check each data set once per process.
     static readonly Dictionary<(string, string, int?), DataSplits> loaded = [];
 
+    static readonly Dictionary<(string, string, int?, int), ImageDataset> taskData = [];
+
+    /// <summary>The training images a run with this data, limit and seed trains on (kept for the process:
+    /// experiment runners ask for it once per descendant).</summary>
+    public static ImageDataset TaskData(string data, DataCatalog catalog, int? limit, int seed)
+    {
+        var key = (data, catalog.CacheDir, limit, seed);
+        if (!taskData.TryGetValue(key, out var d))
+        {
+            if (!loaded.TryGetValue((data, catalog.CacheDir, null), out var raw)) loaded[(data, catalog.CacheDir, null)] = raw = DataSource.Load(data, catalog, null, null);
+            taskData[key] = d = limit is int n ? raw.Train.Subset(n, seed) : raw.Train;
+        }
+        return d;
+    }
+
     static DataSplits LoadData(RunSpec spec, DataCatalog catalog, Action<string>? log)
     {
         int? size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null;
@@ -111,7 +135,12 @@ public static class TrainRun
         torch.manual_seed(spec.Options.Seed);
         var method = spec.Method is null ? null : Methods.Find(spec.Method);
         Classifier model;
-        if (method is not null) model = method.CreateAuxiliary(spec.Model);
+        if (method is not null) model = method.CreateAuxiliary(spec.Model, spec.MethodSettings);
+        else if (spec.Init is not null && Initializers.TryFind(spec.Init) is { } initializer)
+        {
+            model = Initialize(initializer, spec, data.Train);
+            log?.Invoke($"initialized by {initializer.Name}{(spec.Ancestry is null ? "" : $" from {spec.Ancestry}")}");
+        }
         else if (spec.Init is not null)
         {
             var init = InitFromFile.Load(spec.Init, spec.Model.Classes, spec.Model.Channels);
@@ -154,11 +183,30 @@ public static class TrainRun
             {
                 Method = method.Name, Architecture = model.Config, SourceData = spec.Data, ClassNames = data.Train.ClassNames.ToArray(),
                 Normalization = norm, Teacher = spec.Teacher ?? "", ImagesSeen = history[^1].ImagesSeen, Seed = spec.Options.Seed,
+                MethodSettings = method.SettingsOf(model),
             });
         }
         var result = new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), model.MacsPerImage(), history);
         Release(model, teacher, data);
         return result;
+    }
+
+    /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
+    public static Classifier Initialize(IInitializer initializer, RunSpec spec, ImageDataset train)
+    {
+        if (spec.Model.Family != "vit") throw new LearngeneException($"initializer {initializer.Name} makes ViTs, not {spec.Model.Family} models");
+        if (initializer.NeedsAncestry && spec.Ancestry is null)
+            throw new LearngeneException($"initializer {initializer.Name} needs an ancestry model: give --ancestry FILE");
+        var ancestry = spec.Ancestry is null ? null : ModelFile.Load(spec.Ancestry);
+        try
+        {
+            return initializer.Create(spec.Model, new InitContext
+            {
+                Ancestry = ancestry, AncestryPath = spec.Ancestry ?? "", SameLabelSpace = spec.SameLabelSpace,
+                Data = train, InheritLayers = spec.InheritLayers, Seed = spec.Options.Seed,
+            });
+        }
+        finally { ancestry?.Model.Dispose(); }
     }
 
     /// <summary>Frees a finished run's native memory on this thread (see <see cref="Native"/>); the cached

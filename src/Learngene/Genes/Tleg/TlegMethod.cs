@@ -13,13 +13,16 @@ public sealed class TlegMethod : ILearngeneMethod
     public string Name => "tleg";
     public string Description => "TLEG: block weights linear in depth, P_i = P_B + (i/L)·P_A; any depth from two tensors per weight";
 
-    public Classifier CreateAuxiliary(ModelConfig architecture) => new TlegAuxiliary(architecture);
+    public int DefaultAuxiliaryDepth => 12;
+
+    public Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null) => new TlegAuxiliary(architecture);
 
     public Dictionary<string, Tensor> Extract(Classifier auxiliary) =>
         auxiliary.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    public VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true)
+    public VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true, int[]? layerSources = null)
     {
+        if (layerSources is not null) throw new LearngeneException("TLEG expands by depth only; an explicit layer mapping (--layers-source) is an SWS option");
         if (depth < 1) throw new LearngeneException($"depth must be at least 1 (got {depth})");
         var arch = gene.Info.Architecture with { Depth = depth, Classes = classes, Pooling = "avg" };
         var model = new VisionTransformer(arch);
@@ -27,24 +30,12 @@ public sealed class TlegMethod : ILearngeneMethod
         var state = model.state_dict();
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope(); // the block temporaries; the model's own tensors predate the scope
-        foreach (var name in new[] { "patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed", "norm.weight", "norm.bias" })
-            CopyInto(state, name, gene.Get(name), gene.Path);
-        if (sameLabelSpace && classes == gene.Info.Architecture.Classes)
-        {
-            CopyInto(state, "head.weight", gene.Get("head.weight"), gene.Path);
-            CopyInto(state, "head.bias", gene.Get("head.bias"), gene.Path);
-        }
+        foreach (var name in Expansion.SharedTensors)
+            Expansion.CopyInto(state, name, gene.Get(name), gene.Path);
+        if (sameLabelSpace && classes == gene.Info.Architecture.Classes) Expansion.CopyHead(state, gene);
         for (int i = 0; i < depth; i++)
             foreach (var (name, tensor) in TlegAuxiliary.BlockTensors(pairs, i, depth))
-                CopyInto(state, $"blocks.{i}.{name}", tensor, gene.Path);
+                Expansion.CopyInto(state, $"blocks.{i}.{name}", tensor, gene.Path);
         return model;
-    }
-
-    static void CopyInto(Dictionary<string, Tensor> state, string name, Tensor source, string path)
-    {
-        var target = state[name];
-        if (!target.shape.SequenceEqual(source.shape))
-            throw new LearngeneException($"{path}: tensor '{name}' has shape [{string.Join(",", source.shape)}], the descendant needs [{string.Join(",", target.shape)}]");
-        target.copy_(source);
     }
 }

@@ -1,0 +1,79 @@
+using Learngene.Training;
+
+namespace Learngene.Bench;
+
+/// <summary>The budget of a comparison (<c>learngene bench compare --preset</c>): data, the model family,
+/// what the teacher, the learngenes and the ancestry model get, and the descendants' depths and epochs.</summary>
+public sealed record ComparePreset
+{
+    public string Name { get; init; } = "";
+    public string Description { get; init; } = "";
+    public string Source { get; init; } = "fashion-mnist";
+    /// <summary>Transfer data set; empty for none.</summary>
+    public string Transfer { get; init; } = "mnist";
+    /// <summary>Model preset giving the family's width, heads, patch and MLP ratio.</summary>
+    public string Family { get; init; } = "vit-cpu";
+    /// <summary>Depth of TLEG's auxiliary model and of the ancestry ViT (weight selection, Heur-LG, Auto-LG);
+    /// also the largest member of the family whose storage is counted.</summary>
+    public int AuxiliaryDepth { get; init; } = 12;
+    /// <summary>SWS's auxiliary stage sizes (the paper: [3, 3, 4, 3, 3], 16 layers).</summary>
+    public int[] SwsStages { get; init; } = [3, 3, 4, 3, 3];
+    public string TeacherModel { get; init; } = "resnet-cpu";
+    public int TeacherEpochs { get; init; } = 2;
+    public int? TeacherTrainLimit { get; init; }
+    /// <summary>Epochs and images for every pre-trained artefact alike: each learngene and the ancestry ViT.</summary>
+    public int AuxiliaryEpochs { get; init; } = 3;
+    public int? AuxiliaryTrainLimit { get; init; }
+    /// <summary>E: every method's descendants train for E epochs.</summary>
+    public int Epochs { get; init; } = 2;
+    /// <summary>Scratch's reference budget on the source task (the papers' training-cost claim compares one
+    /// epoch of a learngene descendant with it); also the pre-training of pretrain-finetune. 0: none.</summary>
+    public int LongEpochs { get; init; } = 5;
+    public int[] Depths { get; init; } = [];
+    public int? TrainLimit { get; init; }
+    public int? TestLimit { get; init; }
+    /// <summary>Layers Heur-LG and Auto-LG inherit.</summary>
+    public int InheritLayers { get; init; } = 3;
+    public TrainOptions Recipe { get; init; } = new();
+    public int Seed { get; init; }
+
+    /// <summary>The CPU presets' recipe. Augmentation is off: with at most ten epochs it slowed every
+    /// method down (vit-cpu at depth 4, 2 epochs on 10 000 MNIST images: 31.3% with crops, 56.3% without).</summary>
+    static readonly TrainOptions CpuRecipe = new() { BatchSize = 128, LearningRate = 1e-3, WarmupEpochs = 0.3, Augment = false };
+
+    public static readonly IReadOnlyList<ComparePreset> All =
+    [
+        new()
+        {
+            Name = "smoke", Description = "seconds: width 32, auxiliary depth 4 (SWS: 5 one-layer stages), descendants 1..4 on 600 images",
+            Family = "vit-smoke", AuxiliaryDepth = 4, SwsStages = [1, 1, 1, 1, 1], TeacherModel = "resnet-smoke", TeacherEpochs = 1, TeacherTrainLimit = 600,
+            AuxiliaryEpochs = 1, AuxiliaryTrainLimit = 600, Epochs = 2, LongEpochs = 3, Depths = [1, 2, 3, 4],
+            TrainLimit = 600, TestLimit = 200, Recipe = new TrainOptions { BatchSize = 64, LearningRate = 2e-3, WarmupEpochs = 0.2, Augment = false },
+        },
+        new()
+        {
+            Name = "quickstart", Description = "about 8 minutes on 2 cores: the vit-cpu family, descendants at depths 2, 4, 8, 12 on 5000 images",
+            Family = "vit-cpu", TeacherModel = "resnet-cpu", TeacherEpochs = 2, TeacherTrainLimit = 15000,
+            AuxiliaryEpochs = 3, AuxiliaryTrainLimit = 10000, Epochs = 2, LongEpochs = 5, Depths = [2, 4, 8, 12],
+            TrainLimit = 5000, TestLimit = 2000, Recipe = CpuRecipe,
+        },
+        new()
+        {
+            Name = "small", Description = "about 40 minutes on 2 cores for all methods: the vit-cpu family (width 64), learngenes on 30 000 images, descendants at 6 depths on 10 000 images, E = 3",
+            Family = "vit-cpu", TeacherModel = "resnet-cpu", TeacherEpochs = 3, TeacherTrainLimit = 30000,
+            AuxiliaryEpochs = 5, AuxiliaryTrainLimit = 30000, Epochs = 3, LongEpochs = 5, Depths = [1, 2, 4, 6, 8, 12],
+            TrainLimit = 10000, TestLimit = 5000, Recipe = CpuRecipe,
+        },
+        new()
+        {
+            Name = "paper", Description = "for GPUs: DeiT-S family at 224x224 (give --source/--transfer data), depths 1..12, the authors' epochs",
+            Family = "deit-s", TeacherModel = "deit-b", TeacherEpochs = 300, AuxiliaryEpochs = 150, Epochs = 35, LongEpochs = 175,
+            Depths = Enumerable.Range(1, 12).ToArray(),
+            Recipe = new TrainOptions { BatchSize = 512, LearningRate = 5e-4, WarmupEpochs = 5 },
+        },
+    ];
+
+    public static ComparePreset Find(string name) =>
+        All.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new LearngeneException($"unknown preset '{name}' (known: {string.Join(", ", All.Select(p => p.Name))})");
+}

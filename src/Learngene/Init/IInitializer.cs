@@ -1,0 +1,54 @@
+using Learngene.Data;
+using Learngene.IO;
+using Learngene.Models;
+
+namespace Learngene.Init;
+
+/// <summary>What an initializer may use besides the descendant's architecture.</summary>
+public sealed class InitContext
+{
+    /// <summary>The trained model knowledge is taken from (weight selection, Heur-LG, Auto-LG: a ViT of the
+    /// family, usually deeper or wider; pretrain-finetune: the pre-trained model of the very same size).</summary>
+    public ModelFile.Loaded? Ancestry { get; init; }
+    public string AncestryPath { get; init; } = "";
+    /// <summary>False on a transfer task: the head is then always fresh.</summary>
+    public bool SameLabelSpace { get; init; } = true;
+    /// <summary>Training data of the descendant's task (Auto-LG adapts a pseudo descendant on it).</summary>
+    public ImageDataset? Data { get; init; }
+    /// <summary>Layers Heur-LG and Auto-LG inherit (at most the descendant's depth).</summary>
+    public int InheritLayers { get; init; } = 3;
+    public int Seed { get; init; }
+    /// <summary>Work an initializer does once per context and reuses for every depth (Auto-LG's ranking).</summary>
+    public Dictionary<string, object> Memo { get; } = [];
+}
+
+/// <summary>A baseline way to initialize a descendant ViT (SPEC.md, "Baselines for initializing
+/// descendants"): usable by <c>train --init NAME</c>, <c>expand --init NAME</c> and the comparison runner.</summary>
+public interface IInitializer
+{
+    string Name { get; }
+    string Description { get; }
+    bool NeedsAncestry { get; }
+
+    /// <summary>A new descendant with the given architecture (depth, width, classes…).</summary>
+    VisionTransformer Create(ModelConfig architecture, InitContext context);
+}
+
+public static class Initializers
+{
+    public static readonly IReadOnlyList<IInitializer> All =
+        [new Scratch(), new PretrainFinetune(), new WeightSelection(), new HeurLg(), new AutoLg(), new Mimetic()];
+
+    public static IInitializer? TryFind(string name) =>
+        All.FirstOrDefault(i => i.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+    public static IInitializer Find(string name) =>
+        TryFind(name) ?? throw new LearngeneException($"unknown initializer '{name}' (known: {string.Join(", ", All.Select(i => i.Name))})");
+
+    /// <summary>The ancestry as a ViT, or a clear error.</summary>
+    internal static VisionTransformer AncestryVit(IInitializer init, InitContext context) =>
+        context.Ancestry?.Model as VisionTransformer
+        ?? throw new LearngeneException(context.Ancestry is null
+            ? $"{init.Name} needs an ancestry model (--ancestry FILE: a trained ViT)"
+            : $"{context.AncestryPath}: {init.Name} needs a ViT ancestry model, not a {context.Ancestry.Model.Config.Family}");
+}

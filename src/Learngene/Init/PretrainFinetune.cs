@@ -1,0 +1,25 @@
+using Learngene.Models;
+
+namespace Learngene.Init;
+
+/// <summary>Pretrain-finetune: the descendant starts as a model of its own size pre-trained on the source
+/// task (the ancestry here is that model); only the head is fresh when the label space changes.</summary>
+public sealed class PretrainFinetune : IInitializer
+{
+    public string Name => "pretrain-finetune";
+    public string Description => "every weight from a model of the same size pre-trained on the source task (--ancestry), fresh head for new labels";
+    public bool NeedsAncestry => true;
+
+    public VisionTransformer Create(ModelConfig architecture, InitContext context)
+    {
+        var source = Initializers.AncestryVit(this, context);
+        var c = source.Config;
+        if (c.Depth != architecture.Depth || c.Width != architecture.Width || c.Heads != architecture.Heads)
+            throw new LearngeneException($"{context.AncestryPath}: pretrain-finetune needs a pre-trained model of the descendant's size ({architecture.Describe()}), not {c.Describe()}");
+        var model = new VisionTransformer(architecture);
+        Inherit.Embeddings(model, source);
+        for (int i = 0; i < c.Depth; i++) Inherit.Block(model, i, source, i);
+        Inherit.Top(model, source, context.SameLabelSpace);
+        return model;
+    }
+}
