@@ -47,6 +47,7 @@ static class CompareBench
                 Seed = r.GetValue(seed) ?? p.Seed,
             };
             if (p.Epochs < 1) throw new LearngeneException($"--epochs must be at least 1 (got {p.Epochs})");
+            if (r.GetValue(seeds) < 1) throw new LearngeneException($"--seeds must be at least 1 (got {r.GetValue(seeds)})");
             var list = CompareExperiment.ParseMethods(fixedMethods ? defaultMethods : r.GetValue(methods)!);
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-{name}-{p.Name}");
             Run(p, list, r.GetValue(seeds), dir, Shared.Catalog(r, dataDir), r.GetValue(teacher));

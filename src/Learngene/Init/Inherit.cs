@@ -24,8 +24,14 @@ static class Inherit
         var t = target.state_dict();
         var s = source.state_dict();
         using var _ = torch.no_grad();
-        foreach (var name in new[] { "patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed", "cls_token" })
+        foreach (var name in new[] { "patch_embed.proj.weight", "patch_embed.proj.bias", "cls_token" })
             if (t.ContainsKey(name) && s.ContainsKey(name)) Copy(t[name], s[name], false, name);
+        // With a class token on one side only, the patch positions are the trailing tokens of both.
+        var (tp, sp) = (t["pos_embed"], s["pos_embed"]);
+        long n = Math.Min(tp.shape[1], sp.shape[1]);
+        if (Math.Abs(tp.shape[1] - sp.shape[1]) > 1)
+            throw new LearngeneException($"the ancestry has {sp.shape[1]} positions, the descendant {tp.shape[1]}: another image or patch size");
+        Copy(tp.narrow(1, tp.shape[1] - n, n), sp.narrow(1, sp.shape[1] - n, n), false, "pos_embed");
     }
 
     public static void Top(VisionTransformer target, VisionTransformer source, bool sameLabelSpace)

@@ -25,9 +25,9 @@ public sealed class WeightSelection : IInitializer
         var c = source.Config;
         if (architecture.Width > c.Width || architecture.Width / architecture.Heads > c.Width / c.Heads)
             throw new LearngeneException($"{context.AncestryPath}: weight selection needs an ancestry at least as wide, with heads at least as wide ({c.Describe()} cannot initialize {architecture.Describe()})");
+        var layers = SelectedLayers(architecture.Depth, c.Depth);
         var model = new VisionTransformer(architecture);
         Inherit.Embeddings(model, source);
-        var layers = SelectedLayers(architecture.Depth, c.Depth);
         for (int i = 0; i < layers.Length; i++) Inherit.Block(model, i, source, layers[i]);
         Inherit.Top(model, source, context.SameLabelSpace);
         return model;

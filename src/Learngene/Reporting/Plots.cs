@@ -5,7 +5,7 @@ public static class Plots
 {
     public sealed record Series(string Label, double[] X, double[] Y);
 
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, int width = 800, int height = 500)
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, int width = 900, int height = 500)
     {
         var plot = new ScottPlot.Plot();
         foreach (var s in series.Where(s => s.X.Length > 0))
@@ -18,7 +18,7 @@ public static class Plots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plot.ShowLegend(ScottPlot.Edge.Right); // outside the data area: eight methods would cover the lines
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         plot.SavePng(path, width, height);
     }

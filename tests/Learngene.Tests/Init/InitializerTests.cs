@@ -57,6 +57,16 @@ public class InitializerTests
     }
 
     [Fact]
+    public void A_class_token_descendant_takes_the_patch_positions_of_an_average_pooling_ancestry()
+    {
+        var ctx = Ancestry();
+        var d = State(new WeightSelection().Create(Arch with { Depth = 2, Pooling = "cls" }, ctx));
+        var a = AncestryState(ctx);
+        Assert.Equal(a["pos_embed"].shape[1] + 1, d["pos_embed"].shape[1]);
+        Assert.True(d["pos_embed"][.., 1..].SameAs(a["pos_embed"]));
+    }
+
+    [Fact]
     public void Heur_LG_puts_the_ancestrys_last_three_layers_on_top_of_random_layers()
     {
         var ctx = Ancestry();
