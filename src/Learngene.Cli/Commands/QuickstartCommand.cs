@@ -13,7 +13,7 @@ static class QuickstartCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/quickstart; re-running resumes it)" };
         var dataDir = Shared.DataDir();
         var threads = Shared.Threads();
-        var cmd = new Command("quickstart", "TLEG and SWS against scratch on Fashion-MNIST → MNIST at a small budget (about 8 minutes on 2 cores): teacher, two learngenes, descendants of depth 2, 4, 8 and 12; prints the tables and the report's path.");
+        var cmd = new Command("quickstart", "TLEG and SWS against scratch on Fashion-MNIST → MNIST at a small budget (about 6 minutes on 2 cores): teacher, two learngenes, descendants of depth 2, 4, 8 and 12; prints the tables and the report's path.");
         cmd.Options.Add(output);
         cmd.Options.Add(dataDir);
         cmd.Options.Add(threads);

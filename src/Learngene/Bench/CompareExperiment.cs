@@ -245,9 +245,20 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
     {
         string path = Path.Combine(runDir, "preset.json");
         string json = JsonSerializer.Serialize(preset, ModelConfig.Json);
-        if (File.Exists(path) && File.ReadAllText(path) != json)
+        if (File.Exists(path) && Budget(File.ReadAllText(path)) != Budget(json))
             throw new LearngeneException($"{runDir} holds an experiment with other settings ({path}); use another --out to run these");
         AtomicFile.WriteAllText(path, json);
+
+        // What must match: everything but the preset's description.
+        static string Budget(string presetJson)
+        {
+            try
+            {
+                var p = JsonSerializer.Deserialize<ComparePreset>(presetJson, ModelConfig.Json) ?? throw new JsonException();
+                return JsonSerializer.Serialize(p with { Description = "" }, ModelConfig.Json);
+            }
+            catch (JsonException) { return presetJson; }
+        }
     }
 
     CellResult Train(string dir, RunSpec spec, string task, string init, int depth)

@@ -52,14 +52,14 @@ public sealed record ComparePreset
         },
         new()
         {
-            Name = "quickstart", Description = "about 8 minutes on 2 cores: the vit-cpu family, descendants at depths 2, 4, 8, 12 on 5000 images",
+            Name = "quickstart", Description = "about 6 minutes on 2 cores: the vit-cpu family, descendants at depths 2, 4, 8, 12 on 5000 images",
             Family = "vit-cpu", TeacherModel = "resnet-cpu", TeacherEpochs = 2, TeacherTrainLimit = 15000,
             AuxiliaryEpochs = 3, AuxiliaryTrainLimit = 10000, Epochs = 2, LongEpochs = 5, Depths = [2, 4, 8, 12],
             TrainLimit = 5000, TestLimit = 2000, Recipe = CpuRecipe,
         },
         new()
         {
-            Name = "small", Description = "about 40 minutes on 2 cores for all methods: the vit-cpu family (width 64), learngenes on 30 000 images, descendants at 6 depths on 10 000 images, E = 3",
+            Name = "small", Description = "about 45 minutes on 2 cores for all methods: the vit-cpu family (width 64), learngenes on 30 000 images, descendants at 6 depths on 10 000 images, E = 3",
             Family = "vit-cpu", TeacherModel = "resnet-cpu", TeacherEpochs = 3, TeacherTrainLimit = 30000,
             AuxiliaryEpochs = 5, AuxiliaryTrainLimit = 30000, Epochs = 3, LongEpochs = 5, Depths = [1, 2, 4, 6, 8, 12],
             TrainLimit = 10000, TestLimit = 5000, Recipe = CpuRecipe,

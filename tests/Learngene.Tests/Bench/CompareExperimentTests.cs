@@ -52,6 +52,17 @@ public class CompareExperimentTests
         Assert.Contains("another --out", e.Message);
     }
 
+    [Fact]
+    public void A_reworded_preset_description_does_not_lock_a_run_folder()
+    {
+        string dir = TestData.TempDir();
+        var tiny = Smoke with { Depths = [1], Transfer = "", LongEpochs = 0, Epochs = 1 };
+        new CompareExperiment(tiny, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
+        var again = new CompareExperiment(tiny with { Description = "reworded" }, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
+        Assert.Single(again.Cells);
+        Assert.Throws<LearngeneException>(() => new CompareExperiment(tiny with { Epochs = 2 }, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run());
+    }
+
     [Theory]
     [InlineData("tleg,bogus", "unknown method 'bogus'")]
     [InlineData(",", "--methods is empty")]
