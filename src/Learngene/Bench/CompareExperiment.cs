@@ -61,6 +61,10 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
     public CompareResults Run(string? teacherFile = null)
     {
         if (seeds < 1) throw new LearngeneException($"--seeds must be at least 1 (got {seeds})");
+        if (methods.Contains("pretrain-finetune") && preset.LongEpochs < 1)
+            throw new LearngeneException($"pretrain-finetune pre-trains on the source for the preset's long budget, which is 0 in '{preset.Name}'");
+        if (methods.Contains("weight-selection") && preset.Depths.Max() > preset.AuxiliaryDepth)
+            throw new LearngeneException($"weight selection makes models no deeper than its ancestry (depth {preset.AuxiliaryDepth}); drop depths above it or the method");
         Directory.CreateDirectory(runDir);
         GuardPreset();
         var family = ModelPresets.Find(preset.Family).Config with { Pooling = "avg", ImageSize = 0 };
