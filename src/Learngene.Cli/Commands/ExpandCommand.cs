@@ -42,7 +42,7 @@ static class ExpandCommand
                 return 0;
             }
             string genePath = r.GetValue(gene) ?? throw new LearngeneException("give a learngene file to expand, or --init NAME --ancestry FILE");
-            var loaded = LearngeneFile.Load(genePath);
+            using var loaded = LearngeneFile.Load(genePath);
             var method = Methods.Find(loaded.Info.Method);
             var arch = loaded.Info.Architecture;
             if (r.GetValue(width) is int w && w != arch.Width)

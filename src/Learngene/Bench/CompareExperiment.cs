@@ -105,7 +105,9 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
                 foreach (int seed in seedList)
                     results.Add(DescendantCell("source", "scratch-long", depth, seed, preset.LongEpochs, learngenes, ancestry, results));
 
-        var scores = new Dictionary<string, double[]>();
+        // Auto-LG's scores are computed with its first descendant of a task; kept on disk for cached runs.
+        string scoresPath = Path.Combine(runDir, "auto-lg-scores.json");
+        var scores = ReadScores(scoresPath);
         foreach (var task in preset.Transfer == "" ? ["source"] : new[] { "source", "transfer" })
         {
             using var contexts = new ContextCache(this, task);
@@ -116,7 +118,11 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
                     foreach (int seed in seedList)
                         results.Add(DescendantCell(task, m, depth, seed, preset.Epochs, learngenes, ancestry, results, contexts));
             }
-            if (contexts.AutoLgScores is { } s) scores[task] = s;
+            if (contexts.AutoLgScores is { } s)
+            {
+                scores[task] = s;
+                AtomicFile.WriteAllText(scoresPath, JsonSerializer.Serialize(scores, ModelConfig.Json));
+            }
         }
 
         var all = new CompareResults
@@ -124,11 +130,18 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
             Preset = preset, Methods = methods.ToArray(), Seeds = seedList, Teacher = teacher, Learngenes = learngenes, Ancestry = ancestry,
             StoredParameters = methods.Append("pretrain-finetune").Distinct().ToDictionary(m => m, m => StoredParameters(m, learngenes, ancestry, family)),
             PretrainImages = methods.ToDictionary(m => m, m => PretrainImages(m, learngenes, ancestry, results)),
-            AutoLgScores = scores, Cells = results, ComputeSeconds = results.Sum(c => c.Seconds) + learngenes.Values.Sum(c => c.Seconds) + (ancestry?.Seconds ?? 0) + teacher.Seconds,
+            AutoLgScores = methods.Contains("auto-lg") ? scores : [], Cells = results, ComputeSeconds = results.Sum(c => c.Seconds) + learngenes.Values.Sum(c => c.Seconds) + (ancestry?.Seconds ?? 0) + teacher.Seconds,
             Finished = DateTime.UtcNow,
         };
         AtomicFile.WriteAllText(Path.Combine(runDir, ResultsName), JsonSerializer.Serialize(all, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
         return all;
+    }
+
+    static Dictionary<string, double[]> ReadScores(string path)
+    {
+        if (!File.Exists(path)) return [];
+        try { return JsonSerializer.Deserialize<Dictionary<string, double[]>>(File.ReadAllText(path), ModelConfig.Json) ?? []; }
+        catch (JsonException) { return []; } // damaged: recomputed with the next new Auto-LG descendant
     }
 
     public static string CellName(string task, string method, int depth, int seed) => $"{task}-{method}-d{depth:D2}-s{seed}";
@@ -161,13 +174,12 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         };
         torch.manual_seed(seed * 1000 + depth);
         VisionTransformer model;
-        Normalization norm = Normalization.Of(train);
+        Normalization norm; // what the initial weights were trained with (training itself normalizes by its data)
         if (Genes.Methods.TryFind(method) is { } m)
         {
-            var gene = LearngeneFile.Load(learngenes[method].ModelPath, m.Name);
+            using var gene = LearngeneFile.Load(learngenes[method].ModelPath, m.Name);
             model = m.Expand(gene, depth, train.Classes, sameLabelSpace: same);
             norm = gene.Info.Normalization;
-            foreach (var t in gene.Tensors.Values) t.Dispose();
         }
         else
         {
@@ -179,7 +191,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
             };
             var context = contexts is null || from is null ? new InitContext { Data = train, Seed = seed, SameLabelSpace = same } : contexts.For(from, train, seed);
             model = Initializers.Find(method == "scratch-long" ? "scratch" : method).Create(arch, context);
-            if (context.Ancestry is { } a && (method == "pretrain-finetune" || method == "weight-selection")) norm = a.Normalization;
+            norm = context.Ancestry?.Normalization ?? Normalization.Of(train);
         }
         ModelFile.Save(path, model, norm, train.ClassNames, new Dictionary<string, string> { ["init"] = method, ["seed"] = seed.ToString() });
         model.Dispose();
@@ -219,10 +231,8 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         switch (method)
         {
             case "tleg" or "sws":
-                var gene = LearngeneFile.Load(learngenes[method].ModelPath, method);
-                long n = Genes.Methods.Find(method).StoredParameters(gene);
-                foreach (var t in gene.Tensors.Values) t.Dispose();
-                return n;
+                using (var gene = LearngeneFile.Load(learngenes[method].ModelPath, method))
+                    return Genes.Methods.Find(method).StoredParameters(gene);
             case "pretrain-finetune":
                 return Enumerable.Range(1, preset.AuxiliaryDepth).Sum(Params);
             case "weight-selection":

@@ -31,7 +31,14 @@ public static class LearngeneFile
 {
     public const string Format = "learngene";
 
-    public sealed record Loaded(LearngeneInfo Info, Dictionary<string, Tensor> Tensors, string Path);
+    public sealed record Loaded(LearngeneInfo Info, Dictionary<string, Tensor> Tensors, string Path) : IDisposable
+    {
+        /// <summary>Frees the tensors now, on this thread (see <see cref="Native"/>).</summary>
+        public void Dispose()
+        {
+            foreach (var t in Tensors.Values) t.Dispose();
+        }
+    }
 
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, LearngeneInfo info)
     {

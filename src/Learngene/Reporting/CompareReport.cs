@@ -55,7 +55,7 @@ public static class CompareReport
         {
             var taskRows = rows.Where(m => task == "transfer" || m != "pretrain-finetune").ToList();
             if (task == "source" && r.Cells.Any(c => c.Init == "scratch-long")) taskRows.Add("scratch-long");
-            foreach (int epoch in new[] { 1, 0 }.Distinct())
+            foreach (int epoch in new[] { 1, 0 }) // 0: after E epochs
             {
                 string when = epoch == 1 ? "after 1 epoch" : $"after E = {p.Epochs} epochs";
                 md.AppendLine($"## {data} ({task}): test accuracy (%) {when}");

@@ -106,17 +106,26 @@ public static class TrainRun
         var key = (data, catalog.CacheDir, limit, seed);
         if (!taskData.TryGetValue(key, out var d))
         {
-            if (!loaded.TryGetValue((data, catalog.CacheDir, null), out var raw)) loaded[(data, catalog.CacheDir, null)] = raw = DataSource.Load(data, catalog, null, null);
+            var raw = Raw(data, catalog, null, null);
             taskData[key] = d = limit is int n ? raw.Train.Subset(n, seed) : raw.Train;
         }
         return d;
     }
 
+    /// <summary>A data set as read from disk, once per process: a request for a size the data already has
+    /// reuses the copy read at its own size.</summary>
+    static DataSplits Raw(string data, DataCatalog catalog, int? size, Action<string>? log)
+    {
+        var key = (data, catalog.CacheDir, size);
+        if (loaded.TryGetValue(key, out var raw)) return raw;
+        if (size is int s && loaded.TryGetValue((data, catalog.CacheDir, null), out var native) && native.Train.ImageSize == s) return native;
+        return loaded[key] = DataSource.Load(data, catalog, size, log);
+    }
+
     static DataSplits LoadData(RunSpec spec, DataCatalog catalog, Action<string>? log)
     {
         int? size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null;
-        var key = (spec.Data, catalog.CacheDir, size);
-        if (!loaded.TryGetValue(key, out var raw)) loaded[key] = raw = DataSource.Load(spec.Data, catalog, size, log);
+        var raw = Raw(spec.Data, catalog, size, log);
         return new DataSplits(Prepare(raw.Train, spec.TrainLimit), Prepare(raw.Test, spec.TestLimit));
 
         ImageDataset Prepare(ImageDataset d, int? limit)

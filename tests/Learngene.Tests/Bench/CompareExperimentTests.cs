@@ -63,6 +63,17 @@ public class CompareExperimentTests
         Assert.Throws<LearngeneException>(() => new CompareExperiment(tiny with { Epochs = 2 }, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run());
     }
 
+    [Fact]
+    public void Auto_LG_scores_survive_a_run_whose_cells_are_all_cached()
+    {
+        string dir = TestData.TempDir();
+        var tiny = Smoke with { Depths = [2], Transfer = "", LongEpochs = 0, Epochs = 1 };
+        var first = new CompareExperiment(tiny, ["auto-lg"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
+        var again = new CompareExperiment(tiny, ["auto-lg"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
+        Assert.Equal(Smoke.AuxiliaryDepth, first.AutoLgScores["source"].Length);
+        Assert.Equal(first.AutoLgScores["source"], again.AutoLgScores["source"]);
+    }
+
     [Theory]
     [InlineData("tleg,bogus", "unknown method 'bogus'")]
     [InlineData(",", "--methods is empty")]
