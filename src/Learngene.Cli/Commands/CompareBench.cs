@@ -26,13 +26,15 @@ static class CompareBench
         var epochs = new Option<int?>("--epochs") { Description = "E: descendant training epochs (default: the preset's)" };
         var seeds = new Option<int>("--seeds") { Description = "Repeat every descendant with this many seeds and report mean ± std", DefaultValueFactory = _ => 1 };
         var teacher = new Option<string?>("--teacher") { Description = "A trained teacher model file (default: train and cache one)" };
+        var wsLayers = Shared.WsLayers();
+        var wsElements = Shared.WsElements();
         var seed = new Option<int?>("--seed") { Description = "First seed (default: 0)" };
         var output = new Option<string?>("--out") { Description = $"Run folder (default: runs/bench-{name}-PRESET); re-running resumes it" };
         var dataDir = Shared.DataDir();
         var threads = Shared.Threads();
         var cmd = new Command(name, description);
         if (!fixedMethods) cmd.Options.Add(methods);
-        foreach (var o in new Option[] { preset, source, transfer, depths, epochs, seeds, teacher, seed, output, dataDir, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, source, transfer, depths, epochs, seeds, teacher, seed, wsLayers, wsElements, output, dataDir, threads }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
@@ -45,6 +47,7 @@ static class CompareBench
                 Depths = r.GetValue(depths) is string d ? DepthList.Parse(d).ToArray() : p.Depths,
                 Epochs = r.GetValue(epochs) ?? p.Epochs,
                 Seed = r.GetValue(seed) ?? p.Seed,
+                WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
             };
             if (p.Epochs < 1) throw new LearngeneException($"--epochs must be at least 1 (got {p.Epochs})");
             if (r.GetValue(seeds) < 1) throw new LearngeneException($"--seeds must be at least 1 (got {r.GetValue(seeds)})");

@@ -25,11 +25,13 @@ static class ExpandCommand
         var init = new Option<string?>("--init") { Description = $"A baseline initializer instead of a learngene: {string.Join(", ", Initializers.All.Select(i => i.Name))} (the architecture is the ancestry's, at each depth)" };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained ViT model file --init takes weights from" };
         var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
+        var wsLayers = Shared.WsLayers();
+        var wsElements = Shared.WsElements();
         var seed = new Option<int>("--seed") { Description = "Seed for the fresh parts", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Folder for depth-NN.safetensors", DefaultValueFactory = _ => "descendants" };
         var cmd = new Command("expand", "Expand a learngene (or apply a baseline initializer) into initialized descendants of the given depths: model files usable with 'train --init'.");
         cmd.Arguments.Add(gene);
-        foreach (var o in new Option[] { depths, classes, width, freshHead, layersSource, init, ancestry, inherit, seed, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { depths, classes, width, freshHead, layersSource, init, ancestry, inherit, wsLayers, wsElements, seed, output }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             torch.manual_seed(r.GetValue(seed));
@@ -38,7 +40,7 @@ static class ExpandCommand
             {
                 if (r.GetValue(gene) is not null) throw new LearngeneException("give either a learngene file or --init, not both");
                 FromInitializer(Initializers.Find(initName), r.GetValue(ancestry), DepthList.Parse(r.GetValue(depths)!), r.GetValue(classes), r.GetValue(width),
-                    r.GetValue(freshHead), r.GetValue(inherit), r.GetValue(seed), dir);
+                    r.GetValue(freshHead), r.GetValue(inherit), Shared.WsRules(r, wsLayers, wsElements), r.GetValue(seed), dir);
                 return 0;
             }
             string genePath = r.GetValue(gene) ?? throw new LearngeneException("give a learngene file to expand, or --init NAME --ancestry FILE");
@@ -64,7 +66,7 @@ static class ExpandCommand
         return cmd;
     }
 
-    static void FromInitializer(IInitializer initializer, string? ancestryPath, IReadOnlyList<int> depths, int? classes, int? width, bool freshHead, int inherit, int seed, string dir)
+    static void FromInitializer(IInitializer initializer, string? ancestryPath, IReadOnlyList<int> depths, int? classes, int? width, bool freshHead, int inherit, WeightSelectionRules rules, int seed, string dir)
     {
         if (ancestryPath is null)
             throw new LearngeneException($"expand --init {initializer.Name} needs --ancestry FILE (for its architecture{(initializer.NeedsAncestry ? " and weights" : "")}); 'train --init {initializer.Name}' needs none for scratch and mimetic");
@@ -75,7 +77,7 @@ static class ExpandCommand
             int n = classes ?? c.Classes;
             if (n < 1) throw new LearngeneException($"--classes must be at least 1 (got {n})");
             var arch = c with { Classes = n, Width = width ?? c.Width, Heads = width is int w && w != c.Width ? Math.Max(1, w / (c.Width / c.Heads)) : c.Heads };
-            var context = new InitContext { Ancestry = ancestry, AncestryPath = ancestryPath, SameLabelSpace = !freshHead, InheritLayers = inherit, Seed = seed };
+            var context = new InitContext { Ancestry = ancestry, AncestryPath = ancestryPath, SameLabelSpace = !freshHead, InheritLayers = inherit, Seed = seed, WeightSelection = rules };
             if (initializer is AutoLg) throw new LearngeneException("auto-lg chooses layers on the task's data: use 'train --init auto-lg --ancestry FILE --data …'");
             var models = depths.Select(d => initializer.Create(arch with { Depth = d }, context)).ToList();
             var names = n == c.Classes && !freshHead ? ancestry.ClassNames : Enumerable.Range(0, n).Select(i => i.ToString()).ToArray();

@@ -21,13 +21,15 @@ static class TrainCommand
             $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Init.Initializers.All.Select(i => $"{i.Name} ({i.Description})"))}" };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained model an initializer takes weights from (weight-selection, heur-lg, auto-lg: a ViT; pretrain-finetune: a model of the same size)" };
         var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
+        var wsLayers = Shared.WsLayers();
+        var wsElements = Shared.WsElements();
         var threads = Shared.Threads();
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var arch = new ArchitectureOptions();
         var recipe = new RecipeOptions();
 
         var cmd = new Command("train", "Train a model (ViT or ResNet) on a data set; writes run.json, metrics.jsonl, tb/, checkpoint.safetensors and model.safetensors into --out.");
-        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, ancestry, inherit, device, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, ancestry, inherit, wsLayers, wsElements, device, threads }) cmd.Options.Add(o);
         arch.AddTo(cmd);
         recipe.AddTo(cmd);
         cmd.SetAction(r =>
@@ -46,7 +48,7 @@ static class TrainCommand
                 var spec = BuildSpec(r.GetValue(preset)!, r.GetValue(model), r.GetValue(data)!, arch, recipe, r) with
                 {
                     Teacher = r.GetValue(teacher), Device = r.GetValue(device)!, Init = r.GetValue(init),
-                    Ancestry = r.GetValue(ancestry), InheritLayers = r.GetValue(inherit),
+                    Ancestry = r.GetValue(ancestry), InheritLayers = r.GetValue(inherit), WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
                 };
                 if (spec.Init is string i && Learngene.Init.Initializers.TryFind(i) is null && !File.Exists(i))
                     throw new LearngeneException($"--init '{i}' is neither a model file nor an initializer (known: {string.Join(", ", Learngene.Init.Initializers.All.Select(x => x.Name))})");

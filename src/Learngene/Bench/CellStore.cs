@@ -18,6 +18,8 @@ public sealed record CellResult
     public List<EpochMetrics> History { get; init; } = [];
     public long Parameters { get; init; }
     public long MacsPerImage { get; init; }
+    /// <summary>The trained model (or learngene) file, relative to the run folder (so a moved or committed
+    /// run folder stays valid); <see cref="CellStore.Resolve"/> gives the full path.</summary>
     public string ModelPath { get; init; } = "";
     public double Seconds { get; init; }
     public long TrainImages { get; init; }
@@ -30,6 +32,12 @@ public sealed record CellResult
 public sealed class CellStore(string runDir)
 {
     public string CellsDir { get; } = Path.Combine(runDir, "cells");
+
+    /// <summary>A path as recorded in results: relative to the run folder.</summary>
+    public string Relative(string path) => Path.GetRelativePath(Path.GetFullPath(runDir), Path.GetFullPath(path));
+
+    /// <summary>A recorded path made usable (absolute ones, from older results, are kept).</summary>
+    public string Resolve(string recorded) => Path.GetFullPath(Path.Combine(runDir, recorded));
 
     public string FolderOf(string name) => Path.Combine(CellsDir, name);
 

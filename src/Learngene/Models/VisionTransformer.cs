@@ -34,7 +34,7 @@ public class VisionTransformer : Classifier
         norm = nn.LayerNorm(config.Width, eps: 1e-6);
         head = nn.Linear(config.Width, config.Classes);
         RegisterComponents();
-        WeightInit.TruncNormal(this);
+        WeightInit.Timm(this);
     }
 
     public IList<Block> Blocks => blocks;

@@ -20,6 +20,9 @@ public sealed record RunSpec
     public TrainOptions Options { get; init; } = new();
     public int? TrainLimit { get; init; }
     public int? TestLimit { get; init; }
+    /// <summary>Seed of the test subset when <see cref="TestLimit"/> cuts it; null: the training seed.
+    /// Experiments fix it so that seeds vary training only and every run is scored on the same images.</summary>
+    public int? TestSeed { get; init; }
     public string? Teacher { get; init; }
     public string Device { get; init; } = "cpu";
     /// <summary>What to start from instead of random weights (<c>train --init</c>): a model file, or the
@@ -29,6 +32,8 @@ public sealed record RunSpec
     public string? Ancestry { get; init; }
     /// <summary>Layers Heur-LG and Auto-LG inherit.</summary>
     public int InheritLayers { get; init; } = 3;
+    /// <summary>Weight selection's layer and element rules.</summary>
+    public WeightSelectionRules WeightSelection { get; init; } = new();
     /// <summary>False when the data's labels are not the ancestry's (a transfer task): fresh head.</summary>
     public bool SameLabelSpace { get; init; } = true;
     /// <summary>Set when the run learns a learngene: the method whose auxiliary model is trained.</summary>
@@ -126,13 +131,13 @@ public static class TrainRun
     {
         int? size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null;
         var raw = Raw(spec.Data, catalog, size, log);
-        return new DataSplits(Prepare(raw.Train, spec.TrainLimit), Prepare(raw.Test, spec.TestLimit));
+        return new DataSplits(Prepare(raw.Train, spec.TrainLimit, spec.Options.Seed), Prepare(raw.Test, spec.TestLimit, spec.TestSeed ?? spec.Options.Seed));
 
-        ImageDataset Prepare(ImageDataset d, int? limit)
+        ImageDataset Prepare(ImageDataset d, int? limit, int seed)
         {
             var adapted = d.Adapt(size ?? raw.Train.ImageSize, d.Channels);
             if (limit is not int n) return adapted;
-            var subset = adapted.Subset(n, spec.Options.Seed);
+            var subset = adapted.Subset(n, seed);
             if (!ReferenceEquals(adapted, d) && !ReferenceEquals(adapted, subset)) adapted.Dispose();
             return subset;
         }
@@ -212,7 +217,7 @@ public static class TrainRun
             return initializer.Create(spec.Model, new InitContext
             {
                 Ancestry = ancestry, AncestryPath = spec.Ancestry ?? "", SameLabelSpace = spec.SameLabelSpace,
-                Data = train, InheritLayers = spec.InheritLayers, Seed = spec.Options.Seed,
+                Data = train, InheritLayers = spec.InheritLayers, Seed = spec.Options.Seed, WeightSelection = spec.WeightSelection,
             });
         }
         finally { ancestry?.Model.Dispose(); }

@@ -21,7 +21,7 @@ public sealed class SwsAuxiliary : VisionTransformer
         StageSizes = stageSizes.ToArray();
         stages = new ModuleList<Block>(StageSizes.Select(_ => new Block(config.Width, config.Heads, config.MlpRatio)).ToArray());
         register_module("stages", stages);
-        WeightInit.TruncNormal(stages);
+        WeightInit.Timm(stages);
     }
 
     public IList<Block> Stages => stages;

@@ -14,7 +14,6 @@ public sealed class TlegAuxiliary : VisionTransformer
 {
     private readonly Block @base;
     private readonly Block slope;
-    private readonly (string Name, Tensor Base, Tensor Slope)[] pairs;
 
     public TlegAuxiliary(ModelConfig config) : base(config with { Pooling = "avg" }, buildBlocks: false)
     {
@@ -22,9 +21,6 @@ public sealed class TlegAuxiliary : VisionTransformer
         slope = new Block(config.Width, config.Heads, config.MlpRatio);
         register_module("base", @base);
         register_module("slope", slope);
-        var b = @base.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        var s = slope.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        pairs = Block.TensorNames.Select(n => (n, b[n], s[n])).ToArray();
         InitializeAsInSpec();
     }
 
@@ -32,10 +28,19 @@ public sealed class TlegAuxiliary : VisionTransformer
     /// β_B, γ_A, β_A = 0.</summary>
     void InitializeAsInSpec()
     {
-        WeightInit.TruncNormal(this); // base and slope: matrices N(0, 0.02²), biases 0, norms γ=1 β=0
+        WeightInit.Timm(this); // base and slope: matrices N(0, 0.02²), biases 0, norms γ=1 β=0
         using var _ = torch.no_grad();
-        foreach (var (name, _, s) in pairs)
+        foreach (var (name, _, s) in Pairs())
             if (name.StartsWith("norm")) s.zero_();
+    }
+
+    /// <summary>(name, P_B, P_A) of every block tensor, looked up through the modules each time:
+    /// <c>Module.to(device|dtype)</c> replaces parameters, so a kept reference would go stale.</summary>
+    (string Name, Tensor Base, Tensor Slope)[] Pairs()
+    {
+        var b = @base.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        var s = slope.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        return Block.TensorNames.Select(n => (n, b[n], s[n])).ToArray();
     }
 
     /// <summary>The coefficient of block i of an L-block model.</summary>
@@ -50,6 +55,7 @@ public sealed class TlegAuxiliary : VisionTransformer
 
     protected override Tensor RunBlocks(Tensor x)
     {
+        var pairs = Pairs();
         for (int i = 0; i < Config.Depth; i++)
             x = Block.Compute(x, BlockTensors(pairs, i, Config.Depth), Config.Heads);
         return x;
