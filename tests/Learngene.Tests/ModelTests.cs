@@ -42,14 +42,6 @@ public class ModelTests
     }
 
     [Fact]
-    public void Weights_start_as_truncated_normal_with_std_0_02()
-    {
-        var w = Classifier.Create(ModelPresets.Find("vit-cpu").Config).state_dict()["blocks.0.mlp.fc1.weight"];
-        Assert.InRange(w.std().item<float>(), 0.015, 0.02);
-        Assert.True(w.abs().max().item<float>() <= 0.04f + 1e-6);
-    }
-
-    [Fact]
     public void Resnet_teacher_maps_images_to_logits()
     {
         var m = Classifier.Create(ModelPresets.Find("resnet-smoke").Config with { Classes = 7, Channels = 3, ImageSize = 32 });
@@ -97,5 +89,82 @@ public class ConvolutionTests
         Assert.True(y.to_type(ScalarType.Float64).allclose(y64, 1e-4, 1e-5));
         Assert.True(ours[0].to_type(ScalarType.Float64).allclose(reference[0], 1e-4, 1e-5), "input gradient");
         Assert.True(ours[1].to_type(ScalarType.Float64).allclose(reference[1], 1e-4, 1e-5), "weight gradient");
+    }
+}
+
+/// <summary>Every kind of model keeps working after <c>Module.to(dtype)</c>, which replaces its parameters.</summary>
+public class ModelMoveTests
+{
+    static Classifier Build(string kind)
+    {
+        var vit = new ModelConfig { Width = 16, Depth = 3, Heads = 2, PatchSize = 7, Classes = 4, Pooling = "avg" };
+        return kind switch
+        {
+            "vit" => Classifier.Create(vit),
+            "resnet" => Classifier.Create(ModelPresets.Find("resnet-smoke").Config with { Classes = 4 }),
+            "tleg" => new Learngene.Genes.Tleg.TlegAuxiliary(vit),
+            "sws" => new Learngene.Genes.Sws.SwsAuxiliary(vit, [1, 2]),
+            _ => throw new ArgumentException(kind),
+        };
+    }
+
+    [Theory]
+    [InlineData("vit")]
+    [InlineData("resnet")]
+    [InlineData("tleg")]
+    [InlineData("sws")]
+    public void A_model_moved_to_float64_trains_the_tensors_it_now_holds(string kind)
+    {
+        torch.manual_seed(3);
+        using var model = Build(kind);
+        model.to(torch.float64);
+        Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float64, p.dtype));
+        var x = torch.randn(8, 1, 28, 28, dtype: torch.float64);
+        var y = torch.tensor(new long[] { 0, 1, 2, 3, 0, 1, 2, 3 });
+        model.eval();
+        var before = model.forward(x).detach().clone();
+        Assert.Equal(ScalarType.Float64, before.dtype);
+        using var optimizer = new Learngene.Training.AdamW(model.named_parameters(), 0.0);
+        model.train();
+        var loss = nn.functional.cross_entropy(model.forward(x), y);
+        optimizer.ZeroGrad();
+        loss.backward();
+        Assert.All(optimizer.Parameters, p => Assert.NotNull(p.grad));
+        optimizer.Update(1e-2);
+        model.eval();
+        var after = model.forward(x).detach();
+        Assert.True(after.sub(before).abs().max().item<double>() > 1e-4, $"{kind}: the optimizer step did not change the output");
+    }
+}
+
+/// <summary>Fresh weights as timm's ViT makes them (init_weights_vit_timm).</summary>
+public class TimmInitTests
+{
+    [Fact]
+    public void Linear_weights_are_normal_with_std_002_cut_only_at_plus_minus_2_and_biases_zero()
+    {
+        torch.manual_seed(1);
+        using var m = new VisionTransformer(new ModelConfig { Width = 192, Depth = 2, Heads = 3, PatchSize = 7, Classes = 10, Pooling = "cls" });
+        var s = m.state_dict();
+        var w = s["blocks.0.mlp.fc1.weight"];
+        Assert.InRange(w.std().item<float>(), 0.0195, 0.0205); // a ±2σ cut would give 0.0176
+        double beyond2Sigma = w.abs().gt(0.04).to_type(ScalarType.Float32).mean().item<float>();
+        Assert.InRange(beyond2Sigma, 0.04, 0.051);              // N(0, σ²): 4.55% beyond 2σ
+        Assert.Equal(0, s["blocks.0.attn.qkv.bias"].abs().max().item<float>());
+        Assert.Equal(1, s["blocks.1.norm2.weight"].min().item<float>());
+        Assert.InRange(s["pos_embed"].std().item<float>(), 0.018, 0.022);
+        Assert.InRange(s["cls_token"].abs().max().item<float>(), 1e-9, 1e-5); // N(0, 1e-6²)
+    }
+
+    [Fact]
+    public void The_patch_embedding_keeps_pytorchs_default_convolution_init()
+    {
+        torch.manual_seed(2);
+        using var m = new VisionTransformer(new ModelConfig { Width = 192, Depth = 1, Heads = 3, PatchSize = 7, Channels = 3, Classes = 10, Pooling = "avg" });
+        var w = m.state_dict()["patch_embed.proj.weight"];
+        double bound = 1 / Math.Sqrt(3 * 7 * 7); // kaiming_uniform(a=√5): U(−1/√fan_in, 1/√fan_in)
+        Assert.True(w.abs().max().item<float>() <= bound + 1e-7);
+        Assert.InRange(w.std().item<float>(), 0.95 * bound / Math.Sqrt(3), 1.05 * bound / Math.Sqrt(3));
+        Assert.True(m.state_dict()["patch_embed.proj.bias"].abs().max().item<float>() > 0);
     }
 }

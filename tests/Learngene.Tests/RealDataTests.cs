@@ -48,3 +48,48 @@ public class RealDataTests
         Assert.StartsWith("corrupt", catalog.Status(entry));
     }
 }
+
+/// <summary>Fashion-MNIST comes from its Debian package without apt's package lists.</summary>
+public class DebianFetchTests
+{
+    [Fact]
+    public void Fashion_mnist_is_fetched_with_no_apt_lists_and_an_empty_cache()
+    {
+        string dir = TestData.TempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "lists", "partial"));
+        File.WriteAllText(Path.Combine(dir, "apt.conf"), $"Dir::State::Lists \"{dir}/lists\";\n");
+        string? apt = Environment.GetEnvironmentVariable("APT_CONFIG"), data = Environment.GetEnvironmentVariable("LEARNGENE_DATA");
+        Environment.SetEnvironmentVariable("APT_CONFIG", Path.Combine(dir, "apt.conf")); // apt-get download would fail: no lists
+        Environment.SetEnvironmentVariable("LEARNGENE_DATA", Path.Combine(dir, "data"));
+        try
+        {
+            var catalog = new DataCatalog { UseInstalledPackages = false };
+            Assert.Equal(Path.Combine(dir, "data"), catalog.CacheDir);
+            var log = new List<string>();
+            catalog.Fetch("fashion-mnist", log.Add);
+            Assert.Equal("ok", catalog.Status(DataCatalog.Find("fashion-mnist")));
+            Assert.Contains(log, l => l.Contains("pool/main/d/dataset-fashion-mnist/"));
+            Assert.DoesNotContain(log, l => l.Contains("apt-get download"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("APT_CONFIG", apt);
+            Environment.SetEnvironmentVariable("LEARNGENE_DATA", data);
+        }
+    }
+
+    [Fact]
+    public void Mirrors_are_read_from_one_line_and_deb822_sources_security_archives_skipped()
+    {
+        string etc = TestData.TempDir();
+        Directory.CreateDirectory(Path.Combine(etc, "sources.list.d"));
+        File.WriteAllText(Path.Combine(etc, "sources.list"),
+            "# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main\ndeb-src http://src.example/debian bookworm main\n");
+        File.WriteAllText(Path.Combine(etc, "sources.list.d", "debian.sources"),
+            "Types: deb\nURIs: http://deb.example/debian\nSuites: bookworm\nComponents: main\n\n" +
+            "Types: deb\nURIs: http://deb.example/debian-security\nSuites: bookworm-security\n\n" +
+            "Types: deb\nEnabled: no\nURIs: http://off.example/debian\n");
+        File.WriteAllText(Path.Combine(etc, "sources.list.d", "other.list"), "deb https://packages.example.com/apt stable main\n");
+        Assert.Equal(["http://mirror.example/debian", "http://deb.example/debian", DebianPool.DefaultMirror], DebianPool.Mirrors(etc));
+    }
+}

@@ -33,6 +33,21 @@ public sealed class CellStore(string runDir)
 {
     public string CellsDir { get; } = Path.Combine(runDir, "cells");
 
+    readonly string wallPath = Path.Combine(runDir, "wall-seconds.txt");
+    readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    double? wallBefore;
+
+    /// <summary>Adds this invocation's time so far to the folder's wall-clock total (kept in wall-seconds.txt,
+    /// saved after every computed cell so that an interrupted run keeps its count) and returns the total.</summary>
+    public double SaveWallSeconds()
+    {
+        wallBefore ??= File.Exists(wallPath) && double.TryParse(File.ReadAllText(wallPath), System.Globalization.CultureInfo.InvariantCulture, out double w) ? w : 0;
+        double total = wallBefore.Value + clock.Elapsed.TotalSeconds;
+        Directory.CreateDirectory(runDir);
+        AtomicFile.WriteAllText(wallPath, total.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        return total;
+    }
+
     /// <summary>A path as recorded in results: relative to the run folder.</summary>
     public string Relative(string path) => Path.GetRelativePath(Path.GetFullPath(runDir), Path.GetFullPath(path));
 
@@ -61,6 +76,7 @@ public sealed class CellStore(string runDir)
         var result = compute(FolderOf(name)) with { Name = name };
         result = result with { Seconds = result.Seconds > 0 ? result.Seconds : clock.Elapsed.TotalSeconds };
         AtomicFile.WriteAllText(Path.Combine(FolderOf(name), "cell.json"), JsonSerializer.Serialize(result, ModelConfig.Json));
+        SaveWallSeconds();
         log?.Invoke($"[{name}] done: accuracy {result.FinalAccuracy * 100:F2}% in {result.Seconds:F0} s");
         return result;
     }

@@ -16,6 +16,8 @@ public sealed record CompareResults
     public ComparePreset Preset { get; init; } = new();
     public string[] Methods { get; init; } = [];
     public int[] Seeds { get; init; } = [];
+    /// <summary>Classes of the source task (chance level is 1 / this).</summary>
+    public int SourceClasses { get; init; }
     public CellResult Teacher { get; init; } = new();
     /// <summary>The auxiliary model of each learngene method.</summary>
     public Dictionary<string, CellResult> Learngenes { get; init; } = [];
@@ -36,8 +38,8 @@ public sealed record CompareResults
     public List<CellResult> Cells { get; init; } = [];
     /// <summary>Seconds spent training every cell (also those computed by an earlier, resumed invocation).</summary>
     public double ComputeSeconds { get; init; }
-    /// <summary>Wall-clock seconds of the invocation that wrote this file (less than ComputeSeconds when
-    /// cells were cached).</summary>
+    /// <summary>Wall-clock seconds spent on this run folder by every invocation so far (an interrupted and
+    /// resumed run counts both parts; data loading and report writing included).</summary>
     public double WallSeconds { get; init; }
     public DateTime Finished { get; init; }
 }
@@ -76,7 +78,6 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
 
     public CompareResults Run(string? teacherFile = null)
     {
-        var wall = System.Diagnostics.Stopwatch.StartNew();
         if (seeds < 1) throw new LearngeneException($"--seeds must be at least 1 (got {seeds})");
         if (methods.Contains("pretrain-finetune") && preset.Transfer == "")
             throw new LearngeneException("pretrain-finetune is measured on the transfer task, and this comparison has none");
@@ -114,8 +115,9 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
             learngenes[m] = Pretrain($"learngene-{m}", family with { Depth = depth }, m, settings);
         }
         CellResult? ancestry = !methods.Any(UsesAncestry.Contains) ? null : Pretrain("ancestry", family with { Depth = preset.AuxiliaryDepth });
+        // At the ancestry's depth pretrain-finetune's model is the ancestry: the same architecture and training.
         var pretrained = !methods.Contains("pretrain-finetune") ? new Dictionary<int, CellResult>()
-            : preset.Depths.ToDictionary(d => d, d => Pretrain($"pretrain-d{d:D2}", family with { Depth = d }));
+            : preset.Depths.ToDictionary(d => d, d => Pretrain(d == preset.AuxiliaryDepth ? "ancestry" : $"pretrain-d{d:D2}", family with { Depth = d }));
 
         var results = new List<CellResult>();
         if (preset.LongEpochs > 0 && methods.Contains("scratch"))
@@ -151,13 +153,13 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         var costs = new CompareCosts(preset, family with { ImageSize = shape.ImageSize, Channels = shape.Channels, Classes = shape.Classes }, cells);
         var all = new CompareResults
         {
-            Preset = preset, Methods = methods.ToArray(), Seeds = seedList, Teacher = teacher, Learngenes = learngenes, Ancestry = ancestry, Pretrained = pretrained,
+            Preset = preset, Methods = methods.ToArray(), Seeds = seedList, SourceClasses = shape.Classes, Teacher = teacher, Learngenes = learngenes, Ancestry = ancestry, Pretrained = pretrained,
             StoredParameters = methods.Append("pretrain-finetune").Distinct().ToDictionary(m => m, m => costs.StoredParameters(m, learngenes)),
             PretrainImages = methods.ToDictionary(m => m, m => costs.PretrainImages(m, learngenes, ancestry, pretrained)),
             PretrainFlops = methods.ToDictionary(m => m, m => costs.PretrainFlops(m, learngenes, ancestry, pretrained, teacher)),
             AutoLgScores = methods.Contains("auto-lg") ? scores : [], Cells = results,
             ComputeSeconds = results.Sum(c => c.Seconds) + learngenes.Values.Sum(c => c.Seconds) + (ancestry?.Seconds ?? 0) + pretrained.Values.Sum(c => c.Seconds) + teacher.Seconds,
-            WallSeconds = wall.Elapsed.TotalSeconds, Finished = DateTime.UtcNow,
+            WallSeconds = cells.SaveWallSeconds(), Finished = DateTime.UtcNow,
         };
         AtomicFile.WriteAllText(Path.Combine(runDir, ResultsName), JsonSerializer.Serialize(all, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
         return all;
@@ -205,9 +207,12 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         bool same = task == "source";
         var (size, channels, _) = SourceShape();
         var train = TrainRun.TaskData(task == "source" ? preset.Source : preset.Transfer, catalog, preset.TrainLimit, seed);
+        // Data-free initializers (scratch, mimetic) draw the patch embedding for the task's channels; what
+        // comes from a source model keeps its channels and training adapts it, the same way for every method.
+        bool dataFree = Genes.Methods.TryFind(method) is null && method != "pretrain-finetune" && !UsesAncestry.Contains(method);
         var arch = ModelPresets.Find(preset.Family).Config with
         {
-            Pooling = "avg", Depth = depth, ImageSize = size, Channels = channels, Classes = train.Classes,
+            Pooling = "avg", Depth = depth, ImageSize = size, Channels = dataFree ? train.Channels : channels, Classes = train.Classes,
         };
         torch.manual_seed(seed * 1000 + depth);
         VisionTransformer model;
@@ -274,9 +279,9 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
     void GuardPreset()
     {
         string path = Path.Combine(runDir, "preset.json");
-        string json = JsonSerializer.Serialize(preset, ModelConfig.Json);
+        string json = JsonSerializer.Serialize(preset with { Rules = ComparePreset.CurrentRules }, ModelConfig.Json);
         if (File.Exists(path) && Budget(File.ReadAllText(path)) != Budget(json))
-            throw new LearngeneException($"{runDir} holds an experiment with other settings ({path}); use another --out to run these");
+            throw new LearngeneException($"{runDir} holds an experiment with other settings or made under earlier comparison rules ({path}); use another --out to run these");
         AtomicFile.WriteAllText(path, json);
 
         // What must match: everything but the preset's description.

@@ -32,7 +32,7 @@ public sealed record ComparePreset
     public int LongEpochs { get; init; } = 5;
     /// <summary>Scratch trained this many epochs with its own schedule: the floor "one epoch of a learngene
     /// descendant reaches scratch after five epochs" compares with it (epoch 5 of the longer run, still at
-    /// a high learning rate, would be an easier target). 0 or equal to LongEpochs: the long run serves.</summary>
+    /// a high learning rate, would be an easier target). Equal to LongEpochs: the long run serves; 0: no such floor.</summary>
     public int FloorEpochs { get; init; } = 5;
     public int[] Depths { get; init; } = [];
     public int? TrainLimit { get; init; }
@@ -43,6 +43,13 @@ public sealed record ComparePreset
     public Init.WeightSelectionRules WeightSelection { get; init; } = new();
     public TrainOptions Recipe { get; init; } = new();
     public int Seed { get; init; }
+    /// <summary>The comparison rules a run folder's cells were made under (stored in its preset.json, so a
+    /// folder made under older rules — other initialization, baselines or test subsets, same budget — is
+    /// refused instead of silently reused). 0 in files written before the rules were versioned.</summary>
+    public int Rules { get; init; }
+    /// <summary>2: timm's initialization, the authors' weight selection, pretrain-finetune distilled per
+    /// depth, test subsets fixed by the preset's seed, descendants in the family's input shape.</summary>
+    public const int CurrentRules = 2;
 
     /// <summary>The CPU presets' recipe. Augmentation is off: with at most ten epochs it slowed every
     /// method down (vit-cpu at depth 4, 2 epochs on 10 000 MNIST images: 31.3% with crops, 56.3% without).</summary>
@@ -54,7 +61,7 @@ public sealed record ComparePreset
         {
             Name = "smoke", Description = "seconds: width 32, auxiliary depth 4 (SWS: 5 one-layer stages), descendants 1..4 on 600 images",
             Family = "vit-smoke", AuxiliaryDepth = 4, SwsStages = [1, 1, 1, 1, 1], TeacherModel = "resnet-smoke", TeacherEpochs = 1, TeacherTrainLimit = 600,
-            AuxiliaryEpochs = 1, AuxiliaryTrainLimit = 600, Epochs = 2, LongEpochs = 3, FloorEpochs = 0, Depths = [1, 2, 3, 4],
+            AuxiliaryEpochs = 1, AuxiliaryTrainLimit = 600, Epochs = 2, LongEpochs = 3, FloorEpochs = 2, Depths = [1, 2, 3, 4],
             TrainLimit = 600, TestLimit = 200, Recipe = new TrainOptions { BatchSize = 64, LearningRate = 2e-3, WarmupEpochs = 0.2, Augment = false },
         },
         new()
@@ -73,7 +80,7 @@ public sealed record ComparePreset
         },
         new()
         {
-            Name = "paper", Description = "for GPUs: DeiT-S family at 224x224 (give --source/--transfer data), depths 1..12, the authors' epochs",
+            Name = "paper", Description = "for GPUs: DeiT-S family at 224x224 (give --source/--transfer data), depths 1..12, the authors' epochs; DeiT's schedule without its RandAugment, mixup/cutmix, random erasing, stochastic depth and EMA",
             Family = "deit-s", TeacherModel = "deit-b", TeacherEpochs = 300, AuxiliaryEpochs = 150, Epochs = 35, LongEpochs = 175, FloorEpochs = 0,
             Depths = Enumerable.Range(1, 12).ToArray(),
             Recipe = new TrainOptions { BatchSize = 512, LearningRate = 5e-4, WarmupEpochs = 5 },

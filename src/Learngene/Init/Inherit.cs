@@ -12,7 +12,7 @@ public enum ElementSelection { Uniform, Leading }
 /// <summary>Copying from an ancestry ViT into a descendant: whole blocks, the embeddings, the top
 /// (final norm, and head when the label space is the same). Tensors of a wider ancestry are cut along
 /// every dimension that shrinks (<see cref="Select"/>); equal dimensions are copied whole.</summary>
-static class Inherit
+public static class Inherit
 {
     public static void Block(VisionTransformer target, int targetIndex, VisionTransformer source, int sourceIndex, ElementSelection how = ElementSelection.Leading)
     {

@@ -12,7 +12,6 @@ namespace Learngene.Reporting;
 public static class CompareReport
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    static readonly string[] LearngeneMethods = ["tleg", "sws"];
 
     public static CompareResults Load(string runDir)
     {
@@ -38,23 +37,30 @@ public static class CompareReport
         md.AppendLine($"# Learngene comparison — preset `{p.Name}`");
         md.AppendLine();
         md.AppendLine($"Source data `{p.Source}`{(p.Transfer == "" ? "" : $", transfer data `{p.Transfer}`")}; family `{p.Family}` (average pooling); " +
-                      $"descendants at depths {string.Join(", ", p.Depths)} trained E = {p.Epochs} epochs by every method with the same recipe and data " +
-                      $"({Limit(p.TrainLimit)} training and {Limit(p.TestLimit)} test images per task); seeds {string.Join(", ", r.Seeds)}" +
-                      $"{(r.Seeds.Length > 1 ? " (mean ± standard deviation)" : "")}. \"After 1 epoch\" is the test accuracy at the end of the first epoch of the same E-epoch run " +
-                      $"(warmup and cosine schedule over E epochs), not a separate one-epoch run. Compute time of all cells {r.ComputeSeconds / 60:F1} min. Finished {r.Finished:u}.");
+                      $"descendants at depths {string.Join(", ", p.Depths)} trained E = {p.Epochs} epochs by every method with the same recipe, data and input size " +
+                      $"({Limit(p.TrainLimit)} training and {Limit(p.TestLimit)} test images per task; the test images are drawn once with seed {p.Seed}, so ± measures training randomness only); " +
+                      $"seeds {string.Join(", ", r.Seeds)}{(r.Seeds.Length > 1 ? " (mean ± standard deviation)" : "")}. " +
+                      $"\"After 1 epoch\" is the test accuracy at the end of the first epoch of the same E-epoch run (warmup and cosine schedule over E epochs), not a separate one-epoch run. " +
+                      $"Weight selection: {p.WeightSelection.Describe()}. Training time of all cells {r.ComputeSeconds / 60:F1} min" +
+                      $"{(r.WallSeconds > 0 ? $"; this invocation {r.WallSeconds / 60:F1} min wall-clock" : "")}. Finished {r.Finished:u}.");
         md.AppendLine();
-        md.AppendLine($"- Teacher `{p.TeacherModel}`: {Pct(r.Teacher.FinalAccuracy)}% on {p.Source}.");
+        md.AppendLine($"Pre-trained on {p.Source}, every model but the teacher with the same budget (soft distillation from the teacher, {p.AuxiliaryEpochs} epochs on {Limit(p.AuxiliaryTrainLimit)} images):");
+        md.AppendLine();
+        md.AppendLine($"- Teacher `{p.TeacherModel}`: {Pct(r.Teacher.FinalAccuracy)}%.");
         foreach (var (m, c) in r.Learngenes)
-            md.AppendLine($"- {m.ToUpperInvariant()} auxiliary model (depth {c.Depth}, soft distillation, {c.History.Count} epochs, {c.TrainImages:N0} images): {Pct(c.FinalAccuracy)}%.");
+            md.AppendLine($"- {m.ToUpperInvariant()} auxiliary model (depth {c.Depth}, {c.TrainImages:N0} images): {Pct(c.FinalAccuracy)}%.");
         if (r.Ancestry is { } a)
-            md.AppendLine($"- Ancestry ViT for weight-selection / heur-lg / auto-lg (depth {a.Depth}, the same distillation and budget): {Pct(a.FinalAccuracy)}%.");
+            md.AppendLine($"- Ancestry ViT of weight-selection / heur-lg / auto-lg (depth {a.Depth}, {a.TrainImages:N0} images): {Pct(a.FinalAccuracy)}%.");
+        if (r.Pretrained.Count > 0)
+            md.AppendLine($"- Pretrain-finetune's models, one per depth ({r.Pretrained.Values.First().TrainImages:N0} images each): " +
+                          string.Join(", ", r.Pretrained.OrderBy(kv => kv.Key).Select(kv => $"d={kv.Key} {Pct(kv.Value.FinalAccuracy)}%")) + ".");
         md.AppendLine();
 
         var rows = r.Methods.ToList();
         foreach (var (task, data) in tasks)
         {
             var taskRows = rows.Where(m => task == "transfer" || m != "pretrain-finetune").ToList();
-            if (task == "source" && r.Cells.Any(c => c.Init == "scratch-long")) taskRows.Add("scratch-long");
+            if (task == "source") taskRows.AddRange(new[] { "scratch-floor", "scratch-long" }.Where(m => r.Cells.Any(c => c.Init == m)));
             foreach (int epoch in new[] { 1, 0 }) // 0: after E epochs
             {
                 string when = epoch == 1 ? "after 1 epoch" : $"after E = {p.Epochs} epochs";
@@ -64,8 +70,7 @@ public static class CompareReport
                 md.AppendLine("|---|" + string.Concat(p.Depths.Select(_ => "---|")) + "---|");
                 foreach (var m in taskRows)
                 {
-                    bool isLong = m == "scratch-long";
-                    if (isLong && epoch == 1) continue;
+                    if (m.StartsWith("scratch-") && epoch == 1) continue;
                     var cells = p.Depths.Select(d => Accuracies(r, task, m, d, epoch)).ToArray();
                     if (cells.All(c => c.Length == 0)) continue;
                     var means = cells.Where(c => c.Length > 0).Select(Mean).ToArray();
@@ -73,37 +78,22 @@ public static class CompareReport
                 }
                 md.AppendLine();
             }
+            md.AppendLine($"Each descendant on {data} (the same architecture for every method at a depth): " +
+                          string.Join("; ", p.Depths.Select(d => $"d={d}: {ModelCost(r, task, d)}")) + ".");
+            md.AppendLine();
         }
 
-        md.AppendLine("## Costs");
-        md.AppendLine();
-        r.StoredParameters.TryGetValue("pretrain-finetune", out long family);
-        md.AppendLine($"| method | mean accuracy, {p.Source} (1 / {p.Epochs} epochs) |" + (p.Transfer == "" ? "" : $" mean accuracy, {p.Transfer} (1 / {p.Epochs} epochs) |") +
-                      $" parameters stored for depths 1..{p.AuxiliaryDepth} | fewer than pretrain-finetune | pre-training images |");
-        md.AppendLine("|---|---|" + (p.Transfer == "" ? "" : "---|") + "---|---|---|");
-        foreach (var m in rows)
-        {
-            string Means(string task) => task == "source" && m == "pretrain-finetune" ? "(= scratch-long)" :
-                $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d, 1))).Where(v => !double.IsNaN(v)).ToArray()))} / " +
-                $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d))).Where(v => !double.IsNaN(v)).ToArray()))}";
-            long stored = r.StoredParameters.GetValueOrDefault(m);
-            string ratio = stored == 0 ? "nothing stored" : m == "pretrain-finetune" ? "1×" : $"{((double)family / stored).ToString("F1", Inv)}×";
-            md.AppendLine($"| {m} | {Means("source")} |" + (p.Transfer == "" ? "" : $" {Means("transfer")} |") + $" {stored:N0} | {ratio} | {r.PretrainImages.GetValueOrDefault(m):N0} |");
-        }
-        md.AppendLine();
-        md.AppendLine($"Stored parameters: the learngene file (learngene plus embeddings, final norm and head) for TLEG and SWS; one model per depth 1..{p.AuxiliaryDepth} for pretrain-finetune; " +
-                      $"the whole ancestry ViT for weight selection; the {p.InheritLayers} inherited blocks with the final norm and head for Heur-LG and Auto-LG. " +
-                      $"Pre-training images exclude the teacher ({r.Teacher.TrainImages:N0} images), which every learngene and the ancestry share; pretrain-finetune's count covers the depths run here.");
+        WriteTrainingCost(md, r);
+        WriteCosts(md, r);
         if (r.AutoLgScores.Count > 0)
         {
-            md.AppendLine();
             foreach (var (task, scores) in r.AutoLgScores)
                 md.AppendLine($"Auto-LG on {task}: linear CKA of ancestry blocks 0..{scores.Length - 1} with the adapted copy: {string.Join(", ", scores.Select(s => s.ToString("F3", Inv)))}.");
+            md.AppendLine();
         }
-        md.AppendLine();
         md.AppendLine("## Checks");
         md.AppendLine();
-        foreach (var line in Checks(r)) md.AppendLine("- " + line);
+        foreach (var check in CompareChecks.Evaluate(r)) md.AppendLine("- " + check.Text);
         md.AppendLine();
 
         string plots = Path.Combine(runDir, "plots");
@@ -134,55 +124,82 @@ public static class CompareReport
         string Cell(double[] v) => v.Length == 0 ? "–" : v.Length == 1 ? Pct(v[0]) : $"{Pct(Mean(v))} ± {Pct(Std(v))}";
     }
 
-    /// <summary>The floors of the SWS/TLEG issues, each stated with its numbers.</summary>
-    public static List<string> Checks(CompareResults r)
+    /// <summary>"N parameters, M MACs/image" of a depth's descendants (every method's, when they differ).</summary>
+    static string ModelCost(CompareResults r, string task, int depth)
     {
-        var p = r.Preset;
-        var lines = new List<string>();
-        bool hasScratch = r.Methods.Contains("scratch");
-        var deep = p.Depths.Where(d => d >= 2).ToArray();
-        foreach (var m in LearngeneMethods.Where(r.Methods.Contains))
-        {
-            string name = m.ToUpperInvariant();
-            if (hasScratch)
-            {
-                var gaps = deep.Select(d => (d, Mean(Accuracies(r, "source", m, d)) - Mean(Accuracies(r, "source", "scratch", d)))).ToArray();
-                var behind = gaps.Where(g => !(g.Item2 >= 0)).Select(g => $"d={g.d} ({Pts(g.Item2)})").ToArray();
-                lines.Add($"{name} vs scratch on {p.Source} after E = {p.Epochs} epochs, depths ≥ 2: ahead or equal at {gaps.Length - behind.Length} of {gaps.Length} depths, " +
-                          $"mean gain {Pts(gaps.Select(g => g.Item2).Average())} points — {(behind.Length == 0 ? "met" : "MISSED at " + string.Join(", ", behind))}.");
-                if (p.Transfer != "")
-                {
-                    double gain = p.Depths.Select(d => Mean(Accuracies(r, "transfer", m, d)) - Mean(Accuracies(r, "transfer", "scratch", d))).Average();
-                    lines.Add($"{name} vs scratch on {p.Transfer} (transfer) after E = {p.Epochs} epochs: mean gain {Pts(gain)} points — {(gain > 0 ? "met" : "MISSED")}.");
-                }
-            }
-            if (r.Cells.Any(c => c.Init == "scratch-long"))
-            {
-                var span = p.Depths.Where(d => d >= 4).ToArray();
-                var gaps = span.Select(d => (d, Mean(Accuracies(r, "source", m, d, 1)) - Mean(Accuracies(r, "source", "scratch-long", d)))).ToArray();
-                var behind = gaps.Where(g => !(g.Item2 >= 0)).Select(g => $"d={g.d} ({Pts(g.Item2)})").ToArray();
-                lines.Add($"{name} after 1 epoch vs scratch after {p.LongEpochs} epochs on {p.Source}, depths ≥ 4: reached at {gaps.Length - behind.Length} of {gaps.Length} depths, " +
-                          $"mean difference {Pts(gaps.Select(g => g.Item2).DefaultIfEmpty(double.NaN).Average())} points — {(behind.Length == 0 ? "met" : "not reached at " + string.Join(", ", behind))}.");
-            }
-            if (r.StoredParameters.TryGetValue("pretrain-finetune", out long family) && r.StoredParameters.GetValueOrDefault(m) is long stored and > 0)
-            {
-                double ratio = (double)family / stored;
-                lines.Add($"{name} stores {stored:N0} parameters for depths 1..{p.AuxiliaryDepth}, pretrain-finetune {family:N0}: {ratio.ToString("F1", Inv)}× fewer — {(ratio >= 10 ? "met" : "MISSED")} (floor 10×).");
-            }
-        }
-        // The training-cost floor asks for SWS or TLEG: a depth counts when either reaches scratch's long run.
-        var both = LearngeneMethods.Where(r.Methods.Contains).ToArray();
-        if (both.Length == 2 && r.Cells.Any(c => c.Init == "scratch-long"))
-        {
-            var span = p.Depths.Where(d => d >= 4).ToArray();
-            var missed = span.Where(d => both.All(m => !(Mean(Accuracies(r, "source", m, d, 1)) >= Mean(Accuracies(r, "source", "scratch-long", d))))).ToArray();
-            lines.Add($"SWS or TLEG after 1 epoch vs scratch after {p.LongEpochs} epochs, depths ≥ 4: reached at {span.Length - missed.Length} of {span.Length} depths — " +
-                      $"{(missed.Length == 0 ? "met" : "not reached at " + string.Join(", ", missed.Select(d => $"d={d}")))}.");
-        }
-        return lines;
+        var costs = r.Cells.Where(c => c.Task == task && c.Depth == depth && !c.Init.StartsWith("scratch-"))
+            .Select(c => (c.Parameters, c.MacsPerImage)).Distinct().ToArray();
+        return string.Join(" / ", costs.Select(c => $"{c.Parameters:N0} parameters, {c.MacsPerImage / 1e6:F2} M MACs ({2 * c.MacsPerImage / 1e6:F2} M FLOPs) per image"));
     }
 
-    static string Label(string method, ComparePreset p) => method == "scratch-long" ? $"scratch, {p.LongEpochs} epochs (reference; pretrain-finetune's pre-training)" : method;
+    /// <summary>Epochs scratch needs on its long curve (source task) to reach each method's accuracy.</summary>
+    static void WriteTrainingCost(StringBuilder md, CompareResults r)
+    {
+        var p = r.Preset;
+        if (!r.Cells.Any(c => c.Init == "scratch-long")) return;
+        double chance = r.SourceClasses > 0 ? 1.0 / r.SourceClasses : 0;
+        md.AppendLine($"## Training-cost factor on {p.Source}");
+        md.AppendLine();
+        md.AppendLine($"Epochs scratch needs to reach each method's accuracy, read off scratch's {p.LongEpochs}-epoch learning curve (mean over seeds, linear between epochs, " +
+                      $"chance level before the first; \"> {p.LongEpochs}\" when it never gets there), and that over the method's epochs (the papers claim about 2× for TLEG, 6.6× for SWS). " +
+                      $"The curve's schedule spans {p.LongEpochs} epochs, so its early epochs run at a higher learning rate than a shorter run's would.");
+        md.AppendLine();
+        foreach (int epochs in new[] { 1, p.Epochs }.Distinct())
+        {
+            md.AppendLine($"| after {epochs} epoch{(epochs == 1 ? "" : "s")} | " + string.Join(" | ", p.Depths.Select(d => $"d={d}")) + " |");
+            md.AppendLine("|---|" + string.Concat(p.Depths.Select(_ => "---|")));
+            foreach (var m in r.Methods.Where(m => m != "pretrain-finetune"))
+            {
+                var cells = p.Depths.Select(d =>
+                {
+                    var curve = Enumerable.Range(1, p.LongEpochs).Select(e => Mean(Accuracies(r, "source", "scratch-long", d, e))).ToArray();
+                    double target = Mean(Accuracies(r, "source", m, d, epochs));
+                    if (double.IsNaN(target) || curve.Any(double.IsNaN)) return "–";
+                    return TrainingCost.Describe(TrainingCost.EpochsToReach(curve, target, chance), epochs, p.LongEpochs);
+                });
+                md.AppendLine($"| {m} | " + string.Join(" | ", cells) + " |");
+            }
+            md.AppendLine();
+        }
+    }
+
+    /// <summary>What each method stores and spends before any descendant trains.</summary>
+    static void WriteCosts(StringBuilder md, CompareResults r)
+    {
+        var p = r.Preset;
+        md.AppendLine("## Costs");
+        md.AppendLine();
+        r.StoredParameters.TryGetValue("pretrain-finetune", out long family);
+        double familyFlops = r.PretrainFlops.GetValueOrDefault("pretrain-finetune");
+        md.AppendLine($"| method | mean accuracy, {p.Source} (1 / {p.Epochs} epochs) |" + (p.Transfer == "" ? "" : $" mean accuracy, {p.Transfer} (1 / {p.Epochs} epochs) |") +
+                      $" parameters stored for depths 1..{p.AuxiliaryDepth} | fewer than pretrain-finetune | pre-training images | pre-training PFLOPs | less than pretrain-finetune |");
+        md.AppendLine("|---|---|" + (p.Transfer == "" ? "" : "---|") + "---|---|---|---|---|");
+        foreach (var m in r.Methods)
+        {
+            string Means(string task) => task == "source" && m == "pretrain-finetune" ? "(its pre-trained models)" :
+                $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d, 1))).Where(v => !double.IsNaN(v)).ToArray()))} / " +
+                $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d))).Where(v => !double.IsNaN(v)).ToArray()))}";
+            long stored = r.StoredParameters.GetValueOrDefault(m);
+            string ratio = stored == 0 ? "nothing stored" : m == "pretrain-finetune" ? "1×" : $"{((double)family / stored).ToString("F1", Inv)}×";
+            double flops = r.PretrainFlops.GetValueOrDefault(m);
+            string flopRatio = flops == 0 ? "none" : familyFlops == 0 ? "–" : m == "pretrain-finetune" ? "1×" : $"{(familyFlops / flops).ToString("F1", Inv)}×";
+            md.AppendLine($"| {m} | {Means("source")} |" + (p.Transfer == "" ? "" : $" {Means("transfer")} |") +
+                          $" {stored:N0} | {ratio} | {r.PretrainImages.GetValueOrDefault(m):N0} | {(flops / 1e15).ToString("F3", Inv)} | {flopRatio} |");
+        }
+        md.AppendLine();
+        md.AppendLine($"Stored parameters: the learngene file (learngene plus embeddings, final norm and head) for TLEG and SWS; one model per depth 1..{p.AuxiliaryDepth} for pretrain-finetune (N = {p.AuxiliaryDepth} models); " +
+                      $"the whole ancestry ViT for weight selection; the {p.InheritLayers} inherited blocks with the final norm and head for Heur-LG and Auto-LG. " +
+                      $"Pre-training images and FLOPs are those of the family too: pretrain-finetune pre-trains N = {p.AuxiliaryDepth} models with the same per-model budget " +
+                      $"(this run trained the {r.Pretrained.Count} it measures). FLOPs count 2 per multiply-add, the trained model's forward and backward (3× its forward) and the teacher's forward on every image; " +
+                      $"the teacher's own training ({r.Teacher.TrainImages:N0} images), shared by every method that distils, is not included.");
+        md.AppendLine();
+    }
+    static string Label(string method, ComparePreset p) => method switch
+    {
+        "scratch-long" => $"scratch, {p.LongEpochs} epochs (the training-cost curve)",
+        "scratch-floor" => $"scratch, {p.FloorEpochs} epochs (the one-epoch floor's reference)",
+        _ => method,
+    };
     static string Limit(int? n) => n is int v ? v.ToString("N0", Inv) : "all";
     static string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("F2", Inv);
     static string Pts(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("+0.00;-0.00", Inv);

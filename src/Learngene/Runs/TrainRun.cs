@@ -127,7 +127,8 @@ public static class TrainRun
         return loaded[key] = DataSource.Load(data, catalog, size, log);
     }
 
-    static DataSplits LoadData(RunSpec spec, DataCatalog catalog, Action<string>? log)
+    /// <summary>The train and test images a run with this spec uses (limits cut with their seeds).</summary>
+    public static DataSplits LoadData(RunSpec spec, DataCatalog catalog, Action<string>? log = null)
     {
         int? size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null;
         var raw = Raw(spec.Data, catalog, size, log);

@@ -1,6 +1,8 @@
 namespace Learngene.Training;
 
-/// <summary>The training recipe. Defaults are a DeiT-like recipe scaled for small CPU runs.</summary>
+/// <summary>The training recipe. Defaults follow DeiT's optimizer and schedule (AdamW, warmup + cosine, weight
+/// decay 0.05, label smoothing 0.1) scaled for small CPU runs; DeiT's RandAugment, mixup/cutmix, random
+/// erasing, stochastic depth and EMA are not implemented.</summary>
 public sealed record TrainOptions
 {
     public int Epochs { get; init; } = 3;

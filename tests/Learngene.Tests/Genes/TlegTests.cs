@@ -97,8 +97,8 @@ public class TlegTests
         Assert.True(p["slope.norm1.weight"].SameAs(torch.zeros(16)));
         Assert.True(p["slope.norm2.bias"].SameAs(torch.zeros(16)));
         Assert.True(p["slope.mlp.fc1.bias"].SameAs(torch.zeros(64)));
-        Assert.InRange(p["slope.attn.qkv.weight"].std().item<float>(), 0.015, 0.02);
-        Assert.InRange(p["base.mlp.fc2.weight"].std().item<float>(), 0.015, 0.02);
+        Assert.InRange(p["slope.attn.qkv.weight"].std().item<float>(), 0.018, 0.022); // timm: N(0, 0.02²), cut only at ±2
+        Assert.InRange(p["base.mlp.fc2.weight"].std().item<float>(), 0.018, 0.022);
         Assert.DoesNotContain(p.Keys, k => k == "cls_token"); // average pooling, no class token
     }
 

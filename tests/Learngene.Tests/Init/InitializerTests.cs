@@ -31,29 +31,73 @@ public class InitializerTests
         Block.TensorNames.All(n => a[$"blocks.{i}.{n}"].SameAs(b[$"blocks.{j}.{n}"]));
 
     [Fact]
-    public void Weight_selection_takes_evenly_spaced_layers_of_the_larger_model()
+    public void Weight_selection_takes_the_first_layers_of_the_larger_model_by_default_as_the_authors_code_does()
     {
-        Assert.Equal([0, 2, 4, 6, 8, 10], WeightSelection.SelectedLayers(6, 12));
-        Assert.Equal([0, 3, 6, 9], WeightSelection.SelectedLayers(4, 12));
+        Assert.Equal([0, 1, 2, 3, 4, 5], WeightSelection.SelectedLayers(6, 12));
         Assert.Equal([0], WeightSelection.SelectedLayers(1, 12));
         var ctx = Ancestry();
         var d = State(new WeightSelection().Create(Arch with { Depth = 6 }, ctx));
         var a = AncestryState(ctx);
-        for (int i = 0; i < 6; i++) Assert.True(SameBlock(d, i, a, 2 * i), $"layer {i}");
+        for (int i = 0; i < 6; i++) Assert.True(SameBlock(d, i, a, i), $"layer {i}");
         foreach (var n in new[] { "patch_embed.proj.weight", "pos_embed", "norm.weight", "head.weight" }) Assert.True(d[n].SameAs(a[n]), n);
         Assert.Throws<LearngeneException>(() => new WeightSelection().Create(Arch with { Depth = 13 }, ctx));
     }
 
     [Fact]
-    public void Weight_selection_into_a_narrower_model_takes_leading_slices_of_q_k_and_v_separately()
+    public void Weight_selection_with_spaced_layers_takes_layer_floor_i_N_over_L()
+    {
+        Assert.Equal([0, 2, 4, 6, 8, 10], WeightSelection.SelectedLayers(6, 12, "spaced"));
+        Assert.Equal([0, 3, 6, 9], WeightSelection.SelectedLayers(4, 12, "spaced"));
+        var ctx = Ancestry();
+        ctx = new InitContext { Ancestry = ctx.Ancestry, AncestryPath = ctx.AncestryPath, WeightSelection = new("spaced", "uniform") };
+        var d = State(new WeightSelection().Create(Arch with { Depth = 6 }, ctx));
+        var a = AncestryState(ctx);
+        for (int i = 0; i < 6; i++) Assert.True(SameBlock(d, i, a, 2 * i), $"layer {i}");
+    }
+
+    [Fact]
+    public void Uniform_element_selection_takes_every_large_over_small_th_index_and_stays_in_range_otherwise()
+    {
+        Assert.Equal([0L, 2, 4, 6], Inherit.UniformIndices(8, 4));
+        Assert.Equal([0L, 3, 6, 9], Inherit.UniformIndices(12, 4));
+        Assert.Equal([0L, 1, 2], Inherit.UniformIndices(3, 3));
+        Assert.Equal([0L, 4, 9], Inherit.UniformIndices(10, 3)); // round(linspace(0, 9, 3)) = 0, 4.5→4, 9
+        Assert.All(Enumerable.Range(1, 30), small => Assert.All(Inherit.UniformIndices(31, small), i => Assert.InRange(i, 0, 30)));
+    }
+
+    [Fact]
+    public void Weight_selection_into_a_narrower_model_selects_uniform_elements_of_q_k_and_v_separately()
+    {
+        var ctx = Ancestry(Arch with { Width = 32, Heads = 2 });
+        var d = State(new WeightSelection().Create(Arch with { Width = 16, Heads = 1, Depth = 3 }, ctx));
+        var a = AncestryState(ctx);
+        var every2 = torch.arange(0, 32, 2);
+        var qkv = a["blocks.1.attn.qkv.weight"].reshape(3, 32, 32); // first-N: layer 1
+        Assert.True(d["blocks.1.attn.qkv.weight"].SameAs(qkv.index_select(1, every2).index_select(2, every2).reshape(48, 16)));
+        // The authors select on the stacked qkv: with dividing widths that is the same rows.
+        Assert.True(d["blocks.1.attn.qkv.weight"].SameAs(a["blocks.1.attn.qkv.weight"].index_select(0, torch.arange(0, 96, 2)).index_select(1, every2)));
+        Assert.True(d["blocks.1.mlp.fc1.weight"].SameAs(a["blocks.1.mlp.fc1.weight"].index_select(0, torch.arange(0, 128, 2)).index_select(1, every2)));
+        Assert.True(d["pos_embed"].SameAs(a["pos_embed"].index_select(2, every2)));
+    }
+
+    [Fact]
+    public void Weight_selection_with_leading_elements_takes_leading_slices_of_q_k_and_v_separately()
     {
         var ctx = Ancestry(Arch with { Width = 24, Heads = 3 });
+        ctx = new InitContext { Ancestry = ctx.Ancestry, AncestryPath = ctx.AncestryPath, WeightSelection = new("spaced", "leading") };
         var d = State(new WeightSelection().Create(Arch with { Width = 16, Heads = 2, Depth = 3 }, ctx));
         var a = AncestryState(ctx);
         var qkv = a["blocks.4.attn.qkv.weight"].reshape(3, 24, 24); // layer 4 = ⌊1·12/3⌋
         Assert.True(d["blocks.1.attn.qkv.weight"].SameAs(qkv[.., ..16, ..16].reshape(48, 16)));
         Assert.True(d["blocks.1.mlp.fc1.weight"].SameAs(a["blocks.4.mlp.fc1.weight"][..64, ..16]));
         Assert.True(d["pos_embed"].SameAs(a["pos_embed"][.., .., ..16]));
+    }
+
+    [Fact]
+    public void Unknown_weight_selection_rules_are_refused()
+    {
+        Assert.Contains("layer rule 'middle'", Assert.Throws<LearngeneException>(() => new WeightSelectionRules("middle").Validate()).Message);
+        Assert.Contains("element rule 'random'", Assert.Throws<LearngeneException>(() => new WeightSelectionRules("first", "random").Validate()).Message);
     }
 
     [Fact]
