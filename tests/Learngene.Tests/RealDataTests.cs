@@ -90,6 +90,8 @@ public class DebianFetchTests
             "Types: deb\nURIs: http://deb.example/debian-security\nSuites: bookworm-security\n\n" +
             "Types: deb\nEnabled: no\nURIs: http://off.example/debian\n");
         File.WriteAllText(Path.Combine(etc, "sources.list.d", "other.list"), "deb https://packages.example.com/apt stable main\n");
-        Assert.Equal(["http://mirror.example/debian", "http://deb.example/debian", DebianPool.DefaultMirror], DebianPool.Mirrors(etc));
+        File.WriteAllText(Path.Combine(etc, "mirrors.list"), "https://cloud.example/debian\tpriority:1\n");
+        File.WriteAllText(Path.Combine(etc, "sources.list.d", "zz-cloud.sources"), $"Types: deb\nURIs: mirror+file://{etc}/mirrors.list\nSuites: bookworm\n");
+        Assert.Equal(["http://mirror.example/debian", "http://deb.example/debian", "https://cloud.example/debian", DebianPool.DefaultMirror], DebianPool.Mirrors(etc));
     }
 }

@@ -28,7 +28,22 @@ public static class DebianPool
             catch (UnauthorizedAccessException) { continue; }
             uris.AddRange(f.EndsWith(".sources") ? Deb822Uris(text) : OneLineUris(text));
         }
-        return uris.Where(IsDebianArchive).Append(DefaultMirror).Select(u => u.TrimEnd('/')).Distinct().ToArray();
+        return uris.SelectMany(MirrorList).Where(IsDebianArchive).Append(DefaultMirror).Select(u => u.TrimEnd('/')).Distinct().ToArray();
+    }
+
+    /// <summary>apt's <c>mirror+file:/PATH</c> (Debian's cloud images) names a file listing mirrors, one per
+    /// line (optionally followed by tab-separated priorities); other URIs stand for themselves.</summary>
+    static IEnumerable<string> MirrorList(string uri)
+    {
+        const string prefix = "mirror+file:";
+        if (!uri.StartsWith(prefix, StringComparison.Ordinal)) return [uri];
+        string path = uri[prefix.Length..];
+        if (path.StartsWith("//", StringComparison.Ordinal)) path = path[2..];
+        try
+        {
+            return File.ReadAllLines(path).Select(l => l.Split('#')[0].Split('\t')[0].Trim()).Where(l => l.Length > 0).ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
     }
 
     /// <summary>"deb [options] URI suite components…" lines.</summary>

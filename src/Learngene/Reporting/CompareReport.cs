@@ -172,7 +172,7 @@ public static class CompareReport
         r.StoredParameters.TryGetValue("pretrain-finetune", out long family);
         double familyFlops = r.PretrainFlops.GetValueOrDefault("pretrain-finetune");
         md.AppendLine($"| method | mean accuracy, {p.Source} (1 / {p.Epochs} epochs) |" + (p.Transfer == "" ? "" : $" mean accuracy, {p.Transfer} (1 / {p.Epochs} epochs) |") +
-                      $" parameters stored for depths 1..{p.AuxiliaryDepth} | fewer than pretrain-finetune | pre-training images | pre-training PFLOPs | less than pretrain-finetune |");
+                      $" parameters stored for depths 1..{p.AuxiliaryDepth} | fewer than pretrain-finetune | pre-training images | pre-training TFLOPs | less than pretrain-finetune |");
         md.AppendLine("|---|---|" + (p.Transfer == "" ? "" : "---|") + "---|---|---|---|---|");
         foreach (var m in r.Methods)
         {
@@ -184,7 +184,7 @@ public static class CompareReport
             double flops = r.PretrainFlops.GetValueOrDefault(m);
             string flopRatio = flops == 0 ? "none" : familyFlops == 0 ? "–" : m == "pretrain-finetune" ? "1×" : $"{(familyFlops / flops).ToString("F1", Inv)}×";
             md.AppendLine($"| {m} | {Means("source")} |" + (p.Transfer == "" ? "" : $" {Means("transfer")} |") +
-                          $" {stored:N0} | {ratio} | {r.PretrainImages.GetValueOrDefault(m):N0} | {(flops / 1e15).ToString("F3", Inv)} | {flopRatio} |");
+                          $" {stored:N0} | {ratio} | {r.PretrainImages.GetValueOrDefault(m):N0} | {(flops / 1e12).ToString("F1", Inv)} | {flopRatio} |");
         }
         md.AppendLine();
         md.AppendLine($"Stored parameters: the learngene file (learngene plus embeddings, final norm and head) for TLEG and SWS; one model per depth 1..{p.AuxiliaryDepth} for pretrain-finetune (N = {p.AuxiliaryDepth} models); " +
