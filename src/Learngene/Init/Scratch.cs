@@ -2,11 +2,11 @@ using Learngene.Models;
 
 namespace Learngene.Init;
 
-/// <summary>Random initialization (DeiT's truncated normal), the same recipe and budget as everything else.</summary>
+/// <summary>Random initialization (timm's ViT init, <see cref="WeightInit.Timm"/>), the same recipe and budget as everything else.</summary>
 public sealed class Scratch : IInitializer
 {
     public string Name => "scratch";
-    public string Description => "random initialization (truncated normal, std 0.02)";
+    public string Description => "random initialization (timm's ViT init: Linear weights N(0, 0.02²), biases 0)";
     public bool NeedsAncestry => false;
 
     public VisionTransformer Create(ModelConfig architecture, InitContext context) => new(architecture);

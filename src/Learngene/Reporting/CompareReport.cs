@@ -42,7 +42,7 @@ public static class CompareReport
                       $"seeds {string.Join(", ", r.Seeds)}{(r.Seeds.Length > 1 ? " (mean ± standard deviation)" : "")}. " +
                       $"\"After 1 epoch\" is the test accuracy at the end of the first epoch of the same E-epoch run (warmup and cosine schedule over E epochs), not a separate one-epoch run. " +
                       $"Weight selection: {p.WeightSelection.Describe()}. Training time of all cells {r.ComputeSeconds / 60:F1} min" +
-                      $"{(r.WallSeconds > 0 ? $"; this invocation {r.WallSeconds / 60:F1} min wall-clock" : "")}. Finished {r.Finished:u}.");
+                      $"{(r.WallSeconds > 0 ? $"; wall-clock time of the whole run {r.WallSeconds / 60:F1} min" : "")}. Finished {r.Finished:u}.");
         md.AppendLine();
         md.AppendLine($"Pre-trained on {p.Source}, every model but the teacher with the same budget (soft distillation from the teacher, {p.AuxiliaryEpochs} epochs on {Limit(p.AuxiliaryTrainLimit)} images):");
         md.AppendLine();
@@ -190,7 +190,7 @@ public static class CompareReport
         md.AppendLine($"Stored parameters: the learngene file (learngene plus embeddings, final norm and head) for TLEG and SWS; one model per depth 1..{p.AuxiliaryDepth} for pretrain-finetune (N = {p.AuxiliaryDepth} models); " +
                       $"the whole ancestry ViT for weight selection; the {p.InheritLayers} inherited blocks with the final norm and head for Heur-LG and Auto-LG. " +
                       $"Pre-training images and FLOPs are those of the family too: pretrain-finetune pre-trains N = {p.AuxiliaryDepth} models with the same per-model budget " +
-                      $"(this run trained the {r.Pretrained.Count} it measures). FLOPs count 2 per multiply-add, the trained model's forward and backward (3× its forward) and the teacher's forward on every image; " +
+                      $"(this run has the {r.Pretrained.Count} it measures{(r.Pretrained.ContainsKey(p.AuxiliaryDepth) ? $"; at depth {p.AuxiliaryDepth} that model is the ancestry ViT, the same architecture and training" : "")}). FLOPs count 2 per multiply-add, the trained model's forward and backward (3× its forward) and the teacher's forward on every image; " +
                       $"the teacher's own training ({r.Teacher.TrainImages:N0} images), shared by every method that distils, is not included.");
         md.AppendLine();
     }
@@ -202,6 +202,5 @@ public static class CompareReport
     };
     static string Limit(int? n) => n is int v ? v.ToString("N0", Inv) : "all";
     static string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("F2", Inv);
-    static string Pts(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("+0.00;-0.00", Inv);
     static double Std(double[] v) => v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
 }
