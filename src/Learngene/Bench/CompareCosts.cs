@@ -10,6 +10,7 @@ namespace Learngene.Bench;
 public sealed class CompareCosts(ComparePreset preset, ModelConfig member, CellStore cells)
 {
     IEnumerable<int> FamilyDepths => Enumerable.Range(1, preset.AuxiliaryDepth);
+    long? teacherMacs;
 
     long Params(int depth) { using var m = new VisionTransformer(member with { Depth = depth }); return m.ParameterCount(); }
 
@@ -47,8 +48,8 @@ public sealed class CompareCosts(ComparePreset preset, ModelConfig member, CellS
 
     public double PretrainFlops(string method, Dictionary<string, CellResult> learngenes, CellResult? ancestry, Dictionary<int, CellResult> pretrained, CellResult teacher)
     {
-        double teacherMacs = TeacherMacs(teacher);
-        double Flops(long images, long macs) => 2.0 * images * (3.0 * macs + teacherMacs);
+        teacherMacs ??= TeacherMacs(teacher); // a given teacher's file is read once, not once per method
+        double Flops(long images, long macs) => 2.0 * images * (3.0 * macs + teacherMacs.Value);
         return method switch
         {
             _ when learngenes.TryGetValue(method, out var gene) => Flops(gene.TrainImages, gene.MacsPerImage),

@@ -90,7 +90,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         var distill = PretrainRecipe(preset);
 
         var teacher = teacherFile is not null
-            ? new CellResult { Name = "teacher", Task = "source", Init = "given", ModelPath = Path.GetRelativePath(runDir, Path.GetFullPath(teacherFile)) }
+            ? new CellResult { Name = "teacher", Task = "source", Init = "given", ModelPath = cells.Relative(teacherFile) }
             : cells.GetOrCompute("teacher", dir => Train(dir, new RunSpec
             {
                 Data = preset.Source, Model = ModelPresets.Find(preset.TeacherModel).Config with { ImageSize = 0 },
