@@ -124,7 +124,7 @@ public class ModelMoveTests
         model.eval();
         var before = model.forward(x).detach().clone();
         Assert.Equal(ScalarType.Float64, before.dtype);
-        using var optimizer = new Learngene.Training.AdamW(model.named_parameters(), 0.0);
+        using var optimizer = new Learngene.Training.AdamW(model, 0.0);
         model.train();
         var loss = nn.functional.cross_entropy(model.forward(x), y);
         optimizer.ZeroGrad();

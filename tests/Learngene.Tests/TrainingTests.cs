@@ -19,7 +19,7 @@ public class TrainingTests
         torch.manual_seed(seed);
         var model = Classifier.Create(Tiny);
         var data = Synthetic();
-        var history = new Trainer(options) { RunDir = runDir }.Fit(model, data, Normalization.Of(data.Train), resume);
+        var history = new Trainer(options) { RunDir = runDir }.FitClassifier(model, data, Normalization.Of(data.Train), resume);
         return (model, history);
     }
 
@@ -43,7 +43,7 @@ public class TrainingTests
         var a = nn.Linear(5, 3, hasBias: false);
         var b = nn.Linear(5, 3, hasBias: false);
         b.load_state_dict(a.state_dict());
-        var ours = new AdamW(a.named_parameters(), weightDecay: 0.1);
+        var ours = new AdamW(a, weightDecay: 0.1);
         var theirs = torch.optim.AdamW(b.parameters(), 0.01, weight_decay: 0.1);
         var x = torch.randn(8, 5);
         for (int step = 0; step < 5; step++)
@@ -114,7 +114,7 @@ public class TrainingTests
         new Trainer(Quick) { RunDir = interrupted, Observer = new StopAfter(1) }.FitUntilStopped(model, data, norm);
         torch.manual_seed(99); // a different seed for the fresh weights must not matter
         var resumed = Classifier.Create(Tiny);
-        var h2 = new Trainer(Quick) { RunDir = interrupted }.Fit(resumed, data, norm, Path.Combine(interrupted, Trainer.CheckpointName));
+        var h2 = new Trainer(Quick) { RunDir = interrupted }.FitClassifier(resumed, data, norm, Path.Combine(interrupted, Trainer.CheckpointName));
         Assert.Equal(h.Select(x => x.TrainLoss), h2.Select(x => x.TrainLoss));
         Assert.True(straight.state_dict()["blocks.1.mlp.fc2.weight"].SameAs(resumed.state_dict()["blocks.1.mlp.fc2.weight"]));
         Assert.Equal(2, File.ReadAllLines(Path.Combine(interrupted, Trainer.MetricsName)).Length);
@@ -127,7 +127,7 @@ public class TrainingTests
         Train(Quick with { Epochs = 1 }, dir);
         var other = Classifier.Create(Tiny with { Depth = 3 });
         var data = Synthetic();
-        var e = Assert.Throws<LearngeneException>(() => new Trainer(Quick).Fit(other, data, Normalization.Of(data.Train), Path.Combine(dir, Trainer.CheckpointName)));
+        var e = Assert.Throws<LearngeneException>(() => new Trainer(Quick).FitClassifier(other, data, Normalization.Of(data.Train), Path.Combine(dir, Trainer.CheckpointName)));
         Assert.Contains("another architecture", e.Message);
     }
 
@@ -145,11 +145,11 @@ public class TrainingTests
         var data = Synthetic();
         var norm = Normalization.Of(data.Train);
         var teacher = Classifier.Create(ModelPresets.Find("resnet-smoke").Config with { Classes = 4 });
-        var th = new Trainer(Quick with { Epochs = 6 }).Fit(teacher, data, norm);
+        var th = new Trainer(Quick with { Epochs = 6 }).FitClassifier(teacher, data, norm);
         Assert.True(th[^1].TestAccuracy > 0.9, $"teacher accuracy {th[^1].TestAccuracy}");
         var student = Classifier.Create(Tiny);
         // alpha = 1: no label is seen, only the teacher's soft outputs.
-        var h = new Trainer(Quick with { Epochs = 8, Distill = "soft", DistillAlpha = 1, Temperature = 2 }) { Teacher = teacher }.Fit(student, data, norm);
+        var h = new Trainer(Quick with { Epochs = 8, Distill = "soft", DistillAlpha = 1, Temperature = 2 }) .FitClassifier(student, data, norm, teacher: teacher);
         Assert.True(h[^1].TestAccuracy > 0.8, $"student accuracy {h[^1].TestAccuracy}");
     }
 
@@ -190,6 +190,13 @@ static class TrainerTestExtensions
     /// <summary>Runs Fit until the observer interrupts it, as a killed process would be.</summary>
     public static void FitUntilStopped(this Trainer trainer, Classifier model, DataSplits data, Normalization norm)
     {
-        try { trainer.Fit(model, data, norm); } catch (OperationCanceledException) { }
+        try { trainer.FitClassifier(model, data, norm); } catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Fit with the classification objective (distilling from <paramref name="teacher"/> when given).</summary>
+    public static List<EpochMetrics> FitClassifier(this Trainer trainer, Classifier model, DataSplits data, Normalization norm, string? resume = null, Classifier? teacher = null)
+    {
+        using var objective = new Learngene.Training.Objectives.Classification(trainer.Options, norm, teacher);
+        return trainer.Fit(model, objective, data, norm, resume);
     }
 }

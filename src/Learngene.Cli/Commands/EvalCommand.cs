@@ -27,7 +27,7 @@ static class EvalCommand
                 throw new LearngeneException($"the model has {c.Classes} classes but {splits.Name} has {splits.Test.Classes}");
             var test = splits.Test.Adapt(c.ImageSize, c.Channels);
             if (r.GetValue(limit) is int n) test = test.Subset(n, 0);
-            var (loss, acc) = Evaluator.Evaluate(loaded.Model, test, loaded.Normalization);
+            var (loss, acc) = Learngene.Training.Objectives.Classification.Evaluate(loaded.Model, test, loaded.Normalization);
             Console.WriteLine($"{splits.Name} test: accuracy {acc * 100:F2}%  loss {loss:F4}  ({test.Count} images)");
             return 0;
         });

@@ -50,8 +50,10 @@ public static class ThroughputBench
         var names = Enumerable.Range(0, config.Classes).Select(i => i.ToString()).ToArray();
         using var train = new ImageDataset("random", images, labels, names, flipSafe: true);
         var observer = new StepTimer(warmup);
-        new Trainer(new TrainOptions { Epochs = 1, BatchSize = batch }) { Observer = observer, EvaluateEachEpoch = false }
-            .Fit(model2, new DataSplits(train, train), new Normalization([0.5f], [0.25f]));
+        var options = new TrainOptions { Epochs = 1, BatchSize = batch };
+        var norm = new Normalization([0.5f], [0.25f]);
+        using var objective = new Training.Objectives.Classification(options, norm);
+        new Trainer(options) { Observer = observer, EvaluateEachEpoch = false }.Fit(model2, objective, new DataSplits(train, train), norm);
         double trainer = observer.ImagesPerSecond(batch);
 
         log?.Invoke($"{presetName}: inference (no grad)");

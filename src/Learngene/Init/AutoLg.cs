@@ -59,7 +59,7 @@ public sealed class AutoLg : IInitializer
 
     static double[] Compare(VisionTransformer ancestry, VisionTransformer adapted, ImageDataset adaptSet, ImageDataset probeSet, Normalization norm, int seed)
     {
-        using (var optimizer = new AdamW(adapted.named_parameters(), weightDecay: 0.05))
+        using (var optimizer = new AdamW(adapted, weightDecay: 0.05))
         {
             adapted.train();
             foreach (var (images, labels) in new BatchLoader(adaptSet, norm, 64, shuffle: true, augment: false, seed, 0).Batches())

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Learngene.Models;
 
 /// <summary>An image classifier built from a <see cref="ModelConfig"/>: images [B, C, H, W] → logits [B, classes].</summary>
-public abstract class Classifier(string name, ModelConfig config) : nn.Module<Tensor, Tensor>(name)
+public abstract class Classifier(string name, ModelConfig config) : nn.Module<Tensor, Tensor>(name), IModel
 {
     public ModelConfig Config { get; } = config;
 

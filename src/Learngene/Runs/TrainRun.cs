@@ -38,6 +38,8 @@ public sealed record RunSpec
     public bool SameLabelSpace { get; init; } = true;
     /// <summary>Set when the run learns a learngene: the method whose auxiliary model is trained.</summary>
     public string? Method { get; init; }
+    /// <summary>What training minimizes (a registered objective); null: the method's, else classification.</summary>
+    public string? Objective { get; init; }
     /// <summary>The method's own settings as JSON (SWS: {"stages":[3,3,4,3,3]}); null for its defaults.</summary>
     public string? MethodSettings { get; init; }
 
@@ -167,13 +169,13 @@ public static class TrainRun
         var norm = Normalization.Of(data.Train);
         log?.Invoke($"{spec.Model.Describe()}: {model.ParameterCount():N0} parameters, {model.MacsPerImage() / 1e6:F1} M MACs per image");
         log?.Invoke($"data {data.Name}: {data.Train.Count} train / {data.Test.Count} test images, {data.Train.Classes} classes");
-        var trainer = new Trainer(spec.Options)
-        {
-            RunDir = runDir, Observer = observer, Device = device,
-            Teacher = teacher?.Model, TeacherNormalization = teacher?.Normalization,
-        };
+        var trainer = new Trainer(spec.Options) { RunDir = runDir, Observer = observer, Device = device };
         List<EpochMetrics> history;
-        try { history = trainer.Fit(model, data, norm, resume); }
+        try
+        {
+            using var objective = ObjectiveKinds.Registry.Find(spec.Objective ?? ObjectiveKinds.Default).Create(new ObjectiveContext(spec.Options, model, norm, data, teacher));
+            history = trainer.Fit(model, objective, data, norm, resume);
+        }
         catch { Release(model, teacher, data); throw; }
         model.to(torch.CPU);
         var provenance = new Dictionary<string, string>

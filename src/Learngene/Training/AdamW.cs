@@ -19,13 +19,14 @@ public sealed class AdamW : IDisposable
     public double WeightDecay { get; }
     public long Step { get; private set; }
 
-    public AdamW(IEnumerable<(string Name, Parameter Param)> parameters, double weightDecay)
+    public AdamW(IEnumerable<TrainableParameter> parameters, double weightDecay)
     {
         WeightDecay = weightDecay;
-        slots = parameters.Where(p => p.Param.requires_grad).Select(p => new Slot(p.Name, p.Param,
-            torch.zeros_like(p.Param), torch.zeros_like(p.Param),
-            Decay: p.Param.dim() >= 2 && !p.Name.EndsWith("pos_embed") && !p.Name.EndsWith("cls_token"))).ToList();
+        slots = parameters.Select(p => new Slot(p.Name, p.Param, torch.zeros_like(p.Param), torch.zeros_like(p.Param), p.Decay)).ToList();
     }
+
+    /// <summary>Every trainable parameter of a module, with DeiT's decay rule unless the module chooses.</summary>
+    public AdamW(nn.Module module, double weightDecay) : this(ParameterGroups.Of(module), weightDecay) { }
 
     public IEnumerable<Parameter> Parameters => slots.Select(s => s.Param);
 

@@ -6,19 +6,23 @@ using static TorchSharp.torch;
 
 namespace Learngene.Training;
 
-/// <summary>Everything needed to continue a run exactly: weights and buffers ("model/…"), optimizer
-/// moments ("optim/…"), and in the metadata the architecture, the recipe, the epochs done, the optimizer
+/// <summary>Everything needed to continue a run exactly: weights and buffers ("model/…"), the objective's
+/// own parameters and buffers ("objective/…", when it has any), optimizer moments ("optim/…"), and in the metadata the architecture, the recipe, the epochs done, the optimizer
 /// step and the metrics so far. One file, written atomically at the end of every epoch.</summary>
 public sealed record Checkpoint(ModelConfig Config, TrainOptions Options, int EpochsDone, long OptimizerStep, List<EpochMetrics> History)
 {
     public const string Format = "learngene-checkpoint";
 
+    public const string ObjectivePrefix = "objective/";
+
     static readonly JsonSerializerOptions Json = ModelConfig.Json;
 
-    public static void Save(string path, Checkpoint state, Classifier model, AdamW optimizer)
+    public static void Save(string path, Checkpoint state, nn.Module model, IObjective objective, AdamW optimizer)
     {
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (k, v) in model.state_dict()) tensors["model/" + k] = v;
+        if (objective.Own is { } own)
+            foreach (var (k, v) in own.state_dict()) tensors[ObjectivePrefix + k] = v;
         foreach (var (k, v) in optimizer.State()) tensors["optim/" + k] = v;
         SafeTensors.Save(path, tensors, new Dictionary<string, string>
         {
@@ -51,10 +55,11 @@ public sealed record Checkpoint(ModelConfig Config, TrainOptions Options, int Ep
     }
 
     /// <summary>Loads weights and optimizer state into an already-built model and optimizer.</summary>
-    public static void Restore(string path, Classifier model, AdamW optimizer, long optimizerStep)
+    public static void Restore(string path, nn.Module model, IObjective objective, AdamW optimizer, long optimizerStep)
     {
         var (tensors, _) = SafeTensors.Load(path);
         ModelFile.LoadInto(model, Strip(tensors, "model/"), path);
+        if (objective.Own is { } own) ModelFile.LoadInto(own, Strip(tensors, ObjectivePrefix), path);
         optimizer.LoadState(Strip(tensors, "optim/"), optimizerStep);
         foreach (var t in tensors.Values) t.Dispose();
     }

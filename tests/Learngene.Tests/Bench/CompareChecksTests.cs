@@ -15,7 +15,7 @@ public class CompareChecksTests
     static CellResult Cell(string task, string init, int depth, params double[] accuracies) => new()
     {
         Name = CompareExperiment.CellName(task, init, depth, 0), Task = task, Init = init, Depth = depth,
-        History = accuracies.Select((a, i) => new EpochMetrics(i + 1, 0, 0, 0, a, 0, 0, 0, 0, 0)).ToList(),
+        History = accuracies.Select((a, i) => new EpochMetrics { Epoch = i + 1, Test = new() { ["accuracy"] = a } }).ToList(),
     };
 
     /// <summary>TLEG and SWS ahead of scratch everywhere, both reaching scratch's 5-epoch accuracy after one

@@ -1,0 +1,42 @@
+using Learngene.Data;
+using Learngene.IO;
+using Learngene.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Training;
+
+/// <summary>What one step produced: the loss to minimize and named metric sums over the batch's
+/// <see cref="Count"/> samples (the loop divides by the samples seen, so "accuracy" is a count of hits).</summary>
+public sealed record ObjectiveStep(Tensor Loss, long Count, IReadOnlyDictionary<string, double> Sums);
+
+/// <summary>What training minimizes and measures. The loop (<see cref="Trainer"/>) hands it the model and
+/// a batch; it computes the loss and its named metrics, and it may hold a frozen teacher and parameters
+/// of its own (learned maps), which train with the model and are saved in checkpoints.</summary>
+public interface IObjective : IDisposable
+{
+    /// <summary>Parameters and buffers the objective learns itself; null when it has none.</summary>
+    nn.Module? Own => null;
+
+    /// <summary>Moves what the objective holds (teacher, own parameters) to the training device.</summary>
+    void MoveTo(Device device) => Own?.to(device);
+
+    ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets);
+
+    /// <summary>Named metrics on held-out data, the model in eval mode.</summary>
+    IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device);
+}
+
+/// <summary>What an objective is built from: the recipe, the model it trains, the data's normalization and
+/// classes, and the teacher when the run has one.</summary>
+public sealed record ObjectiveContext(TrainOptions Options, nn.Module Model, Normalization DataNormalization, DataSplits Data, ModelFile.Loaded? Teacher);
+
+/// <summary>A named way to build an objective (the run's <c>objective</c> field picks one).</summary>
+public sealed record ObjectiveKind(string Name, string Description, Func<ObjectiveContext, IObjective> Create) : INamed;
+
+public static class ObjectiveKinds
+{
+    public static readonly Registry<ObjectiveKind> Registry = new("objective", [Learngene.Training.Objectives.Classification.Kind]);
+
+    public const string Default = "classification";
+}
