@@ -10,7 +10,7 @@ public interface INamed
 /// <summary>Named things of one kind (model presets, methods, objectives, initializers…): looked up
 /// case-insensitively with one clear error for an unknown name. <see cref="Add"/> lets a plugin or a test
 /// register its own without touching this project's lists.</summary>
-public sealed class Registry<T>(string kind, IEnumerable<T> items) where T : INamed
+public sealed class Registry<T>(string kind, IEnumerable<T> items, string? alsoAccepted = null) where T : INamed
 {
     readonly List<T> items = items.ToList();
 
@@ -20,7 +20,7 @@ public sealed class Registry<T>(string kind, IEnumerable<T> items) where T : INa
     public T? TryFind(string name) => items.FirstOrDefault(i => i.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
 
     public T Find(string name) =>
-        TryFind(name) ?? throw new LearngeneException($"unknown {kind} '{name}' (known: {string.Join(", ", Names)})");
+        TryFind(name) ?? throw new LearngeneException($"unknown {kind} '{name}' (known: {string.Join(", ", Names)}{(alsoAccepted is null ? "" : "; or " + alsoAccepted)})");
 
     public bool Contains(string name) => TryFind(name) is not null;
 

@@ -27,7 +27,7 @@ public class ModelTests
     [Fact]
     public void Deit_tiny_has_the_published_size()
     {
-        var m = Classifier.Create(ModelPresets.Find("deit-ti").Config);
+        var m = Classifier.Create(ModelPresets.Registry.Find("deit-ti").Config);
         Assert.InRange(m.ParameterCount(), 5_700_000, 5_730_000);     // DeiT-Ti: 5.7 M parameters
         Assert.InRange(m.MacsPerImage() / 1e9, 1.2, 1.3);            // and 1.3 G "FLOPs" (MACs)
     }
@@ -44,7 +44,7 @@ public class ModelTests
     [Fact]
     public void Resnet_teacher_maps_images_to_logits()
     {
-        var m = Classifier.Create(ModelPresets.Find("resnet-smoke").Config with { Classes = 7, Channels = 3, ImageSize = 32 });
+        var m = Classifier.Create(ModelPresets.Registry.Find("resnet-smoke").Config with { Classes = 7, Channels = 3, ImageSize = 32 });
         Assert.Equal([2L, 7], m.forward(torch.randn(2, 3, 32, 32)).shape);
         Assert.True(m.MacsPerImage() > 0);
     }
@@ -101,7 +101,7 @@ public class ModelMoveTests
         return kind switch
         {
             "vit" => Classifier.Create(vit),
-            "resnet" => Classifier.Create(ModelPresets.Find("resnet-smoke").Config with { Classes = 4 }),
+            "resnet" => Classifier.Create(ModelPresets.Registry.Find("resnet-smoke").Config with { Classes = 4 }),
             "tleg" => new Learngene.Genes.Tleg.TlegAuxiliary(vit),
             "sws" => new Learngene.Genes.Sws.SwsAuxiliary(vit, [1, 2]),
             _ => throw new ArgumentException(kind),

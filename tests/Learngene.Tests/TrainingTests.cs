@@ -144,7 +144,7 @@ public class TrainingTests
         torch.manual_seed(0);
         var data = Synthetic();
         var norm = Normalization.Of(data.Train);
-        var teacher = Classifier.Create(ModelPresets.Find("resnet-smoke").Config with { Classes = 4 });
+        var teacher = Classifier.Create(ModelPresets.Registry.Find("resnet-smoke").Config with { Classes = 4 });
         var th = new Trainer(Quick with { Epochs = 6 }).FitClassifier(teacher, data, norm);
         Assert.True(th[^1].TestAccuracy > 0.9, $"teacher accuracy {th[^1].TestAccuracy}");
         var student = Classifier.Create(Tiny);

@@ -25,7 +25,7 @@ static class BenchCommand
             var results = new List<ThroughputBench.Result>();
             foreach (var name in r.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
-                var preset = ModelPresets.Find(name.Trim());
+                var preset = ModelPresets.Registry.Find(name.Trim());
                 int batch = preset.Name == "deit-ti-32" ? 64 : 128;
                 results.Add(ThroughputBench.Measure(preset.Name, preset.Config.Validate(), batch, r.GetValue(steps), Console.WriteLine));
             }

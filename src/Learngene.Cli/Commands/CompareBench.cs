@@ -19,7 +19,7 @@ static class CompareBench
     static Command Build(string name, string description, string defaultMethods, bool fixedMethods = false)
     {
         var methods = new Option<string>("--methods") { Description = $"Comma-separated: {string.Join(", ", CompareExperiment.AllMethods)}", DefaultValueFactory = _ => defaultMethods };
-        var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", ComparePreset.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
+        var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", ComparePreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
         var source = new Option<string?>("--source") { Description = "Source data set (default: fashion-mnist); any --data value" };
         var transfer = new Option<string?>("--transfer") { Description = "Transfer data set (default: mnist); 'none' for the source task only" };
         var depths = new Option<string?>("--depths") { Description = "Descendant depths, e.g. 1..12 or 2,4,6 (default: the preset's)" };
@@ -38,7 +38,7 @@ static class CompareBench
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
-            var p = ComparePreset.Find(r.GetValue(preset)!);
+            var p = ComparePreset.Registry.Find(r.GetValue(preset)!);
             string? t = r.GetValue(transfer);
             p = p with
             {

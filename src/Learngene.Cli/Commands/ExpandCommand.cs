@@ -22,7 +22,7 @@ static class ExpandCommand
         var freshHead = new Option<bool>("--fresh-head") { Description = "A fresh head even when the class count matches (another label space, e.g. a transfer task)" };
         var layersSource = new Option<string?>("--layers-source") { Description = "SWS: the stage each layer copies, e.g. 0,0,0,1,1,1,2,2,3,3,4,4 (the authors' 12-layer mapping); sets the depth. " +
             "Default rule: one layer per stage, the other L'-5 shared out in proportion to the stage sizes (largest remainder); below 5 layers, evenly spaced stages from first to last" };
-        var init = new Option<string?>("--init") { Description = $"A baseline initializer instead of a learngene: {string.Join(", ", Initializers.All.Select(i => i.Name))} (the architecture is the ancestry's, at each depth)" };
+        var init = new Option<string?>("--init") { Description = $"A baseline initializer instead of a learngene: {string.Join(", ", Initializers.Registry.All.Select(i => i.Name))} (the architecture is the ancestry's, at each depth)" };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained ViT model file --init takes weights from" };
         var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
         var wsLayers = Shared.WsLayers();
@@ -39,13 +39,13 @@ static class ExpandCommand
             if (r.GetValue(init) is string initName)
             {
                 if (r.GetValue(gene) is not null) throw new LearngeneException("give either a learngene file or --init, not both");
-                FromInitializer(Initializers.Find(initName), r.GetValue(ancestry), DepthList.Parse(r.GetValue(depths)!), r.GetValue(classes), r.GetValue(width),
+                FromInitializer(Initializers.Registry.Find(initName), r.GetValue(ancestry), DepthList.Parse(r.GetValue(depths)!), r.GetValue(classes), r.GetValue(width),
                     r.GetValue(freshHead), r.GetValue(inherit), Shared.WsRules(r, wsLayers, wsElements), r.GetValue(seed), dir);
                 return 0;
             }
             string genePath = r.GetValue(gene) ?? throw new LearngeneException("give a learngene file to expand, or --init NAME --ancestry FILE");
             using var loaded = LearngeneFile.Load(genePath);
-            var method = Methods.Find(loaded.Info.Method);
+            var method = Methods.Registry.Find(loaded.Info.Method);
             var arch = loaded.Info.Architecture;
             if (r.GetValue(width) is int w && w != arch.Width)
                 throw new LearngeneException($"the learngene has width {arch.Width}; {method.Name} expands depth only, so descendants have width {arch.Width}, not {w}");

@@ -11,7 +11,7 @@ static class LearnCommand
     public static Command Create()
     {
         var cmd = new Command("learn", "Learn a learngene: train a method's auxiliary model by distillation from a teacher.");
-        foreach (var method in Methods.All) cmd.Subcommands.Add(ForMethod(method));
+        foreach (var method in Methods.Registry.All) cmd.Subcommands.Add(ForMethod(method));
         return cmd;
     }
 

@@ -20,7 +20,7 @@ static class QuickstartCommand
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
-            CompareBench.Run(ComparePreset.Find("quickstart"), ["tleg", "sws", "scratch"], seeds: 1,
+            CompareBench.Run(ComparePreset.Registry.Find("quickstart"), ["tleg", "sws", "scratch"], seeds: 1,
                 r.GetValue(output) ?? Path.Combine("runs", "quickstart"), Shared.Catalog(r, dataDir), teacher: null);
             return 0;
         });

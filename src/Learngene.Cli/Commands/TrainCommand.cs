@@ -10,15 +10,15 @@ static class TrainCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = $"Model-and-budget preset: {string.Join("; ", TrainPresets.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
-        var model = new Option<string?>("--model") { Description = $"Model preset, overriding the preset's: {string.Join(", ", ModelPresets.All.Select(p => p.Name))}" };
+        var preset = new Option<string>("--preset") { Description = $"Model-and-budget preset: {string.Join("; ", TrainPresets.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
+        var model = new Option<string?>("--model") { Description = $"Model preset, overriding the preset's: {string.Join(", ", ModelPresets.Registry.All.Select(p => p.Name))}" };
         var data = Shared.Data();
         var dataDir = Shared.DataDir();
         var output = new Option<string?>("--out") { Description = "Run folder to write (default: runs/train-TIMESTAMP)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
         var teacher = new Option<string?>("--teacher") { Description = "Model file to distil from (with --distill soft|hard)" };
         var init = new Option<string?>("--init") { Description = "Model file to start from (e.g. a descendant written by 'expand'; its architecture is used, the head is re-created for another class count), " +
-            $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Init.Initializers.All.Select(i => $"{i.Name} ({i.Description})"))}" };
+            $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Init.Initializers.Registry.All.Select(i => $"{i.Name} ({i.Description})"))}" };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained model an initializer takes weights from (weight-selection, heur-lg, auto-lg: a ViT; pretrain-finetune: a model of the same size)" };
         var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
         var wsLayers = Shared.WsLayers();
@@ -50,8 +50,8 @@ static class TrainCommand
                     Teacher = r.GetValue(teacher), Device = r.GetValue(device)!, Init = r.GetValue(init),
                     Ancestry = r.GetValue(ancestry), InheritLayers = r.GetValue(inherit), WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
                 };
-                if (spec.Init is string i && Learngene.Init.Initializers.TryFind(i) is null && !File.Exists(i))
-                    throw new LearngeneException($"--init '{i}' is neither a model file nor an initializer (known: {string.Join(", ", Learngene.Init.Initializers.All.Select(x => x.Name))})");
+                if (spec.Init is string i && Learngene.Init.Initializers.Registry.TryFind(i) is null && !File.Exists(i))
+                    throw new LearngeneException($"--init '{i}' is neither a model file nor an initializer (known: {string.Join(", ", Learngene.Init.Initializers.Registry.All.Select(x => x.Name))})");
                 if (spec.Ancestry is string a)
                 {
                     if (!File.Exists(a)) throw new LearngeneException($"--ancestry {a}: no such file");
@@ -71,8 +71,8 @@ static class TrainCommand
     public static RunSpec BuildSpec(string presetName, string? modelName, string data, ArchitectureOptions arch, RecipeOptions recipe, ParseResult r,
         Func<TrainOptions, TrainOptions>? defaults = null)
     {
-        var preset = TrainPresets.Find(presetName);
-        var baseModel = ModelPresets.Find(modelName ?? preset.Model).Config with { ImageSize = preset.ImageSize ?? 0 };
+        var preset = TrainPresets.Registry.Find(presetName);
+        var baseModel = ModelPresets.Registry.Find(modelName ?? preset.Model).Config with { ImageSize = preset.ImageSize ?? 0 };
         var options = recipe.Apply(r, (defaults ?? (o => o))(preset.Options));
         return new RunSpec
         {

@@ -18,7 +18,7 @@ public sealed class CompareCosts(ComparePreset preset, ModelConfig member, CellS
 
     public long StoredParameters(string method, Dictionary<string, CellResult> learngenes)
     {
-        if (Methods.TryFind(method) is { } m)
+        if (Methods.Registry.TryFind(method) is { } m)
         {
             using var gene = LearngeneFile.Load(cells.Resolve(learngenes[method].ModelPath), method);
             return m.StoredParameters(gene);

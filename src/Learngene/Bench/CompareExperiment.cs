@@ -86,14 +86,14 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         preset.WeightSelection.Validate();
         Directory.CreateDirectory(runDir);
         GuardPreset();
-        var family = ModelPresets.Find(preset.Family).Config with { Pooling = "avg", ImageSize = 0 };
+        var family = ModelPresets.Registry.Find(preset.Family).Config with { Pooling = "avg", ImageSize = 0 };
         var distill = PretrainRecipe(preset);
 
         var teacher = teacherFile is not null
             ? new CellResult { Name = "teacher", Task = "source", Init = "given", ModelPath = cells.Relative(teacherFile) }
             : cells.GetOrCompute("teacher", dir => Train(dir, new RunSpec
             {
-                Data = preset.Source, Model = ModelPresets.Find(preset.TeacherModel).Config with { ImageSize = 0 },
+                Data = preset.Source, Model = ModelPresets.Registry.Find(preset.TeacherModel).Config with { ImageSize = 0 },
                 Options = preset.Recipe with { Epochs = preset.TeacherEpochs, Seed = preset.Seed },
                 TrainLimit = preset.TeacherTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
             }, "source", "teacher", 0), log);
@@ -108,7 +108,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
                 Options = distill, TrainLimit = preset.AuxiliaryTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
             }, "source", method is null ? name : $"{method}-auxiliary", model.Depth), log);
         var learngenes = new Dictionary<string, CellResult>();
-        foreach (var m in methods.Where(m => Genes.Methods.TryFind(m) is not null))
+        foreach (var m in methods.Where(m => Genes.Methods.Registry.TryFind(m) is not null))
         {
             int depth = m == "sws" ? preset.SwsStages.Sum() : preset.AuxiliaryDepth;
             string? settings = m == "sws" ? JsonSerializer.Serialize(new Genes.Sws.SwsMethod.Settings(preset.SwsStages), ModelConfig.Json) : null;
@@ -209,15 +209,15 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         var train = TrainRun.TaskData(task == "source" ? preset.Source : preset.Transfer, catalog, preset.TrainLimit, seed);
         // Data-free initializers (scratch, mimetic) draw the patch embedding for the task's channels; what
         // comes from a source model keeps its channels and training adapts it, the same way for every method.
-        bool dataFree = Genes.Methods.TryFind(method) is null && method != "pretrain-finetune" && !UsesAncestry.Contains(method);
-        var arch = ModelPresets.Find(preset.Family).Config with
+        bool dataFree = Genes.Methods.Registry.TryFind(method) is null && method != "pretrain-finetune" && !UsesAncestry.Contains(method);
+        var arch = ModelPresets.Registry.Find(preset.Family).Config with
         {
             Pooling = "avg", Depth = depth, ImageSize = size, Channels = dataFree ? train.Channels : channels, Classes = train.Classes,
         };
         torch.manual_seed(seed * 1000 + depth);
         VisionTransformer model;
         Normalization norm; // what the initial weights were trained with (training itself normalizes by its data)
-        if (Genes.Methods.TryFind(method) is { } m)
+        if (Genes.Methods.Registry.TryFind(method) is { } m)
         {
             using var gene = LearngeneFile.Load(cells.Resolve(learngenes[method].ModelPath), m.Name);
             model = m.Expand(gene, depth, train.Classes, sameLabelSpace: same);
@@ -234,7 +234,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
             var context = contexts is null || from is null
                 ? new InitContext { Data = train, Seed = seed, SameLabelSpace = same }
                 : contexts.For(from, train, seed, size, channels);
-            model = Initializers.Find(method.StartsWith("scratch") ? "scratch" : method).Create(arch, context);
+            model = Initializers.Registry.Find(method.StartsWith("scratch") ? "scratch" : method).Create(arch, context);
             norm = context.Ancestry?.Normalization ?? Normalization.Of(train);
         }
         ModelFile.Save(path, model, norm, train.ClassNames, new Dictionary<string, string> { ["init"] = method, ["seed"] = seed.ToString() });

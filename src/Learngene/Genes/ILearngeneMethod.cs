@@ -6,10 +6,8 @@ namespace Learngene.Genes;
 /// <summary>What the runner and the CLI know of a learngene method: build the auxiliary model to train,
 /// read its learngene tensors, and expand a learngene into a descendant. A new method is one folder
 /// implementing this and one line in <see cref="Methods"/>.</summary>
-public interface ILearngeneMethod
+public interface ILearngeneMethod : INamed
 {
-    string Name { get; }
-    string Description { get; }
     /// <summary>The auxiliary depth the paper uses (TLEG 12, SWS 16).</summary>
     int DefaultAuxiliaryDepth { get; }
 
@@ -34,11 +32,5 @@ public interface ILearngeneMethod
 
 public static class Methods
 {
-    public static readonly IReadOnlyList<ILearngeneMethod> All = [new Tleg.TlegMethod(), new Sws.SwsMethod()];
-
-    public static ILearngeneMethod? TryFind(string name) =>
-        All.FirstOrDefault(m => m.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
-
-    public static ILearngeneMethod Find(string name) =>
-        TryFind(name) ?? throw new LearngeneException($"unknown learngene method '{name}' (known: {string.Join(", ", All.Select(m => m.Name))})");
+    public static readonly Registry<ILearngeneMethod> Registry = new("learngene method", [new Tleg.TlegMethod(), new Sws.SwsMethod()]);
 }

@@ -26,10 +26,8 @@ public sealed class InitContext
 
 /// <summary>A baseline way to initialize a descendant ViT (SPEC.md, "Baselines for initializing
 /// descendants"): usable by <c>train --init NAME</c>, <c>expand --init NAME</c> and the comparison runner.</summary>
-public interface IInitializer
+public interface IInitializer : INamed
 {
-    string Name { get; }
-    string Description { get; }
     bool NeedsAncestry { get; }
 
     /// <summary>A new descendant with the given architecture (depth, width, classes…).</summary>
@@ -38,14 +36,8 @@ public interface IInitializer
 
 public static class Initializers
 {
-    public static readonly IReadOnlyList<IInitializer> All =
-        [new Scratch(), new PretrainFinetune(), new WeightSelection(), new HeurLg(), new AutoLg(), new Mimetic()];
-
-    public static IInitializer? TryFind(string name) =>
-        All.FirstOrDefault(i => i.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
-
-    public static IInitializer Find(string name) =>
-        TryFind(name) ?? throw new LearngeneException($"unknown initializer '{name}' (known: {string.Join(", ", All.Select(i => i.Name))})");
+    public static readonly Registry<IInitializer> Registry = new("initializer",
+        [new Scratch(), new PretrainFinetune(), new WeightSelection(), new HeurLg(), new AutoLg(), new Mimetic()]);
 
     /// <summary>The ancestry as a ViT, or a clear error.</summary>
     internal static VisionTransformer AncestryVit(IInitializer init, InitContext context) =>

@@ -4,11 +4,11 @@ namespace Learngene.Models;
 /// (they are set from it), except where a preset's size is part of its identity (DeiT at 224).</summary>
 public static class ModelPresets
 {
-    public sealed record Preset(string Name, string Description, ModelConfig Config);
+    public sealed record Preset(string Name, string Description, ModelConfig Config) : INamed;
 
     static readonly ModelConfig Vit = new();
 
-    public static readonly IReadOnlyList<Preset> All =
+    public static readonly Registry<Preset> Registry = new("model preset",
     [
         new("vit-smoke", "2-block ViT, width 32, for tests (seconds)", Vit with { Width = 32, Depth = 2, Heads = 2, PatchSize = 7 }),
         new("vit-cpu", "12-block ViT, width 64, 2 heads, patch 7 at 28x28: one Fashion-MNIST epoch in about 80 s on 2 cores",
@@ -23,9 +23,5 @@ public static class ModelPresets
         new("resnet-smoke", "tiny ResNet teacher for tests", new ModelConfig { Family = "resnet", Width = 8, StageBlocks = [1, 1] }),
         new("resnet-cpu", "small ResNet (width 16, stages [2,2,2]): a strong CPU teacher",
             new ModelConfig { Family = "resnet", Width = 16, StageBlocks = [2, 2, 2] }),
-    ];
-
-    public static Preset Find(string name) =>
-        All.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new LearngeneException($"unknown model preset '{name}' (known: {string.Join(", ", All.Select(p => p.Name))})");
+    ]);
 }

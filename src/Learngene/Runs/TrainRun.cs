@@ -75,7 +75,7 @@ public static class TrainRun
         if (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName)))
             throw new LearngeneException($"{runDir} already holds a run: resume it with --resume {runDir}, or choose another --out");
         spec.Options.Validate();
-        if (spec.Init is not null && Initializers.TryFind(spec.Init) is null)
+        if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is null)
         {
             // The architecture is the init file's; the image size follows it.
             var initConfig = ModelFile.ReadConfig(spec.Init);
@@ -150,10 +150,10 @@ public static class TrainRun
     {
         var device = ResolveDevice(spec.Device);
         torch.manual_seed(spec.Options.Seed);
-        var method = spec.Method is null ? null : Methods.Find(spec.Method);
+        var method = spec.Method is null ? null : Methods.Registry.Find(spec.Method);
         Classifier model;
         if (method is not null) model = method.CreateAuxiliary(spec.Model, spec.MethodSettings);
-        else if (spec.Init is not null && Initializers.TryFind(spec.Init) is { } initializer)
+        else if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is { } initializer)
         {
             model = Initialize(initializer, spec, data.Train);
             log?.Invoke($"initialized by {initializer.Name}{(spec.Ancestry is null ? "" : $" from {spec.Ancestry}")}");

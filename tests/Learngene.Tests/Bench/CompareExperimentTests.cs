@@ -9,7 +9,7 @@ namespace Learngene.Tests.Bench;
 /// <summary>The comparison runner at the smoke budget, on the real Fashion-MNIST and MNIST.</summary>
 public class CompareExperimentTests
 {
-    static readonly ComparePreset Smoke = ComparePreset.Find("smoke") with { Depths = [1, 3], TrainLimit = 300, TestLimit = 100, TeacherTrainLimit = 300, AuxiliaryTrainLimit = 300 };
+    static readonly ComparePreset Smoke = ComparePreset.Registry.Find("smoke") with { Depths = [1, 3], TrainLimit = 300, TestLimit = 100, TeacherTrainLimit = 300, AuxiliaryTrainLimit = 300 };
 
     [Fact]
     public void Every_method_trains_at_every_depth_on_both_tasks_and_an_extended_run_computes_only_what_is_new()

@@ -189,7 +189,7 @@ public class InitializerTests
     [Fact]
     public void Initializers_that_need_an_ancestry_say_so()
     {
-        foreach (var init in Initializers.All.Where(i => i.NeedsAncestry))
+        foreach (var init in Initializers.Registry.All.Where(i => i.NeedsAncestry))
         {
             var e = Assert.Throws<LearngeneException>(() => init.Create(Arch, new InitContext()));
             Assert.Contains("ancestry", e.Message);
