@@ -16,6 +16,8 @@ static class Errors
             OperationCanceledException => "interrupted",
             _ => $"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}",
         };
+        // The library names the setting at fault; here it becomes the flag that sets it.
+        if (e is LearngeneException { Setting: string setting } && !message.Contains("--" + setting)) message += $" (--{setting})";
         Console.Error.WriteLine($"error: {message}");
         if (Environment.GetEnvironmentVariable("LEARNGENE_DEBUG") == "1") Console.Error.WriteLine(e);
         return e is LearngeneException ? 2 : 1;

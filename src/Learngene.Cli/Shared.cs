@@ -41,6 +41,9 @@ static class Shared
 
     public static DataCatalog Catalog(ParseResult r, Option<string?> dataDir) => new(r.GetValue(dataDir));
 
+    /// <summary>One data cache per command: every run it starts reads each data set once.</summary>
+    public static DataCache Cache(ParseResult r, Option<string?> dataDir) => new(Catalog(r, dataDir));
+
     public static void SetThreads(int threads)
     {
         if (threads < 0) throw new LearngeneException($"--threads must not be negative (got {threads})");

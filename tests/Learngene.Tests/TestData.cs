@@ -17,6 +17,9 @@ static class TestData
     /// <summary>The shared cache the README's commands use (fetched on first use).</summary>
     public static readonly Lazy<DataCatalog> Catalog = new(() => new DataCatalog());
 
+    /// <summary>One data cache for the whole test run, as a command makes one for its runs.</summary>
+    public static readonly Lazy<DataCache> Cache = new(() => new DataCache(Catalog.Value));
+
     static readonly Lazy<DataSplits> fashion = new(() => Catalog.Value.Load("fashion-mnist"));
     static readonly Lazy<DataSplits> mnist = new(() => Catalog.Value.Load("mnist"));
     public static DataSplits FashionMnist => fashion.Value;

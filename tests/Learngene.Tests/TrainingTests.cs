@@ -27,11 +27,11 @@ public class TrainingTests
     public void A_fixed_test_seed_scores_every_training_seed_on_the_same_test_images()
     {
         var spec = new Runs.RunSpec { Data = "mnist", TrainLimit = 200, TestLimit = 100, TestSeed = 0, Options = new TrainOptions { Seed = 1 } };
-        var a = Runs.TrainRun.LoadData(spec, TestData.Catalog.Value);
-        var b = Runs.TrainRun.LoadData(spec with { Options = new TrainOptions { Seed = 2 } }, TestData.Catalog.Value);
+        var a = Runs.TrainRun.LoadData(spec, TestData.Cache.Value);
+        var b = Runs.TrainRun.LoadData(spec with { Options = new TrainOptions { Seed = 2 } }, TestData.Cache.Value);
         Assert.True(a.Test.Images.SameAs(b.Test.Images) && a.Test.Labels.SameAs(b.Test.Labels));
         Assert.False(a.Train.Images.SameAs(b.Train.Images)); // the training subset still follows the seed
-        var c = Runs.TrainRun.LoadData(spec with { TestSeed = null, Options = new TrainOptions { Seed = 2 } }, TestData.Catalog.Value);
+        var c = Runs.TrainRun.LoadData(spec with { TestSeed = null, Options = new TrainOptions { Seed = 2 } }, TestData.Cache.Value);
         Assert.False(a.Test.Images.SameAs(c.Test.Images)); // without it the test subset follows the training seed
     }
 

@@ -26,8 +26,7 @@ static class BenchCommand
             foreach (var name in r.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
                 var preset = ModelPresets.Registry.Find(name.Trim());
-                int batch = preset.Name == "deit-ti-32" ? 64 : 128;
-                results.Add(ThroughputBench.Measure(preset.Name, preset.Config.Validate(), batch, r.GetValue(steps), Console.WriteLine));
+                results.Add(ThroughputBench.Measure(preset.Name, preset.Config.Validate(), ThroughputBench.BatchFor(preset.Name), r.GetValue(steps), Console.WriteLine));
             }
             // A Markdown table: readable in a terminal and pasted as is into the README.
             Console.WriteLine();

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Learngene.Bench;
+using Learngene.Experiments;
+using Learngene.Experiments.Comparison;
 using Learngene.Reporting;
 
 namespace Learngene.Cli;
@@ -10,7 +11,7 @@ static class CompareBench
 {
     public static Command Create() => Build("compare",
         "Learngene methods and initialization baselines side by side: one teacher, one learngene per method, every method's descendants at the same depths, epochs, seeds and data, on the source and a transfer data set; writes results.json, report.md and plots. Completed cells are cached: re-running resumes, and adding methods or seeds computes only what is new.",
-        string.Join(",", CompareExperiment.AllMethods));
+        string.Join(",", Contenders.Names));
 
     public static Command CreateTleg() => Build("tleg",
         "TLEG against scratch and pretrain-finetune (the same runner as 'bench compare --methods tleg,scratch,pretrain-finetune').",
@@ -18,7 +19,7 @@ static class CompareBench
 
     static Command Build(string name, string description, string defaultMethods, bool fixedMethods = false)
     {
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated: {string.Join(", ", CompareExperiment.AllMethods)}", DefaultValueFactory = _ => defaultMethods };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated: {string.Join(", ", Contenders.Names)}", DefaultValueFactory = _ => defaultMethods };
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", ComparePreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
         var source = new Option<string?>("--source") { Description = "Source data set (default: fashion-mnist); any --data value" };
         var transfer = new Option<string?>("--transfer") { Description = "Transfer data set (default: mnist); 'none' for the source task only" };
@@ -51,20 +52,20 @@ static class CompareBench
             };
             if (p.Epochs < 1) throw new LearngeneException($"--epochs must be at least 1 (got {p.Epochs})");
             if (r.GetValue(seeds) < 1) throw new LearngeneException($"--seeds must be at least 1 (got {r.GetValue(seeds)})");
-            var list = CompareExperiment.ParseMethods(fixedMethods ? defaultMethods : r.GetValue(methods)!);
+            var list = Contenders.Parse(fixedMethods ? defaultMethods : r.GetValue(methods)!);
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-{name}-{p.Name}");
-            Run(p, list, r.GetValue(seeds), dir, Shared.Catalog(r, dataDir), r.GetValue(teacher));
+            Run(p, list, r.GetValue(seeds), dir, Shared.Cache(r, dataDir), r.GetValue(teacher));
             return 0;
         });
         return cmd;
     }
 
-    public static void Run(ComparePreset preset, string[] methods, int seeds, string dir, Data.DataCatalog catalog, string? teacher)
+    public static void Run(ComparePreset preset, string[] methods, int seeds, string dir, Data.DataCache data, string? teacher)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Console.WriteLine($"comparison, preset {preset.Name}: {string.Join(", ", methods)}; {preset.Source}{(preset.Transfer == "" ? "" : " → " + preset.Transfer)}, " +
                           $"depths {string.Join(",", preset.Depths)}, E = {preset.Epochs}, {seeds} seed(s); run folder {dir}");
-        var results = new CompareExperiment(preset, methods, seeds, dir, catalog, ConsoleProgress.Log).Run(teacher);
+        var results = new CompareExperiment(preset, methods, seeds, dir, data, ConsoleProgress.Log).Run(teacher);
         string report = CompareReport.Write(dir, results);
         Console.WriteLine();
         Console.WriteLine(ReportCommand.Summary(report));

@@ -1,11 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
-using Learngene.Bench;
-using Learngene.Genes;
+using Learngene.Experiments;
 using Learngene.Init;
-using Learngene.IO;
-using Learngene.Models;
-using TorchSharp;
+using Learngene.Runs;
 
 namespace Learngene.Cli;
 
@@ -34,67 +30,26 @@ static class ExpandCommand
         foreach (var o in new Option[] { depths, classes, width, freshHead, layersSource, init, ancestry, inherit, wsLayers, wsElements, seed, output }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            torch.manual_seed(r.GetValue(seed));
-            string dir = r.GetValue(output)!;
+            var list = DepthList.Parse(r.GetValue(depths)!);
+            ExpandRun.Outcome outcome;
             if (r.GetValue(init) is string initName)
             {
                 if (r.GetValue(gene) is not null) throw new LearngeneException("give either a learngene file or --init, not both");
-                FromInitializer(Initializers.Registry.Find(initName), r.GetValue(ancestry), DepthList.Parse(r.GetValue(depths)!), r.GetValue(classes), r.GetValue(width),
-                    r.GetValue(freshHead), r.GetValue(inherit), Shared.WsRules(r, wsLayers, wsElements), r.GetValue(seed), dir);
-                return 0;
+                outcome = ExpandRun.FromInitializer(Initializers.Registry.Find(initName), r.GetValue(ancestry), list, r.GetValue(classes), r.GetValue(width),
+                    r.GetValue(freshHead), r.GetValue(inherit), Shared.WsRules(r, wsLayers, wsElements), r.GetValue(seed), r.GetValue(output)!);
             }
-            string genePath = r.GetValue(gene) ?? throw new LearngeneException("give a learngene file to expand, or --init NAME --ancestry FILE");
-            using var loaded = LearngeneFile.Load(genePath);
-            var method = Methods.Registry.Find(loaded.Info.Method);
-            var arch = loaded.Info.Architecture;
-            if (r.GetValue(width) is int w && w != arch.Width)
-                throw new LearngeneException($"the learngene has width {arch.Width}; {method.Name} expands depth only, so descendants have width {arch.Width}, not {w}");
-            int n = r.GetValue(classes) ?? arch.Classes;
-            if (n < 1) throw new LearngeneException($"--classes must be at least 1 (got {n})");
-            int[]? mapping = r.GetValue(layersSource) is string ls ? Genes.Sws.SwsLayout.Parse(ls) : null;
-            var list = mapping is null ? DepthList.Parse(r.GetValue(depths)!) : [mapping.Length];
-            var names = n == arch.Classes && !r.GetValue(freshHead) ? loaded.Info.ClassNames : Enumerable.Range(0, n).Select(i => i.ToString()).ToArray();
-            // Expansion first (timed alone), then the files.
-            var expandClock = Stopwatch.StartNew();
-            var models = list.Select(depth => method.Expand(loaded, depth, n, sameLabelSpace: !r.GetValue(freshHead), mapping)).ToList();
-            double expandSeconds = expandClock.Elapsed.TotalSeconds;
-            var writeClock = Stopwatch.StartNew();
-            Write(models, dir, loaded.Info.Normalization, names, new() { ["learngene"] = loaded.Path, ["method"] = method.Name, ["data"] = loaded.Info.SourceData });
-            Console.WriteLine($"{list.Count} descendants expanded in {expandSeconds:F3} s and written in {writeClock.Elapsed.TotalSeconds:F2} s (learngene: {method.StoredParameters(loaded):N0} stored parameters)");
+            else
+            {
+                string genePath = r.GetValue(gene) ?? throw new LearngeneException("give a learngene file to expand, or --init NAME --ancestry FILE");
+                int[]? mapping = r.GetValue(layersSource) is string ls ? Learngene.Genes.Sws.SwsLayout.Parse(ls) : null;
+                outcome = ExpandRun.FromGene(genePath, list, mapping, r.GetValue(classes), r.GetValue(width), r.GetValue(freshHead), r.GetValue(seed), r.GetValue(output)!);
+            }
+            foreach (var f in outcome.Files)
+                Console.WriteLine($"depth {f.Depth,2}: {f.Parameters:N0} parameters, {f.MacsPerImage / 1e6:F1} M MACs/image → {f.Path}");
+            Console.WriteLine($"{outcome.Files.Count} descendants expanded in {outcome.ExpandSeconds:F3} s and written in {outcome.WriteSeconds:F2} s" +
+                              (outcome.StoredParameters > 0 ? $" (learngene: {outcome.StoredParameters:N0} stored parameters)" : ""));
             return 0;
         });
         return cmd;
-    }
-
-    static void FromInitializer(IInitializer initializer, string? ancestryPath, IReadOnlyList<int> depths, int? classes, int? width, bool freshHead, int inherit, WeightSelectionRules rules, int seed, string dir)
-    {
-        if (ancestryPath is null)
-            throw new LearngeneException($"expand --init {initializer.Name} needs --ancestry FILE (for its architecture{(initializer.NeedsAncestry ? " and weights" : "")}); 'train --init {initializer.Name}' needs none for scratch and mimetic");
-        var ancestry = ModelFile.Load(ancestryPath);
-        try
-        {
-            var c = ancestry.Model.Config;
-            int n = classes ?? c.Classes;
-            if (n < 1) throw new LearngeneException($"--classes must be at least 1 (got {n})");
-            var arch = c with { Classes = n, Width = width ?? c.Width, Heads = width is int w && w != c.Width ? Math.Max(1, w / (c.Width / c.Heads)) : c.Heads };
-            var context = new InitContext { Ancestry = ancestry, AncestryPath = ancestryPath, SameLabelSpace = !freshHead, InheritLayers = inherit, Seed = seed, WeightSelection = rules };
-            if (initializer is AutoLg) throw new LearngeneException("auto-lg chooses layers on the task's data: use 'train --init auto-lg --ancestry FILE --data …'");
-            var models = depths.Select(d => initializer.Create(arch with { Depth = d }, context)).ToList();
-            var names = n == c.Classes && !freshHead ? ancestry.ClassNames : Enumerable.Range(0, n).Select(i => i.ToString()).ToArray();
-            Write(models, dir, ancestry.Normalization, names, new() { ["init"] = initializer.Name, ["ancestry"] = ancestryPath });
-        }
-        finally { ancestry.Model.Dispose(); }
-    }
-
-    static void Write(List<VisionTransformer> models, string dir, Data.Normalization norm, IReadOnlyList<string> names, Dictionary<string, string> provenance)
-    {
-        foreach (var model in models)
-        {
-            int depth = model.Config.Depth;
-            string path = Path.Combine(dir, $"depth-{depth:D2}.safetensors");
-            ModelFile.Save(path, model, norm, names, provenance);
-            Console.WriteLine($"depth {depth,2}: {model.ParameterCount():N0} parameters, {model.MacsPerImage() / 1e6:F1} M MACs/image → {path}");
-            model.Dispose();
-        }
     }
 }

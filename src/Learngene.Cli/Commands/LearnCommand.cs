@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Learngene.Genes;
 using Learngene.Runs;
+using Learngene.Training;
 
 namespace Learngene.Cli;
 
@@ -25,36 +26,34 @@ static class LearnCommand
         var output = new Option<string?>("--out") { Description = $"Run folder (default: runs/learn-{method.Name}-TIMESTAMP); the learngene is {TrainRun.GeneName}" };
         var threads = Shared.Threads();
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var stages = new Option<string?>("--stages") { Description = "SWS stage sizes, e.g. 3,3,4,3,3 (default: the paper's for depth 16, else the same proportions)" };
+        // The method's own settings, each an option (SWS: --stages).
+        var own = method.LearnOptions.Select(o => new Option<string?>("--" + o.Name) { Description = o.Description }).ToList();
         var arch = new ArchitectureOptions();
         var recipe = new RecipeOptions();
         var cmd = new Command(method.Name, method.Description + ". Soft distillation with weight 1 on the KD term and 0 on cross-entropy, T = 1 (the authors' defaults; override with --distill-alpha, --temperature).");
         foreach (var o in new Option[] { preset, model, data, dataDir, teacher, output, device, threads }) cmd.Options.Add(o);
-        if (method.Name == "sws") cmd.Options.Add(stages);
+        foreach (var o in own) cmd.Options.Add(o);
         arch.AddTo(cmd);
         recipe.AddTo(cmd);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
-            var spec = TrainCommand.BuildSpec(r.GetValue(preset)!, r.GetValue(model), r.GetValue(data)!, arch, recipe, r, LearnDefaults);
-            spec = spec with { Model = spec.Model with { Pooling = "avg" }, Teacher = r.GetValue(teacher), Method = method.Name, Device = r.GetValue(device)! };
-            if (method.Name == "sws" && r.GetValue(stages) is string st)
+            var given = own.Where(o => r.GetValue(o) is not null).ToDictionary(o => o.Name.TrimStart('-'), o => r.GetValue(o)!);
+            int? depth = r.GetResult(arch.Depth) is null or { Implicit: true } ? null : r.GetValue(arch.Depth);
+            // The preset's recipe goes to the method, which sets its distillation; options given here override both.
+            var presetSpec = TrainCommand.BuildSpec(r.GetValue(preset)!, r.GetValue(model), r.GetValue(data)!, arch, recipe, r);
+            var (architecture, settings, methodRecipe) = method.LearnSpec(presetSpec.Model, depth, given, TrainPresets.Registry.Find(r.GetValue(preset)!).Options);
+            var spec = presetSpec with
             {
-                var sizes = Learngene.Genes.Sws.SwsLayout.Parse(st);
-                if (sizes.Any(x => x < 1)) throw new LearngeneException($"--stages {st}: every stage needs at least one layer");
-                spec = spec with { Model = spec.Model with { Depth = sizes.Sum() }, MethodSettings = System.Text.Json.JsonSerializer.Serialize(new Learngene.Genes.Sws.SwsMethod.Settings(sizes), Learngene.Models.ModelConfig.Json) };
-            }
-            else if (r.GetResult(arch.Depth) is null or { Implicit: true })
-                spec = spec with { Model = spec.Model with { Depth = method.DefaultAuxiliaryDepth } };
+                Model = architecture, MethodSettings = settings, Options = recipe.Apply(r, methodRecipe),
+                Teacher = r.GetValue(teacher), Method = method.Name, Device = r.GetValue(device)!,
+            };
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"learn-{method.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-            var result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, Shared.Catalog(r, dataDir), p, ConsoleProgress.Log));
+            var result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, Shared.Cache(r, dataDir), p, ConsoleProgress.Log));
             Console.WriteLine($"auxiliary model test accuracy {result.Final.TestAccuracy * 100:F2}% after {result.Final.Epoch} epochs");
             Console.WriteLine($"learngene: {result.ModelPath}");
             return 0;
         });
         return cmd;
     }
-
-    /// <summary>The authors' distillation: KD only (alpha 1), temperature 1.</summary>
-    static Training.TrainOptions LearnDefaults(Training.TrainOptions o) => o with { Distill = "soft", DistillAlpha = 1.0, Temperature = 1.0 };
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Learngene.Bench;
+using Learngene.Experiments.Comparison;
 
 namespace Learngene.Cli;
 
@@ -21,7 +21,7 @@ static class QuickstartCommand
         {
             Shared.SetThreads(r.GetValue(threads));
             CompareBench.Run(ComparePreset.Registry.Find("quickstart"), ["tleg", "sws", "scratch"], seeds: 1,
-                r.GetValue(output) ?? Path.Combine("runs", "quickstart"), Shared.Catalog(r, dataDir), teacher: null);
+                r.GetValue(output) ?? Path.Combine("runs", "quickstart"), Shared.Cache(r, dataDir), teacher: null);
             return 0;
         });
         return cmd;

@@ -35,13 +35,13 @@ static class TrainCommand
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
-            var catalog = Shared.Catalog(r, dataDir);
+            var cache = Shared.Cache(r, dataDir);
             RunResult result;
             if (r.GetValue(resume) is string runDir)
             {
                 var saved = RunSpec.Load(runDir);
                 ModelConfig? requested = arch.AnyGiven(r) ? arch.Apply(r, saved.Model) : null;
-                result = ConsoleProgress.Run(p => TrainRun.Resume(runDir, catalog, requested, p, ConsoleProgress.Log));
+                result = ConsoleProgress.Run(p => TrainRun.Resume(runDir, cache, requested, p, ConsoleProgress.Log));
             }
             else
             {
@@ -50,17 +50,8 @@ static class TrainCommand
                     Teacher = r.GetValue(teacher), Device = r.GetValue(device)!, Init = r.GetValue(init),
                     Ancestry = r.GetValue(ancestry), InheritLayers = r.GetValue(inherit), WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
                 };
-                if (spec.Init is string i && Learngene.Init.Initializers.Registry.TryFind(i) is null && !File.Exists(i))
-                    throw new LearngeneException($"--init '{i}' is neither a model file nor an initializer (known: {string.Join(", ", Learngene.Init.Initializers.Registry.All.Select(x => x.Name))})");
-                if (spec.Ancestry is string a)
-                {
-                    if (!File.Exists(a)) throw new LearngeneException($"--ancestry {a}: no such file");
-                    // Another data set means another label space: the head is then fresh.
-                    spec = spec with { SameLabelSpace = Learngene.IO.SafeTensors.ReadMetadata(a).GetValueOrDefault("data") == spec.Data };
-                }
-                if (spec.InheritLayers < 1) throw new LearngeneException($"--inherit must be at least 1 (got {spec.InheritLayers})");
                 string dir = r.GetValue(output) ?? Path.Combine("runs", $"train-{DateTime.Now:yyyyMMdd-HHmmss}");
-                result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, catalog, p, ConsoleProgress.Log));
+                result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));
             }
             Summarize(result);
             return 0;

@@ -20,6 +20,10 @@ public static class ThroughputBench
         public double InferenceGflops => InferenceImagesPerSec * MacsPerImage * 2 / 1e9;
     }
 
+    /// <summary>The batch a preset is measured with: 64 for the DeiT-Ti-like model (as the PyTorch peer
+    /// script), 128 for the CPU presets (their training batch).</summary>
+    public static int BatchFor(string presetName) => presetName == "deit-ti-32" ? 64 : 128;
+
     public static Result Measure(string presetName, ModelConfig config, int batch, int steps, Action<string>? log = null)
     {
         const int warmup = 2;

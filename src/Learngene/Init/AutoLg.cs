@@ -1,4 +1,5 @@
 using Learngene.Data;
+using Learngene.Genes;
 using Learngene.Models;
 using Learngene.Training;
 using TorchSharp;
@@ -23,7 +24,13 @@ public sealed class AutoLg : IInitializer
 
     public string Name => "auto-lg";
     public string Description => "the k ancestry layers (default 3) whose representations change least when adapted to the task, by linear CKA (--ancestry, task data)";
-    public bool NeedsAncestry => true;
+    public AncestryNeed Needs => AncestryNeed.Family;
+
+    public MethodCosts Costs(CostContext c) => HeurLg.InheritedCosts(c);
+
+    public string Stores => HeurLg.InheritedStores;
+
+    public string ScoresMeaning => "linear CKA of each ancestry block with its adapted copy";
 
     public VisionTransformer Create(ModelConfig architecture, InitContext context)
     {

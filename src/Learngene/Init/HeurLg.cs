@@ -1,3 +1,4 @@
+using Learngene.Genes;
 using Learngene.Models;
 
 namespace Learngene.Init;
@@ -10,7 +11,24 @@ public sealed class HeurLg : IInitializer
 {
     public string Name => "heur-lg";
     public string Description => "the ancestry's last k layers (default 3) on top of random layers (--ancestry)";
-    public bool NeedsAncestry => true;
+    public AncestryNeed Needs => AncestryNeed.Family;
+
+    public MethodCosts Costs(CostContext c) => InheritedCosts(c);
+
+    public string Stores => InheritedStores;
+
+    internal const string InheritedStores = "the k inherited blocks with the final norm and head, from the ancestry ViT distilled once";
+
+    /// <summary>The k inherited blocks with the final norm and head they sit under are stored; the
+    /// ancestry's distillation is the pre-training (Heur-LG and Auto-LG alike).</summary>
+    internal static MethodCosts InheritedCosts(CostContext c)
+    {
+        var a = c.Artefacts.Single();
+        using var one = new VisionTransformer(c.Member with { Depth = 1 });
+        long stored = c.InheritLayers * one.Blocks[0].parameters().Sum(p => p.numel())
+                    + one.named_parameters().Where(p => p.name.StartsWith("norm.") || p.name.StartsWith("head.")).Sum(p => p.parameter.numel());
+        return new MethodCosts(stored, a.TrainImages, c.DistillationFlops(a.TrainImages, a.MacsPerImage));
+    }
 
     public static int[] InheritedLayers(int k, int ancestryDepth) =>
         Enumerable.Range(ancestryDepth - Math.Min(k, ancestryDepth), Math.Min(k, ancestryDepth)).ToArray();

@@ -1,4 +1,5 @@
 using Learngene.Data;
+using Learngene.Genes;
 using Learngene.IO;
 using Learngene.Models;
 
@@ -28,10 +29,39 @@ public sealed class InitContext
 /// descendants"): usable by <c>train --init NAME</c>, <c>expand --init NAME</c> and the comparison runner.</summary>
 public interface IInitializer : INamed
 {
-    bool NeedsAncestry { get; }
+    /// <summary>Which trained model it takes weights from; an experiment pre-trains it with the same budget
+    /// as every learngene.</summary>
+    AncestryNeed Needs { get; }
+
+    bool NeedsAncestry => Needs != AncestryNeed.None;
+
+    /// <summary>The deepest descendant it can make from an ancestry of the given depth.</summary>
+    int MaxDepth(int ancestryDepth) => int.MaxValue;
 
     /// <summary>A new descendant with the given architecture (depth, width, classes…).</summary>
     VisionTransformer Create(ModelConfig architecture, InitContext context);
+
+    /// <summary>What it stores and spends before any descendant trains, for the family of depths
+    /// 1..MaxDepth (its artefacts: the ancestry, or one pre-trained model per measured depth).</summary>
+    MethodCosts Costs(CostContext context) => MethodCosts.None;
+
+    /// <summary>What it stores and pre-trains, in words, for the report's costs.</summary>
+    string Stores => "nothing";
+
+    /// <summary>What the numbers it leaves in <see cref="InitContext.Memo"/> under its name mean (Auto-LG's
+    /// layer scores), for the report; null when it leaves none.</summary>
+    string? ScoresMeaning => null;
+}
+
+/// <summary>The trained model an initializer takes weights from.</summary>
+public enum AncestryNeed
+{
+    /// <summary>None: data-free (scratch, mimetic).</summary>
+    None,
+    /// <summary>One trained model of the family, at its largest depth, shared by every descendant size.</summary>
+    Family,
+    /// <summary>A model of the descendant's own size, pre-trained on the source task (one per size).</summary>
+    SameSize,
 }
 
 public static class Initializers

@@ -1,3 +1,4 @@
+using Learngene.Genes;
 using Learngene.Models;
 
 namespace Learngene.Init;
@@ -8,7 +9,17 @@ public sealed class PretrainFinetune : IInitializer
 {
     public string Name => "pretrain-finetune";
     public string Description => "every weight from a model of the same size pre-trained on the source task (--ancestry), fresh head for new labels";
-    public bool NeedsAncestry => true;
+    public AncestryNeed Needs => AncestryNeed.SameSize;
+
+    /// <summary>One model per depth of the family (N = MaxDepth), each stored and each pre-trained with the
+    /// per-model budget of the measured ones (the experiment trains only the depths it measures).</summary>
+    public string Stores => "one model per depth of the family (N models), each pre-trained with the per-model budget; an experiment trains the depths it measures and counts N";
+
+    public MethodCosts Costs(CostContext c)
+    {
+        long perModel = c.Artefacts.Select(a => a.TrainImages).DefaultIfEmpty(0).Max();
+        return new MethodCosts(c.FamilyDepths.Sum(c.Parameters), perModel * c.MaxDepth, c.FamilyDepths.Sum(d => c.DistillationFlops(perModel, c.Macs(d))));
+    }
 
     public VisionTransformer Create(ModelConfig architecture, InitContext context)
     {

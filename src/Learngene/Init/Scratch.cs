@@ -7,7 +7,7 @@ public sealed class Scratch : IInitializer
 {
     public string Name => "scratch";
     public string Description => "random initialization (timm's ViT init: Linear weights N(0, 0.02²), biases 0)";
-    public bool NeedsAncestry => false;
+    public AncestryNeed Needs => AncestryNeed.None;
 
     public VisionTransformer Create(ModelConfig architecture, InitContext context) => new(architecture);
 }

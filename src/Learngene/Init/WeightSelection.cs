@@ -1,3 +1,4 @@
+using Learngene.Genes;
 using Learngene.Models;
 
 namespace Learngene.Init;
@@ -32,7 +33,19 @@ public sealed class WeightSelection : IInitializer
 {
     public string Name => "weight-selection";
     public string Description => "layers and weight elements of a larger trained ViT (--ancestry); the authors' first-N layers and uniform elements by default";
-    public bool NeedsAncestry => true;
+    public AncestryNeed Needs => AncestryNeed.Family;
+
+    /// <summary>Weight selection makes smaller models: no deeper than the ancestry.</summary>
+    public int MaxDepth(int ancestryDepth) => ancestryDepth;
+
+    /// <summary>The whole ancestry is stored; its distillation is the pre-training.</summary>
+    public string Stores => "the whole ancestry ViT (the family's largest model, distilled once)";
+
+    public MethodCosts Costs(CostContext c)
+    {
+        var a = c.Artefacts.Single();
+        return new MethodCosts(c.Parameters(c.MaxDepth), a.TrainImages, c.DistillationFlops(a.TrainImages, a.MacsPerImage));
+    }
 
     public static int[] SelectedLayers(int depth, int ancestryDepth, string rule = "first")
     {

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Learngene.Bench;
-using Learngene.Models;
+using Learngene.Experiments;
+using Learngene.Experiments.Comparison;
+using Learngene.Genes;
+using Learngene.Init;
 
 namespace Learngene.Reporting;
 
@@ -13,18 +15,21 @@ public static class CompareReport
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static CompareResults Load(string runDir)
-    {
-        string path = Path.Combine(runDir, CompareExperiment.ResultsName);
-        if (!File.Exists(path)) throw new LearngeneException($"{runDir} has no {CompareExperiment.ResultsName} (run 'learngene bench compare --out {runDir}' first)");
-        try { return JsonSerializer.Deserialize<CompareResults>(File.ReadAllText(path), ModelConfig.Json) ?? throw new JsonException(); }
-        catch (JsonException) { throw new LearngeneException($"{path} does not parse (written by another version? re-run the bench command to rewrite it)"); }
-    }
+    public static CompareResults Load(string runDir) => ExperimentFolder.LoadResults<CompareResults>(runDir);
+
+    /// <summary>A named test metric (one value per seed) of a method at a depth after the given epoch (0: the last).</summary>
+    public static double[] Values(CompareResults r, string task, string method, int depth, int epoch = 0, string metric = "accuracy") =>
+        r.Cells.Where(c => c.Task == task && c.Init == method && c.Depth == depth && c.History.Count > 0 && (epoch == 0 || c.History.Count >= epoch))
+            .Select(c => c.History[epoch == 0 ? ^1 : epoch - 1].TestMetric(metric)).ToArray();
 
     /// <summary>Test accuracies (one per seed) of a method at a depth after the given epoch (0: the last).</summary>
-    public static double[] Accuracies(CompareResults r, string task, string method, int depth, int epoch = 0) =>
-        r.Cells.Where(c => c.Task == task && c.Init == method && c.Depth == depth && c.History.Count > 0 && (epoch == 0 || c.History.Count >= epoch))
-            .Select(c => c.History[epoch == 0 ? ^1 : epoch - 1].TestAccuracy).ToArray();
+    public static double[] Accuracies(CompareResults r, string task, string method, int depth, int epoch = 0) => Values(r, task, method, depth, epoch);
+
+    /// <summary>The reference baseline's longer runs (rows of their own, on the source task only).</summary>
+    static bool IsReferenceRun(string init) => init is Contenders.LongRun or Contenders.FloorRun;
+
+    /// <summary>The methods with descendants on a task, in the run's order.</summary>
+    static List<string> MethodsOn(CompareResults r, string task) => r.Methods.Where(m => r.Cells.Any(c => c.Task == task && c.Init == m)).ToList();
 
     public static double Mean(double[] v) => v.Length == 0 ? double.NaN : v.Average();
 
@@ -59,8 +64,8 @@ public static class CompareReport
         var rows = r.Methods.ToList();
         foreach (var (task, data) in tasks)
         {
-            var taskRows = rows.Where(m => task == "transfer" || m != "pretrain-finetune").ToList();
-            if (task == "source") taskRows.AddRange(new[] { "scratch-floor", "scratch-long" }.Where(m => r.Cells.Any(c => c.Init == m)));
+            var taskRows = MethodsOn(r, task);
+            if (task == "source") taskRows.AddRange(new[] { Contenders.FloorRun, Contenders.LongRun }.Where(m => r.Cells.Any(c => c.Init == m)));
             foreach (int epoch in new[] { 1, 0 }) // 0: after E epochs
             {
                 string when = epoch == 1 ? "after 1 epoch" : $"after E = {p.Epochs} epochs";
@@ -70,7 +75,7 @@ public static class CompareReport
                 md.AppendLine("|---|" + string.Concat(p.Depths.Select(_ => "---|")) + "---|");
                 foreach (var m in taskRows)
                 {
-                    if (m.StartsWith("scratch-") && epoch == 1) continue;
+                    if (IsReferenceRun(m) && epoch == 1) continue;
                     var cells = p.Depths.Select(d => Accuracies(r, task, m, d, epoch)).ToArray();
                     if (cells.All(c => c.Length == 0)) continue;
                     var means = cells.Where(c => c.Length > 0).Select(Mean).ToArray();
@@ -85,10 +90,11 @@ public static class CompareReport
 
         WriteTrainingCost(md, r);
         WriteCosts(md, r);
-        if (r.AutoLgScores.Count > 0)
+        foreach (var (method, byTask) in r.InitializerScores)
         {
-            foreach (var (task, scores) in r.AutoLgScores)
-                md.AppendLine($"Auto-LG on {task}: linear CKA of ancestry blocks 0..{scores.Length - 1} with the adapted copy: {string.Join(", ", scores.Select(s => s.ToString("F3", Inv)))}.");
+            string meaning = Initializers.Registry.TryFind(method)?.ScoresMeaning ?? "scores";
+            foreach (var (task, scores) in byTask)
+                md.AppendLine($"{method} on {task}, {meaning} (blocks 0..{scores.Length - 1}): {string.Join(", ", scores.Select(s => s.ToString("F3", Inv)))}.");
             md.AppendLine();
         }
         md.AppendLine("## Checks");
@@ -99,7 +105,7 @@ public static class CompareReport
         string plots = Path.Combine(runDir, "plots");
         foreach (var (task, data) in tasks)
         {
-            var methods = rows.Where(m => task == "transfer" || m != "pretrain-finetune").ToList();
+            var methods = MethodsOn(r, task);
             Plots.Lines(Path.Combine(plots, $"accuracy-vs-depth-{task}.png"), $"{data}: accuracy after {p.Epochs} epochs vs depth", "depth", "test accuracy (%)",
                 methods.Select(m =>
                 {
@@ -108,9 +114,9 @@ public static class CompareReport
                 }));
             int deepest = p.Depths.Max();
             Plots.Lines(Path.Combine(plots, $"accuracy-vs-epoch-{task}.png"), $"{data}, depth {deepest}: accuracy vs epoch", "epoch", "test accuracy (%)",
-                methods.Concat(task == "source" ? ["scratch-long"] : []).Select(m =>
+                methods.Concat(task == "source" ? [Contenders.LongRun] : []).Select(m =>
                 {
-                    var es = Enumerable.Range(1, m == "scratch-long" ? p.LongEpochs : p.Epochs).Where(e => Accuracies(r, task, m, deepest, e).Length > 0).ToArray();
+                    var es = Enumerable.Range(1, m == Contenders.LongRun ? p.LongEpochs : p.Epochs).Where(e => Accuracies(r, task, m, deepest, e).Length > 0).ToArray();
                     return new Plots.Series(m, es.Select(e => (double)e).ToArray(), es.Select(e => Mean(Accuracies(r, task, m, deepest, e)) * 100).ToArray());
                 }));
             md.AppendLine($"![{task}: accuracy vs depth](plots/accuracy-vs-depth-{task}.png)");
@@ -127,7 +133,7 @@ public static class CompareReport
     /// <summary>"N parameters, M MACs/image" of a depth's descendants (every method's, when they differ).</summary>
     static string ModelCost(CompareResults r, string task, int depth)
     {
-        var costs = r.Cells.Where(c => c.Task == task && c.Depth == depth && !c.Init.StartsWith("scratch-"))
+        var costs = r.Cells.Where(c => c.Task == task && c.Depth == depth && !IsReferenceRun(c.Init))
             .Select(c => (c.Parameters, c.MacsPerImage)).Distinct().ToArray();
         return string.Join(" / ", costs.Select(c => $"{c.Parameters:N0} parameters, {c.MacsPerImage / 1e6:F2} M MACs ({2 * c.MacsPerImage / 1e6:F2} M FLOPs) per image"));
     }
@@ -136,11 +142,11 @@ public static class CompareReport
     static void WriteTrainingCost(StringBuilder md, CompareResults r)
     {
         var p = r.Preset;
-        if (!r.Cells.Any(c => c.Init == "scratch-long")) return;
+        if (!r.Cells.Any(c => c.Init == Contenders.LongRun)) return;
         double chance = r.SourceClasses > 0 ? 1.0 / r.SourceClasses : 0;
         md.AppendLine($"## Training-cost factor on {p.Source}");
         md.AppendLine();
-        md.AppendLine($"Epochs scratch needs to reach each method's accuracy, read off scratch's {p.LongEpochs}-epoch learning curve (mean over seeds, linear between epochs, " +
+        md.AppendLine($"Epochs {Contenders.Reference} needs to reach each method's accuracy, read off {Contenders.Reference}'s {p.LongEpochs}-epoch learning curve (mean over seeds, linear between epochs, " +
                       $"chance level before the first; \"> {p.LongEpochs}\" when it never gets there), and that over the method's epochs (the papers claim about 2× for TLEG, 6.6× for SWS). " +
                       $"The curve's schedule spans {p.LongEpochs} epochs, so its early epochs run at a higher learning rate than a shorter run's would.");
         md.AppendLine();
@@ -148,11 +154,11 @@ public static class CompareReport
         {
             md.AppendLine($"| after {epochs} epoch{(epochs == 1 ? "" : "s")} | " + string.Join(" | ", p.Depths.Select(d => $"d={d}")) + " |");
             md.AppendLine("|---|" + string.Concat(p.Depths.Select(_ => "---|")));
-            foreach (var m in r.Methods.Where(m => m != "pretrain-finetune"))
+            foreach (var m in MethodsOn(r, "source"))
             {
                 var cells = p.Depths.Select(d =>
                 {
-                    var curve = Enumerable.Range(1, p.LongEpochs).Select(e => Mean(Accuracies(r, "source", "scratch-long", d, e))).ToArray();
+                    var curve = Enumerable.Range(1, p.LongEpochs).Select(e => Mean(Accuracies(r, "source", Contenders.LongRun, d, e))).ToArray();
                     double target = Mean(Accuracies(r, "source", m, d, epochs));
                     if (double.IsNaN(target) || curve.Any(double.IsNaN)) return "–";
                     return TrainingCost.Describe(TrainingCost.EpochsToReach(curve, target, chance), epochs, p.LongEpochs);
@@ -169,35 +175,39 @@ public static class CompareReport
         var p = r.Preset;
         md.AppendLine("## Costs");
         md.AppendLine();
-        r.StoredParameters.TryGetValue("pretrain-finetune", out long family);
-        double familyFlops = r.PretrainFlops.GetValueOrDefault("pretrain-finetune");
+        const string reference = Contenders.FamilyReference;
+        r.StoredParameters.TryGetValue(reference, out long family);
+        double familyFlops = r.PretrainFlops.GetValueOrDefault(reference);
         md.AppendLine($"| method | mean accuracy, {p.Source} (1 / {p.Epochs} epochs) |" + (p.Transfer == "" ? "" : $" mean accuracy, {p.Transfer} (1 / {p.Epochs} epochs) |") +
-                      $" parameters stored for depths 1..{p.AuxiliaryDepth} | fewer than pretrain-finetune | pre-training images | pre-training TFLOPs | less than pretrain-finetune |");
+                      $" parameters stored for depths 1..{p.AuxiliaryDepth} | fewer than {reference} | pre-training images | pre-training TFLOPs | less than {reference} |");
         md.AppendLine("|---|---|" + (p.Transfer == "" ? "" : "---|") + "---|---|---|---|---|");
         foreach (var m in r.Methods)
         {
-            string Means(string task) => task == "source" && m == "pretrain-finetune" ? "(its pre-trained models)" :
+            string Means(string task) => !r.Cells.Any(c => c.Task == task && c.Init == m) ? "(its pre-trained models)" :
                 $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d, 1))).Where(v => !double.IsNaN(v)).ToArray()))} / " +
                 $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d))).Where(v => !double.IsNaN(v)).ToArray()))}";
             long stored = r.StoredParameters.GetValueOrDefault(m);
-            string ratio = stored == 0 ? "nothing stored" : m == "pretrain-finetune" ? "1×" : $"{((double)family / stored).ToString("F1", Inv)}×";
+            string ratio = stored == 0 ? "nothing stored" : m == reference ? "1×" : $"{((double)family / stored).ToString("F1", Inv)}×";
             double flops = r.PretrainFlops.GetValueOrDefault(m);
-            string flopRatio = flops == 0 ? "none" : familyFlops == 0 ? "–" : m == "pretrain-finetune" ? "1×" : $"{(familyFlops / flops).ToString("F1", Inv)}×";
+            string flopRatio = flops == 0 ? "none" : familyFlops == 0 ? "–" : m == reference ? "1×" : $"{(familyFlops / flops).ToString("F1", Inv)}×";
             md.AppendLine($"| {m} | {Means("source")} |" + (p.Transfer == "" ? "" : $" {Means("transfer")} |") +
                           $" {stored:N0} | {ratio} | {r.PretrainImages.GetValueOrDefault(m):N0} | {(flops / 1e12).ToString("F1", Inv)} | {flopRatio} |");
         }
         md.AppendLine();
-        md.AppendLine($"Stored parameters: the learngene file (learngene plus embeddings, final norm and head) for TLEG and SWS; one model per depth 1..{p.AuxiliaryDepth} for pretrain-finetune (N = {p.AuxiliaryDepth} models); " +
-                      $"the whole ancestry ViT for weight selection; the {p.InheritLayers} inherited blocks with the final norm and head for Heur-LG and Auto-LG. " +
-                      $"Pre-training images and FLOPs are those of the family too: pretrain-finetune pre-trains N = {p.AuxiliaryDepth} models with the same per-model budget " +
-                      $"(this run has the {r.Pretrained.Count} it measures{(r.Pretrained.ContainsKey(p.AuxiliaryDepth) ? $"; at depth {p.AuxiliaryDepth} that model is the ancestry ViT, the same architecture and training" : "")}). FLOPs count 2 per multiply-add, the trained model's forward and backward (3× its forward) and the teacher's forward on every image; " +
+        md.AppendLine($"What each method stores and pre-trains for the family of depths 1..{p.AuxiliaryDepth} (N = {p.AuxiliaryDepth}, k = {p.InheritLayers}): " +
+                      string.Join("; ", r.Methods.Append(reference).Distinct().Select(m => $"{m}: {StoresOf(m)}")) + ". " +
+                      (r.Pretrained.Count > 0 ? $"This run pre-trains the {r.Pretrained.Count} same-size models it measures{(r.Pretrained.ContainsKey(p.AuxiliaryDepth) ? $"; at depth {p.AuxiliaryDepth} that model is the ancestry ViT, the same architecture and training" : "")}. " : "") +
+                      $"FLOPs count 2 per multiply-add, the trained model's forward and backward (3× its forward) and the teacher's forward on every image; " +
                       $"the teacher's own training ({r.Teacher.TrainImages:N0} images), shared by every method that distils, is not included.");
         md.AppendLine();
     }
+    static string StoresOf(string method) =>
+        Methods.Registry.TryFind(method)?.Stores ?? Initializers.Registry.TryFind(method)?.Stores ?? "(a method this version does not know)";
+
     static string Label(string method, ComparePreset p) => method switch
     {
-        "scratch-long" => $"scratch, {p.LongEpochs} epochs (the training-cost curve)",
-        "scratch-floor" => $"scratch, {p.FloorEpochs} epochs (the one-epoch floor's reference)",
+        Contenders.LongRun => $"{Contenders.Reference}, {p.LongEpochs} epochs (the training-cost curve)",
+        Contenders.FloorRun => $"{Contenders.Reference}, {p.FloorEpochs} epochs (the one-epoch floor's reference)",
         _ => method,
     };
     static string Limit(int? n) => n is int v ? v.ToString("N0", Inv) : "all";

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Learngene.Models;
 using Learngene.Models.Layers;
+using Learngene.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,14 +19,32 @@ public sealed class SwsMethod : ILearngeneMethod
     public string Description => "SWS: one shared block per stage (stages [3,3,4,3,3]); a descendant copies each stage's block into its layers";
     public int DefaultAuxiliaryDepth => 16;
 
+    public IReadOnlyList<(string Name, string Description)> LearnOptions =>
+        [("stages", "SWS stage sizes, e.g. 3,3,4,3,3 (default: the paper's for depth 16, else the same proportions)")];
+
+    /// <summary>Explicit stages set the depth; otherwise the depth (default 16) sets the stages.</summary>
+    public (ModelConfig Architecture, string? Settings, TrainOptions Recipe) LearnSpec(ModelConfig architecture, int? depth, IReadOnlyDictionary<string, string> options, TrainOptions recipe)
+    {
+        var arch = architecture with { Pooling = "avg", Depth = depth ?? DefaultAuxiliaryDepth };
+        if (!options.TryGetValue("stages", out var text)) return (arch, null, Distillation.Authors(recipe));
+        var stages = SwsLayout.Parse(text);
+        if (stages.Any(x => x < 1)) throw new LearngeneException($"stages {text}: every stage needs at least one layer", setting: "stages");
+        return (arch with { Depth = stages.Sum() }, JsonSerializer.Serialize(new Settings(stages), ModelConfig.Json), Distillation.Authors(recipe));
+    }
+
+    /// <summary>The auxiliary model's depth is its stages' sum: the given stages, else the paper's
+    /// proportions at the family's depth.</summary>
+    public Artefact Learn(IPretrainer trainer, ModelConfig family, string? settings)
+    {
+        var stages = ReadStages(settings) ?? SwsLayout.StagesForAuxiliaryDepth(family.Depth);
+        return trainer.Train($"learngene-{Name}", family with { Depth = stages.Sum(), Pooling = "avg" }, Name, JsonSerializer.Serialize(new Settings(stages), ModelConfig.Json));
+    }
+
     public Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null) =>
         new SwsAuxiliary(architecture, ReadStages(settings) ?? SwsLayout.StagesForAuxiliaryDepth(architecture.Depth));
 
     public string SettingsOf(Classifier auxiliary) =>
         JsonSerializer.Serialize(new Settings(((SwsAuxiliary)auxiliary).StageSizes), ModelConfig.Json);
-
-    public Dictionary<string, Tensor> Extract(Classifier auxiliary) =>
-        auxiliary.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
 
     /// <summary>The stage sizes stored in a learngene's settings.</summary>
     public static int[] StagesOf(LearngeneFile.Loaded gene) =>
@@ -38,19 +57,19 @@ public sealed class SwsMethod : ILearngeneMethod
         catch (JsonException) { throw new LearngeneException($"SWS settings '{settings}' do not parse (expected {{\"stages\":[3,3,4,3,3]}})"); }
     }
 
-    public VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true, int[]? layerSources = null)
+    public Classifier Build(LearngeneFile.Loaded gene, DescendantSpec descendant, int classes, bool sameLabelSpace = true)
     {
         var stages = StagesOf(gene);
-        var sources = layerSources is null ? SwsLayout.DefaultSources(depth, stages) : SwsLayout.Validate(layerSources, stages.Length);
+        var sources = descendant.LayerSources is null ? SwsLayout.DefaultSources(descendant.Depth, stages) : SwsLayout.Validate(descendant.LayerSources, stages.Length);
         var model = new VisionTransformer(gene.Info.Architecture with { Depth = sources.Length, Classes = classes, Pooling = "avg" });
         var state = model.state_dict();
         using var _ = torch.no_grad();
-        foreach (var name in Expansion.SharedTensors)
-            Expansion.CopyInto(state, name, gene.Get(name), gene.Path);
-        if (sameLabelSpace && classes == gene.Info.Architecture.Classes) Expansion.CopyHead(state, gene);
+        foreach (var name in Inherit.SharedTensors)
+            Inherit.Tensor(state, name, gene.Get(name), gene.Path);
+        if (sameLabelSpace && classes == gene.Info.Architecture.Classes) foreach (var name in Inherit.HeadTensors) Inherit.Tensor(state, name, gene.Get(name), gene.Path);
         for (int i = 0; i < sources.Length; i++)
             foreach (var name in Block.TensorNames)
-                Expansion.CopyInto(state, $"blocks.{i}.{name}", gene.Get($"stages.{sources[i]}.{name}"), gene.Path);
+                Inherit.Tensor(state, $"blocks.{i}.{name}", gene.Get($"stages.{sources[i]}.{name}"), gene.Path);
         return model;
     }
 }

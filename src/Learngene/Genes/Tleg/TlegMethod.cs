@@ -17,12 +17,10 @@ public sealed class TlegMethod : ILearngeneMethod
 
     public Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null) => new TlegAuxiliary(architecture);
 
-    public Dictionary<string, Tensor> Extract(Classifier auxiliary) =>
-        auxiliary.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
-
-    public VisionTransformer Expand(LearngeneFile.Loaded gene, int depth, int classes, bool sameLabelSpace = true, int[]? layerSources = null)
+    public Classifier Build(LearngeneFile.Loaded gene, DescendantSpec descendant, int classes, bool sameLabelSpace = true)
     {
-        if (layerSources is not null) throw new LearngeneException("TLEG expands by depth only; an explicit layer mapping (--layers-source) is an SWS option");
+        if (descendant.LayerSources is not null) throw new LearngeneException("TLEG expands by depth only; an explicit layer mapping is an SWS option", setting: "layers-source");
+        int depth = descendant.Depth;
         if (depth < 1) throw new LearngeneException($"depth must be at least 1 (got {depth})");
         var arch = gene.Info.Architecture with { Depth = depth, Classes = classes, Pooling = "avg" };
         var model = new VisionTransformer(arch);
@@ -30,12 +28,12 @@ public sealed class TlegMethod : ILearngeneMethod
         var state = model.state_dict();
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope(); // the block temporaries; the model's own tensors predate the scope
-        foreach (var name in Expansion.SharedTensors)
-            Expansion.CopyInto(state, name, gene.Get(name), gene.Path);
-        if (sameLabelSpace && classes == gene.Info.Architecture.Classes) Expansion.CopyHead(state, gene);
+        foreach (var name in Inherit.SharedTensors)
+            Inherit.Tensor(state, name, gene.Get(name), gene.Path);
+        if (sameLabelSpace && classes == gene.Info.Architecture.Classes) foreach (var name in Inherit.HeadTensors) Inherit.Tensor(state, name, gene.Get(name), gene.Path);
         for (int i = 0; i < depth; i++)
             foreach (var (name, tensor) in TlegAuxiliary.BlockTensors(pairs, i, depth))
-                Expansion.CopyInto(state, $"blocks.{i}.{name}", tensor, gene.Path);
+                Inherit.Tensor(state, $"blocks.{i}.{name}", tensor, gene.Path);
         return model;
     }
 }

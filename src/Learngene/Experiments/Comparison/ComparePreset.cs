@@ -1,6 +1,7 @@
+using System.Text.Json.Serialization;
 using Learngene.Training;
 
-namespace Learngene.Bench;
+namespace Learngene.Experiments.Comparison;
 
 /// <summary>The budget of a comparison (<c>learngene bench compare --preset</c>): data, the model family,
 /// what the teacher, the learngenes and the ancestry model get, and the descendants' depths and epochs.</summary>
@@ -16,8 +17,18 @@ public sealed record ComparePreset : INamed
     /// <summary>Depth of TLEG's auxiliary model and of the ancestry ViT (weight selection, Heur-LG, Auto-LG);
     /// also the largest member of the family whose storage is counted.</summary>
     public int AuxiliaryDepth { get; init; } = 12;
-    /// <summary>SWS's auxiliary stage sizes (the paper: [3, 3, 4, 3, 3], 16 layers).</summary>
-    public int[] SwsStages { get; init; } = [3, 3, 4, 3, 3];
+    /// <summary>Each learngene method's own settings (JSON) where the preset sets them, e.g. SWS's stage sizes
+    /// (the paper: [3, 3, 4, 3, 3], 16 layers); a method not named here learns with its defaults.</summary>
+    public Dictionary<string, string> MethodSettings { get; init; } = new() { ["sws"] = Stages(3, 3, 4, 3, 3) };
+
+    /// <summary>SWS's settings for the given stage sizes.</summary>
+    static string Stages(params int[] sizes) => $"{{\"stages\":[{string.Join(",", sizes)}]}}";
+
+    /// <summary>Presets written before methods owned their settings stored SWS's stages in their own field.</summary>
+    [JsonPropertyName("sws_stages"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int[]? LegacySwsStages { get => null; init { if (value is not null) MethodSettings = new() { ["sws"] = Stages(value) }; } }
+
+    public string? SettingsFor(string method) => MethodSettings.GetValueOrDefault(method);
     public string TeacherModel { get; init; } = "resnet-cpu";
     public int TeacherEpochs { get; init; } = 2;
     public int? TeacherTrainLimit { get; init; }
@@ -60,7 +71,7 @@ public sealed record ComparePreset : INamed
         new()
         {
             Name = "smoke", Description = "seconds: width 32, auxiliary depth 4 (SWS: 5 one-layer stages), descendants 1..4 on 600 images",
-            Family = "vit-smoke", AuxiliaryDepth = 4, SwsStages = [1, 1, 1, 1, 1], TeacherModel = "resnet-smoke", TeacherEpochs = 1, TeacherTrainLimit = 600,
+            Family = "vit-smoke", AuxiliaryDepth = 4, MethodSettings = new() { ["sws"] = Stages(1, 1, 1, 1, 1) }, TeacherModel = "resnet-smoke", TeacherEpochs = 1, TeacherTrainLimit = 600,
             AuxiliaryEpochs = 1, AuxiliaryTrainLimit = 600, Epochs = 2, LongEpochs = 3, FloorEpochs = 2, Depths = [1, 2, 3, 4],
             TrainLimit = 600, TestLimit = 200, Recipe = new TrainOptions { BatchSize = 64, LearningRate = 2e-3, WarmupEpochs = 0.2, Augment = false },
         },

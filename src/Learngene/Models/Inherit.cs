@@ -1,19 +1,32 @@
-using Learngene.Models;
 using Learngene.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Init;
+namespace Learngene.Models;
 
 /// <summary>How a smaller dimension is taken from a larger one: weight selection's "uniform" (every
 /// (large/small)-th index, the authors' default) or "consecutive" (the leading slice).</summary>
 public enum ElementSelection { Uniform, Leading }
 
-/// <summary>Copying from an ancestry ViT into a descendant: whole blocks, the embeddings, the top
-/// (final norm, and head when the label space is the same). Tensors of a wider ancestry are cut along
-/// every dimension that shrinks (<see cref="Select"/>); equal dimensions are copied whole.</summary>
+/// <summary>A descendant inheriting weights — the one act behind every learngene expansion and every
+/// inheriting baseline: single tensors by name with a shape check (from a learngene's stored tensors), or
+/// whole blocks, the embeddings and the top (final norm, and head when the label space is the same) from an
+/// ancestry ViT, whose wider tensors are cut along every dimension that shrinks (<see cref="Select"/>).</summary>
 public static class Inherit
 {
+    /// <summary>Tensors every descendant takes from a learngene besides its blocks and the head.</summary>
+    public static readonly string[] SharedTensors = ["patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed", "norm.weight", "norm.bias"];
+    public static readonly string[] HeadTensors = ["head.weight", "head.bias"];
+
+    /// <summary>Copies one tensor into a model's state (call under no_grad), or a clear error on a shape mismatch.</summary>
+    public static void Tensor(Dictionary<string, Tensor> state, string name, Tensor source, string origin)
+    {
+        var target = state[name];
+        if (!target.shape.SequenceEqual(source.shape))
+            throw new LearngeneException($"{origin}: tensor '{name}' has shape [{string.Join(",", source.shape)}], the descendant needs [{string.Join(",", target.shape)}]");
+        target.copy_(source);
+    }
+
     public static void Block(VisionTransformer target, int targetIndex, VisionTransformer source, int sourceIndex, ElementSelection how = ElementSelection.Leading)
     {
         var t = target.state_dict();

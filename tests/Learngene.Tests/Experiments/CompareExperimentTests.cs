@@ -1,10 +1,11 @@
-using Learngene.Bench;
+using Learngene.Experiments;
+using Learngene.Experiments.Comparison;
 using Learngene.IO;
 using Learngene.Reporting;
 using Learngene.Runs;
 using SkiaSharp;
 
-namespace Learngene.Tests.Bench;
+namespace Learngene.Tests.Experiments;
 
 /// <summary>The comparison runner at the smoke budget, on the real Fashion-MNIST and MNIST.</summary>
 public class CompareExperimentTests
@@ -16,7 +17,7 @@ public class CompareExperimentTests
     {
         string dir = TestData.TempDir();
         string[] first = ["tleg", "sws", "scratch", "pretrain-finetune"];
-        var r1 = new CompareExperiment(Smoke, first, 1, dir, TestData.Catalog.Value, _ => { }).Run();
+        var r1 = new CompareExperiment(Smoke, first, 1, dir, TestData.Cache.Value, _ => { }).Run();
         // scratch-long and scratch-floor per depth; source: tleg, sws, scratch; transfer: those and pretrain-finetune.
         Assert.Equal(2 * 2 + 2 * 3 + 2 * 4, r1.Cells.Count);
         Assert.All(r1.Cells, c => Assert.InRange(c.FinalAccuracy, 0.0, 1.0));
@@ -30,7 +31,7 @@ public class CompareExperimentTests
         var stamps = Directory.GetFiles(Path.Combine(dir, "cells"), "cell.json", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
         var logged = new List<string>();
         var second = System.Diagnostics.Stopwatch.StartNew();
-        var r2 = new CompareExperiment(Smoke, [.. first, "mimetic", "heur-lg"], 2, dir, TestData.Catalog.Value, logged.Add).Run();
+        var r2 = new CompareExperiment(Smoke, [.. first, "mimetic", "heur-lg"], 2, dir, TestData.Cache.Value, logged.Add).Run();
         Assert.DoesNotContain(Path.GetFullPath(dir), File.ReadAllText(Path.Combine(dir, CompareExperiment.ResultsName))); // paths relative to the run folder
         Assert.True(r2.WallSeconds >= r1.WallSeconds + 0.9 * second.Elapsed.TotalSeconds, "the wall-clock total covers both invocations");
         Assert.All(stamps, kv => Assert.Equal(kv.Value, File.GetLastWriteTimeUtc(kv.Key))); // nothing recomputed
@@ -57,7 +58,7 @@ public class CompareExperimentTests
     {
         string dir = TestData.TempDir();
         var preset = Smoke with { Depths = [2], Epochs = 1 };
-        var r = new CompareExperiment(preset, CompareExperiment.AllMethods, 2, dir, TestData.Catalog.Value, _ => { }).Run();
+        var r = new CompareExperiment(preset, CompareExperiment.AllMethods, 2, dir, TestData.Cache.Value, _ => { }).Run();
         var specs = Directory.GetDirectories(Path.Combine(dir, "cells")).ToDictionary(d => Path.GetFileName(d), d => RunSpec.Load(d));
         Assert.All(specs.Values, s => Assert.Equal(preset.Seed, s.TestSeed)); // one test subset for every run
 
@@ -128,7 +129,7 @@ public class CompareExperimentTests
         WriteColourFolder(folder, size: 20, perClass: 20); // RGB 20×20; the family is Fashion-MNIST's grey 28×28, patch 7
         string dir = TestData.TempDir();
         var preset = Smoke with { Depths = [2], Epochs = 1, LongEpochs = 0, Transfer = $"imagefolder:{folder}" };
-        var r = new CompareExperiment(preset, CompareExperiment.AllMethods, 1, dir, TestData.Catalog.Value, _ => { }).Run();
+        var r = new CompareExperiment(preset, CompareExperiment.AllMethods, 1, dir, TestData.Cache.Value, _ => { }).Run();
         var transfer = r.Cells.Where(c => c.Task == "transfer").ToArray();
         Assert.Equal(CompareExperiment.AllMethods.Length, transfer.Length);
         foreach (var c in transfer)
@@ -145,7 +146,7 @@ public class CompareExperimentTests
     {
         string dir = TestData.TempDir();
         File.WriteAllText(Path.Combine(dir, "preset.json"), "{\"name\":\"other\"}");
-        var e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run());
+        var e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke, ["scratch"], 1, dir, TestData.Cache.Value, _ => { }).Run());
         Assert.Contains("another --out", e.Message);
     }
 
@@ -154,10 +155,10 @@ public class CompareExperimentTests
     {
         string dir = TestData.TempDir();
         var tiny = Smoke with { Depths = [1], Transfer = "", LongEpochs = 0, Epochs = 1 };
-        new CompareExperiment(tiny, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
-        var again = new CompareExperiment(tiny with { Description = "reworded" }, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
+        new CompareExperiment(tiny, ["scratch"], 1, dir, TestData.Cache.Value, _ => { }).Run();
+        var again = new CompareExperiment(tiny with { Description = "reworded" }, ["scratch"], 1, dir, TestData.Cache.Value, _ => { }).Run();
         Assert.Single(again.Cells);
-        Assert.Throws<LearngeneException>(() => new CompareExperiment(tiny with { Epochs = 2 }, ["scratch"], 1, dir, TestData.Catalog.Value, _ => { }).Run());
+        Assert.Throws<LearngeneException>(() => new CompareExperiment(tiny with { Epochs = 2 }, ["scratch"], 1, dir, TestData.Cache.Value, _ => { }).Run());
     }
 
     [Fact]
@@ -165,31 +166,31 @@ public class CompareExperimentTests
     {
         string dir = TestData.TempDir();
         var tiny = Smoke with { Depths = [2], Transfer = "", LongEpochs = 0, Epochs = 1 };
-        var first = new CompareExperiment(tiny, ["auto-lg"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
-        var again = new CompareExperiment(tiny, ["auto-lg"], 1, dir, TestData.Catalog.Value, _ => { }).Run();
-        Assert.Equal(Smoke.AuxiliaryDepth, first.AutoLgScores["source"].Length);
-        Assert.Equal(first.AutoLgScores["source"], again.AutoLgScores["source"]);
+        var first = new CompareExperiment(tiny, ["auto-lg"], 1, dir, TestData.Cache.Value, _ => { }).Run();
+        var again = new CompareExperiment(tiny, ["auto-lg"], 1, dir, TestData.Cache.Value, _ => { }).Run();
+        Assert.Equal(Smoke.AuxiliaryDepth, first.InitializerScores["auto-lg"]["source"].Length);
+        Assert.Equal(first.InitializerScores["auto-lg"]["source"], again.InitializerScores["auto-lg"]["source"]);
     }
 
     [Fact]
     public void What_would_fail_mid_run_is_refused_before_any_training()
     {
         string dir = TestData.TempDir();
-        var e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke with { Transfer = "" }, ["pretrain-finetune"], 1, dir, TestData.Catalog.Value, _ => { }).Run());
+        var e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke with { Transfer = "" }, ["pretrain-finetune"], 1, dir, TestData.Cache.Value, _ => { }).Run());
         Assert.Contains("measured on the transfer task", e.Message);
-        e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke with { Depths = [5] }, ["weight-selection"], 1, dir, TestData.Catalog.Value, _ => { }).Run());
+        e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke with { Depths = [5] }, ["weight-selection"], 1, dir, TestData.Cache.Value, _ => { }).Run());
         Assert.Contains("no deeper than its ancestry", e.Message);
-        e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke with { WeightSelection = new("middle") }, ["weight-selection"], 1, dir, TestData.Catalog.Value, _ => { }).Run());
+        e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke with { WeightSelection = new("middle") }, ["weight-selection"], 1, dir, TestData.Cache.Value, _ => { }).Run());
         Assert.Contains("layer rule 'middle'", e.Message);
         Assert.False(Directory.Exists(Path.Combine(dir, "cells")));
     }
 
     [Theory]
     [InlineData("tleg,bogus", "unknown method 'bogus'")]
-    [InlineData(",", "--methods is empty")]
+    [InlineData(",", "the list of methods is empty")]
     public void Unknown_methods_are_refused(string list, string message)
     {
-        var e = Assert.Throws<LearngeneException>(() => CompareExperiment.ParseMethods(list));
+        var e = Assert.Throws<LearngeneException>(() => Contenders.Parse(list));
         Assert.Contains(message, e.Message);
     }
 }

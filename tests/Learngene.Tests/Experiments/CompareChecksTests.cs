@@ -1,8 +1,9 @@
-using Learngene.Bench;
+using Learngene.Experiments;
+using Learngene.Experiments.Comparison;
 using Learngene.Reporting;
 using Learngene.Training;
 
-namespace Learngene.Tests.Bench;
+namespace Learngene.Tests.Experiments;
 
 /// <summary>The report's verdicts on hand-built results whose answers are known.</summary>
 public class CompareChecksTests

@@ -1,4 +1,4 @@
-namespace Learngene.Bench;
+namespace Learngene.Experiments;
 
 public static class DepthList
 {

@@ -1,31 +1,11 @@
 using System.Text.Json;
+using Learngene.Data;
 using Learngene.IO;
 using Learngene.Models;
+using Learngene.Runs;
 using Learngene.Training;
 
-namespace Learngene.Bench;
-
-/// <summary>One finished unit of an experiment: a model trained with one initialization at one depth on one task.</summary>
-public sealed record CellResult
-{
-    public string Name { get; init; } = "";
-    /// <summary>"source" or "transfer" (or "teacher", "learngene").</summary>
-    public string Task { get; init; } = "";
-    /// <summary>tleg, scratch, scratch-long, pretrain-finetune…</summary>
-    public string Init { get; init; } = "";
-    public int Depth { get; init; }
-    public int Seed { get; init; }
-    public List<EpochMetrics> History { get; init; } = [];
-    public long Parameters { get; init; }
-    public long MacsPerImage { get; init; }
-    /// <summary>The trained model (or learngene) file, relative to the run folder (so a moved or committed
-    /// run folder stays valid); <see cref="CellStore.Resolve"/> gives the full path.</summary>
-    public string ModelPath { get; init; } = "";
-    public double Seconds { get; init; }
-    public long TrainImages { get; init; }
-
-    public double FinalAccuracy => History.Count == 0 ? double.NaN : History[^1].TestAccuracy;
-}
+namespace Learngene.Experiments;
 
 /// <summary>Experiment cells on disk: each cell is a run folder under cells/NAME with a cell.json once it
 /// is complete. A completed cell is never recomputed; an interrupted one resumes from its checkpoint.</summary>
@@ -68,7 +48,7 @@ public sealed class CellStore(string runDir)
     {
         if (Completed(name) is { } done)
         {
-            log?.Invoke($"[{name}] cached: accuracy {done.FinalAccuracy * 100:F2}%");
+            log?.Invoke($"[{name}] cached: {done.Summary()}");
             return done;
         }
         log?.Invoke($"[{name}] running");
@@ -77,7 +57,22 @@ public sealed class CellStore(string runDir)
         result = result with { Seconds = result.Seconds > 0 ? result.Seconds : clock.Elapsed.TotalSeconds };
         AtomicFile.WriteAllText(Path.Combine(FolderOf(name), "cell.json"), JsonSerializer.Serialize(result, ModelConfig.Json));
         SaveWallSeconds();
-        log?.Invoke($"[{name}] done: accuracy {result.FinalAccuracy * 100:F2}% in {result.Seconds:F0} s");
+        log?.Invoke($"[{name}] done: {result.Summary()} in {result.Seconds:F0} s");
         return result;
+    }
+
+    /// <summary>Trains one cell's run in its folder: resumes it from its checkpoint when an earlier
+    /// invocation was interrupted, else starts it afresh.</summary>
+    public CellResult Train(string dir, RunSpec spec, DataCache data, string task, string init, int depth)
+    {
+        bool resumable = File.Exists(Path.Combine(dir, Trainer.CheckpointName));
+        if (!resumable && Directory.Exists(dir)) Directory.Delete(dir, recursive: true); // stopped before its first checkpoint
+        var result = resumable ? TrainRun.Resume(dir, data, log: null) : TrainRun.Start(spec, dir, data, observer: null, log: null);
+        return new CellResult
+        {
+            Task = task, Init = init, Depth = depth, Seed = spec.Options.Seed, History = result.History, Parameters = result.Parameters,
+            MacsPerImage = result.MacsPerImage, ModelPath = Relative(result.ModelPath),
+            TrainImages = result.History[^1].ImagesSeen, Seconds = result.History.Sum(h => h.Seconds),
+        };
     }
 }

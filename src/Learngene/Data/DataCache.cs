@@ -1,0 +1,54 @@
+namespace Learngene.Data;
+
+/// <summary>Data sets read (and checked) once per cache: an experiment trains dozens of models on the same
+/// data, so whoever runs it makes one cache and hands it to every run. A request for an image size the
+/// data already has reuses the copy read at its own size.</summary>
+public sealed class DataCache(DataCatalog catalog)
+{
+    public DataCatalog Catalog { get; } = catalog;
+
+    readonly Dictionary<(string, int?), DataSplits> raw = [];
+    readonly Dictionary<(string, int?, int), ImageDataset> taskData = [];
+
+    /// <summary>A data set as read from disk.</summary>
+    public DataSplits Raw(string data, int? size = null, Action<string>? log = null)
+    {
+        if (raw.TryGetValue((data, size), out var r)) return r;
+        if (size is int s && raw.TryGetValue((data, null), out var native) && native.Train.ImageSize == s) return native;
+        return raw[(data, size)] = DataSource.Load(data, Catalog, size, log);
+    }
+
+    /// <summary>The training images of a run with this data, limit and seed (kept: experiment runners ask
+    /// for it once per descendant).</summary>
+    public ImageDataset TaskData(string data, int? limit, int seed)
+    {
+        var key = (data, limit, seed);
+        if (!taskData.TryGetValue(key, out var d))
+        {
+            var all = Raw(data).Train;
+            taskData[key] = d = limit is int n ? all.Subset(n, seed) : all;
+        }
+        return d;
+    }
+
+    /// <summary>Train and test images resized to <paramref name="size"/> (null: the data's own), each cut
+    /// to its limit with its seed.</summary>
+    public DataSplits Splits(string data, int? size, int? trainLimit, int trainSeed, int? testLimit, int testSeed, Action<string>? log = null)
+    {
+        var r = Raw(data, size, log);
+        return new DataSplits(Prepare(r.Train, trainLimit, trainSeed), Prepare(r.Test, testLimit, testSeed));
+
+        ImageDataset Prepare(ImageDataset d, int? limit, int seed)
+        {
+            var adapted = d.Adapt(size ?? r.Train.ImageSize, d.Channels);
+            if (limit is not int n) return adapted;
+            var subset = adapted.Subset(n, seed);
+            if (!ReferenceEquals(adapted, d) && !ReferenceEquals(adapted, subset)) adapted.Dispose();
+            return subset;
+        }
+    }
+
+    /// <summary>True for a data set this cache keeps (it must not be freed by a run that used it).</summary>
+    public bool Holds(ImageDataset d) =>
+        raw.Values.Any(c => ReferenceEquals(d, c.Train) || ReferenceEquals(d, c.Test)) || taskData.Values.Any(t => ReferenceEquals(t, d));
+}

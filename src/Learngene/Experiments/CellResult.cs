@@ -1,0 +1,34 @@
+using Learngene.Training;
+
+namespace Learngene.Experiments;
+
+/// <summary>One finished unit of an experiment: a model trained once (a teacher, a learngene's auxiliary
+/// model, a descendant of one method at one size and seed on one task…).</summary>
+public sealed record CellResult
+{
+    public string Name { get; init; } = "";
+    /// <summary>"source" or "transfer".</summary>
+    public string Task { get; init; } = "";
+    /// <summary>What made its starting point: a method (tleg, scratch…), a reference run (scratch-long) or
+    /// the artefact's role (teacher, tleg-auxiliary, ancestry…).</summary>
+    public string Init { get; init; } = "";
+    public int Depth { get; init; }
+    public int Seed { get; init; }
+    public List<EpochMetrics> History { get; init; } = [];
+    public long Parameters { get; init; }
+    public long MacsPerImage { get; init; }
+    /// <summary>The trained model (or learngene) file, relative to the run folder (so a moved or committed
+    /// run folder stays valid); <see cref="CellStore.Resolve"/> gives the full path.</summary>
+    public string ModelPath { get; init; } = "";
+    public double Seconds { get; init; }
+    public long TrainImages { get; init; }
+
+    /// <summary>A test metric after the last epoch (NaN when there is none).</summary>
+    public double Final(string metric) => History.Count == 0 ? double.NaN : History[^1].TestMetric(metric);
+
+    public double FinalAccuracy => Final("accuracy");
+
+    /// <summary>"accuracy 81.20%, loss 0.5312": the last epoch's test metrics, for logs.</summary>
+    public string Summary() => History.Count == 0 ? "no epochs" :
+        string.Join(", ", History[^1].Test.Select(kv => kv.Key == "accuracy" ? $"accuracy {kv.Value * 100:F2}%" : $"{kv.Key} {kv.Value:G4}"));
+}

@@ -1,0 +1,31 @@
+using Learngene.Genes;
+using Learngene.IO;
+using Learngene.Models;
+
+namespace Learngene.Experiments.Comparison;
+
+/// <summary>The costs SPEC.md asks every report to state, for the family of depths 1..AuxiliaryDepth,
+/// each asked of the method itself: the parameters it stores to initialize the family, and the images and
+/// FLOPs of its pre-training. <paramref name="member"/> is the family's architecture on the source task.</summary>
+public sealed class CompareCosts(ComparePreset preset, ModelConfig member, CellStore cells, CellResult teacher)
+{
+    long? teacherMacs;
+
+    public MethodCosts Of(Contender contender, IReadOnlyList<Artefact> artefacts)
+    {
+        teacherMacs ??= TeacherMacs(); // a given teacher's file is read once, not once per method
+        return contender.Costs(new CostContext
+        {
+            Member = member, MaxDepth = preset.AuxiliaryDepth, TeacherMacs = teacherMacs.Value, Artefacts = artefacts, InheritLayers = preset.InheritLayers,
+        });
+    }
+
+    /// <summary>The teacher's forward MACs per image (read from its file when it was given, not trained here).</summary>
+    long TeacherMacs()
+    {
+        if (teacher.MacsPerImage > 0) return teacher.MacsPerImage;
+        var loaded = ModelFile.Load(cells.Resolve(teacher.ModelPath));
+        try { return loaded.Model.MacsPerImage(); }
+        finally { loaded.Model.Dispose(); }
+    }
+}

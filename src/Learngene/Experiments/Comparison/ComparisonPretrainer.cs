@@ -1,0 +1,50 @@
+using Learngene.Data;
+using Learngene.Genes;
+using Learngene.Models;
+using Learngene.Runs;
+using Learngene.Training;
+
+namespace Learngene.Experiments.Comparison;
+
+/// <summary>Trains every pre-trained artefact of a comparison — each learngene's auxiliary model, the
+/// family's ancestry, the same-size models — with one recipe: soft distillation from the one teacher on the
+/// same source images, epochs and seed (<see cref="CompareExperiment.PretrainRecipe"/>). Each is a cached cell.</summary>
+public sealed class ComparisonPretrainer(ComparePreset preset, CellStore cells, DataCache data, string teacherPath, Action<string> log) : IPretrainer
+{
+    public ComparePreset Preset => preset;
+    /// <summary>The family's architecture (average pooling; input shape from the data).</summary>
+    public ModelConfig Family { get; } = ModelPresets.Registry.Find(preset.Family).Config with { Pooling = "avg", ImageSize = 0 };
+
+    /// <summary>Every pre-trained cell by name.</summary>
+    public Dictionary<string, CellResult> Cells { get; } = [];
+    public CellResult? AncestryCell { get; private set; }
+    public Dictionary<int, CellResult> SameSizeCells { get; } = [];
+
+    public Artefact Train(string name, ModelConfig model, string? method = null, string? settings = null)
+    {
+        if (!Cells.TryGetValue(name, out var cell))
+            Cells[name] = cell = cells.GetOrCompute(name, dir => cells.Train(dir, new RunSpec
+            {
+                Data = preset.Source, Model = model, Method = method, MethodSettings = settings, Teacher = teacherPath,
+                Options = CompareExperiment.PretrainRecipe(preset), TrainLimit = preset.AuxiliaryTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
+            }, data, "source", method is null ? name : $"{method}-auxiliary", model.Depth), log);
+        return new Artefact(name, cells.Resolve(cell.ModelPath), cell.TrainImages, cell.MacsPerImage);
+    }
+
+    /// <summary>The family's largest model, shared by every baseline that takes weights from it.</summary>
+    public Artefact Ancestry()
+    {
+        var a = Train("ancestry", Family with { Depth = preset.AuxiliaryDepth });
+        AncestryCell = Cells[a.Name];
+        return a;
+    }
+
+    /// <summary>A model of the given depth; at the ancestry's depth it is the ancestry (the same
+    /// architecture and training, not trained twice).</summary>
+    public Artefact SameSize(int depth)
+    {
+        var a = Train(depth == preset.AuxiliaryDepth ? "ancestry" : $"pretrain-d{depth:D2}", Family with { Depth = depth });
+        SameSizeCells[depth] = Cells[a.Name];
+        return a;
+    }
+}

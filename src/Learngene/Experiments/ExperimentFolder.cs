@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Learngene.IO;
+using Learngene.Models;
+
+namespace Learngene.Experiments;
+
+/// <summary>A run folder holds one experiment: its settings (settings.json's budget part must match when
+/// the folder is re-run: methods and seeds may be added, the budget may not change) and its results file.</summary>
+public static class ExperimentFolder
+{
+    public const string ResultsName = "results.json";
+
+    /// <summary>Writes the settings, or refuses a folder whose stored settings have another budget.
+    /// <paramref name="budget"/> maps a settings JSON to the part that must match (null: unreadable).</summary>
+    public static void Guard(string runDir, string fileName, string json, Func<string, string?> budget)
+    {
+        Directory.CreateDirectory(runDir);
+        string path = Path.Combine(runDir, fileName);
+        if (File.Exists(path) && (budget(File.ReadAllText(path)) ?? File.ReadAllText(path)) != budget(json))
+            throw new LearngeneException($"{runDir} holds an experiment with other settings or made under earlier rules ({path}); choose another run folder to run these", setting: "out");
+        AtomicFile.WriteAllText(path, json);
+    }
+
+    public static void SaveResults<T>(string runDir, T results) =>
+        AtomicFile.WriteAllText(Path.Combine(runDir, ResultsName), JsonSerializer.Serialize(results, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
+
+    public static T LoadResults<T>(string runDir) where T : class
+    {
+        string path = Path.Combine(runDir, ResultsName);
+        if (!File.Exists(path)) throw new LearngeneException($"{runDir} has no {ResultsName}: run its experiment first");
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), ModelConfig.Json) ?? throw new JsonException(); }
+        catch (JsonException) { throw new LearngeneException($"{path} does not parse (written by another version? re-run the experiment to rewrite it)"); }
+    }
+}
