@@ -91,6 +91,10 @@ public sealed class Trainer(TrainOptions options)
                 LearningRate = lr, ImagesPerSecond = seen / seconds, Seconds = seconds, ImagesSeen = imagesSeen,
                 ResidentMb = Process.GetCurrentProcess().WorkingSet64 / 1048576.0,
             };
+            // A diverged run stops here, its last good checkpoint kept, rather than writing NaN metrics.
+            if (m.Train.Concat(m.Test).FirstOrDefault(kv => !double.IsFinite(kv.Value)) is { Key: not null } bad)
+                throw new LearngeneException($"training diverged in epoch {epoch}: {(m.Train.ContainsKey(bad.Key) && !double.IsFinite(m.Train[bad.Key]) ? "train" : "test")} {bad.Key} is {bad.Value} " +
+                    $"(train: {string.Join(", ", m.Train.Select(kv => $"{kv.Key} {kv.Value:G4}"))}; test: {string.Join(", ", m.Test.Select(kv => $"{kv.Key} {kv.Value:G4}"))}); try a lower learning rate", setting: "lr");
             history.Add(m);
             if (RunDir is not null)
             {

@@ -147,7 +147,8 @@ public class CompareExperimentTests
         string dir = TestData.TempDir();
         File.WriteAllText(Path.Combine(dir, "preset.json"), "{\"name\":\"other\"}");
         var e = Assert.Throws<LearngeneException>(() => new CompareExperiment(Smoke, ["scratch"], 1, dir, TestData.Cache.Value, _ => { }).Run());
-        Assert.Contains("another --out", e.Message);
+        Assert.Contains("choose another run folder", e.Message);
+        Assert.Equal("out", e.Setting);
     }
 
     [Fact]
