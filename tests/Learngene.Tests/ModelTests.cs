@@ -11,14 +11,14 @@ public class ModelTests
     [InlineData("avg")]
     public void Vit_maps_images_to_logits(string pooling)
     {
-        var m = Classifier.Create(new ModelConfig { Width = 32, Depth = 2, Heads = 4, PatchSize = 7, Pooling = pooling, Classes = 5 });
+        var m = Classifier.Create(new VitConfig { Width = 32, Depth = 2, Heads = 4, PatchSize = 7, Pooling = pooling, Classes = 5 });
         Assert.Equal([3L, 5], m.forward(torch.randn(3, 1, 28, 28)).shape);
     }
 
     [Fact]
     public void Vit_parameter_names_follow_timm()
     {
-        var m = Classifier.Create(new ModelConfig { Width = 32, Depth = 2, Heads = 2 });
+        var m = Classifier.Create(new VitConfig { Width = 32, Depth = 2, Heads = 2 });
         var names = m.state_dict().Keys.ToHashSet();
         foreach (var n in new[] { "cls_token", "pos_embed", "patch_embed.proj.weight", "blocks.1.attn.qkv.weight", "blocks.0.mlp.fc2.bias", "norm.weight", "head.weight" })
             Assert.Contains(n, names);
@@ -27,7 +27,7 @@ public class ModelTests
     [Fact]
     public void Deit_tiny_has_the_published_size()
     {
-        var m = Classifier.Create(ModelPresets.Registry.Find("deit-ti").Config);
+        var m = Classifier.Create(ModelPresets.Registry.Find("deit-ti").Vit);
         Assert.InRange(m.ParameterCount(), 5_700_000, 5_730_000);     // DeiT-Ti: 5.7 M parameters
         Assert.InRange(m.MacsPerImage() / 1e9, 1.2, 1.3);            // and 1.3 G "FLOPs" (MACs)
     }
@@ -35,7 +35,7 @@ public class ModelTests
     [Fact]
     public void Parameter_count_matches_the_formula()
     {
-        var c = new ModelConfig { Width = 16, Depth = 3, Heads = 2, PatchSize = 7, MlpRatio = 2, Classes = 10, Pooling = "avg" };
+        var c = new VitConfig { Width = 16, Depth = 3, Heads = 2, PatchSize = 7, MlpRatio = 2, Classes = 10, Pooling = "avg" };
         long d = 16, h = 32, perBlock = 4 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * h + h) + (h * d + d);
         long expected = (49 * d + d) + 16 * d + 3 * perBlock + 2 * d + (d * 10 + 10);
         Assert.Equal(expected, Classifier.Create(c).ParameterCount());
@@ -56,7 +56,7 @@ public class ModelTests
     [InlineData(7, 96, 3, 0, "depth must be at least 1")]
     public void Invalid_architectures_are_named(int patch, int width, int heads, int depth, string message)
     {
-        var e = Assert.Throws<LearngeneException>(() => Classifier.Create(new ModelConfig { PatchSize = patch, Width = width, Heads = heads, Depth = depth }));
+        var e = Assert.Throws<LearngeneException>(() => Classifier.Create(new VitConfig { PatchSize = patch, Width = width, Heads = heads, Depth = depth }));
         Assert.Contains(message, e.Message);
     }
 }
@@ -97,7 +97,7 @@ public class ModelMoveTests
 {
     static Classifier Build(string kind)
     {
-        var vit = new ModelConfig { Width = 16, Depth = 3, Heads = 2, PatchSize = 7, Classes = 4, Pooling = "avg" };
+        var vit = new VitConfig { Width = 16, Depth = 3, Heads = 2, PatchSize = 7, Classes = 4, Pooling = "avg" };
         return kind switch
         {
             "vit" => Classifier.Create(vit),
@@ -144,7 +144,7 @@ public class TimmInitTests
     public void Linear_weights_are_normal_with_std_002_cut_only_at_plus_minus_2_and_biases_zero()
     {
         torch.manual_seed(1);
-        using var m = new VisionTransformer(new ModelConfig { Width = 192, Depth = 2, Heads = 3, PatchSize = 7, Classes = 10, Pooling = "cls" });
+        using var m = new VisionTransformer(new VitConfig { Width = 192, Depth = 2, Heads = 3, PatchSize = 7, Classes = 10, Pooling = "cls" });
         var s = m.state_dict();
         var w = s["blocks.0.mlp.fc1.weight"];
         Assert.InRange(w.std().item<float>(), 0.0195, 0.0205); // a ±2σ cut would give 0.0176
@@ -160,7 +160,7 @@ public class TimmInitTests
     public void The_patch_embedding_keeps_pytorchs_default_convolution_init()
     {
         torch.manual_seed(2);
-        using var m = new VisionTransformer(new ModelConfig { Width = 192, Depth = 1, Heads = 3, PatchSize = 7, Channels = 3, Classes = 10, Pooling = "avg" });
+        using var m = new VisionTransformer(new VitConfig { Width = 192, Depth = 1, Heads = 3, PatchSize = 7, Channels = 3, Classes = 10, Pooling = "avg" });
         var w = m.state_dict()["patch_embed.proj.weight"];
         double bound = 1 / Math.Sqrt(3 * 7 * 7); // kaiming_uniform(a=√5): U(−1/√fan_in, 1/√fan_in)
         Assert.True(w.abs().max().item<float>() <= bound + 1e-7);

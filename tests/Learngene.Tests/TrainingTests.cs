@@ -9,7 +9,7 @@ namespace Learngene.Tests;
 
 public class TrainingTests
 {
-    static readonly ModelConfig Tiny = new() { Width = 16, Depth = 2, Heads = 2, PatchSize = 7, Classes = 4 };
+    static readonly VitConfig Tiny = new() { Width = 16, Depth = 2, Heads = 2, PatchSize = 7, Classes = 4 };
     static readonly TrainOptions Quick = new() { Epochs = 2, BatchSize = 32, LearningRate = 3e-3, WarmupEpochs = 0.2 };
 
     static DataSplits Synthetic() => new(TestData.Synthetic(512, seed: 1), TestData.Synthetic(128, seed: 2));

@@ -32,7 +32,7 @@ static class InspectCommand
                 bool gene = meta.GetValueOrDefault("format") == Genes.LearngeneFile.Format;
                 if (gene)
                     Console.WriteLine($"learngene ({meta.GetValueOrDefault("method")}): {tensors.Values.Sum(t => t.numel()):N0} stored parameters; " +
-                                      $"auxiliary model and descendants of width {config.Width}; the figures below are for a depth-{config.Depth} descendant");
+                                      "the figures below are for a descendant of the auxiliary model's architecture");
                 Console.WriteLine($"architecture: {config.Describe()}");
                 Console.WriteLine($"parameters: {model.ParameterCount():N0}");
                 Console.WriteLine($"FLOPs per image: {model.MacsPerImage() / 1e6:F2} M multiply-accumulates (the DeiT papers' \"FLOPs\"), {2 * model.MacsPerImage() / 1e6:F2} M FLOPs");

@@ -42,7 +42,7 @@ static class LearnCommand
             int? depth = r.GetResult(arch.Depth) is null or { Implicit: true } ? null : r.GetValue(arch.Depth);
             // The preset's recipe goes to the method, which sets its distillation; options given here override both.
             var presetSpec = TrainCommand.BuildSpec(r.GetValue(preset)!, r.GetValue(model), r.GetValue(data)!, arch, recipe, r);
-            var (architecture, settings, methodRecipe) = method.LearnSpec(presetSpec.Model, depth, given, TrainPresets.Registry.Find(r.GetValue(preset)!).Options);
+            var (architecture, settings, methodRecipe) = method.LearnSpec(presetSpec.Model as Learngene.Models.VitConfig ?? throw new LearngeneException($"{method.Name} learns a ViT, not a {presetSpec.Model.Family} (--model)"), depth, given, TrainPresets.Registry.Find(r.GetValue(preset)!).Options);
             var spec = presetSpec with
             {
                 Model = architecture, MethodSettings = settings, Options = recipe.Apply(r, methodRecipe),

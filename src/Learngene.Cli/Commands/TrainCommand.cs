@@ -102,15 +102,23 @@ sealed class ArchitectureOptions
 
     public bool AnyGiven(ParseResult r) => All.Any(o => r.GetResult(o) is { Implicit: false });
 
-    public ModelConfig Apply(ParseResult r, ModelConfig c) => c with
+    public ModelConfig Apply(ParseResult r, ModelConfig c) => c switch
     {
-        Depth = r.GetValue(depth) ?? c.Depth,
-        Width = r.GetValue(width) ?? c.Width,
-        Heads = r.GetValue(heads) ?? c.Heads,
-        PatchSize = r.GetValue(patch) ?? c.PatchSize,
-        MlpRatio = r.GetValue(mlp) ?? c.MlpRatio,
-        Pooling = r.GetValue(pooling) ?? c.Pooling,
-        ImageSize = r.GetValue(imageSize) ?? c.ImageSize,
+        VitConfig v => v with
+        {
+            Depth = r.GetValue(depth) ?? v.Depth,
+            Width = r.GetValue(width) ?? v.Width,
+            Heads = r.GetValue(heads) ?? v.Heads,
+            PatchSize = r.GetValue(patch) ?? v.PatchSize,
+            MlpRatio = r.GetValue(mlp) ?? v.MlpRatio,
+            Pooling = r.GetValue(pooling) ?? v.Pooling,
+            ImageSize = r.GetValue(imageSize) ?? v.ImageSize,
+        },
+        // A ResNet has a width and an input size; the transformer's options do not apply to it.
+        ResNetConfig n when new Option[] { depth, heads, patch, mlp, pooling }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } o =>
+            throw new LearngeneException($"{o.Name} is a ViT setting; a ResNet takes --width and --image-size"),
+        ResNetConfig n => n with { Width = r.GetValue(width) ?? n.Width, ImageSize = r.GetValue(imageSize) ?? n.ImageSize },
+        _ => c with { ImageSize = r.GetValue(imageSize) ?? c.ImageSize },
     };
 }
 

@@ -10,7 +10,7 @@ public interface IPretrainer
 {
     /// <param name="method">The learngene method whose auxiliary model this is (its file is then the
     /// learngene), or null for an ordinary model.</param>
-    Artefact Train(string name, Models.ModelConfig model, string? method = null, string? settings = null);
+    Artefact Train(string name, Models.VitConfig model, string? method = null, string? settings = null);
 }
 
 /// <summary>What a method stores to initialize a family of descendants and what its pre-training costs.</summary>
@@ -23,7 +23,7 @@ public sealed record MethodCosts(long StoredParameters, long PretrainImages, dou
 /// depth), the teacher every pre-trained model distils from, and this method's pre-trained artefacts.</summary>
 public sealed class CostContext
 {
-    public required Models.ModelConfig Member { get; init; }
+    public required Models.VitConfig Member { get; init; }
     public required int MaxDepth { get; init; }
     public required long TeacherMacs { get; init; }
     public required IReadOnlyList<Artefact> Artefacts { get; init; }

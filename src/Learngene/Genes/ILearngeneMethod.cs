@@ -21,18 +21,18 @@ public interface ILearngeneMethod : INamed
     /// <summary>How the method's auxiliary model is trained: its recipe from the caller's (the authors'
     /// distillation by default) and the architecture and settings from the given options. <paramref name="depth"/>
     /// is the user's auxiliary depth, null for the method's default.</summary>
-    (ModelConfig Architecture, string? Settings, TrainOptions Recipe) LearnSpec(ModelConfig architecture, int? depth, IReadOnlyDictionary<string, string> options, TrainOptions recipe) =>
+    (VitConfig Architecture, string? Settings, TrainOptions Recipe) LearnSpec(VitConfig architecture, int? depth, IReadOnlyDictionary<string, string> options, TrainOptions recipe) =>
         (architecture with { Depth = depth ?? DefaultAuxiliaryDepth, Pooling = "avg" }, null, Distillation.Authors(recipe));
 
     /// <summary>Learns the learngene with the caller's <paramref name="trainer"/>: trains what the method
     /// needs (one auxiliary model for TLEG and SWS) on the <paramref name="family"/> architecture (its depth
     /// is the experiment's auxiliary depth) and returns the artefact whose file is the learngene.
     /// <paramref name="settings"/> is the method's own JSON, null for its defaults.</summary>
-    Artefact Learn(IPretrainer trainer, ModelConfig family, string? settings) =>
+    Artefact Learn(IPretrainer trainer, VitConfig family, string? settings) =>
         trainer.Train($"learngene-{Name}", family with { Pooling = "avg" }, Name, settings);
 
     /// <summary>The auxiliary model whose trained weights are the learngene.</summary>
-    Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null);
+    Classifier CreateAuxiliary(VitConfig architecture, string? settings = null);
 
     /// <summary>The method's settings of a built auxiliary model, stored in the learngene's metadata.</summary>
     string SettingsOf(Classifier auxiliary) => "{}";

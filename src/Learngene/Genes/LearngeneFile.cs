@@ -12,7 +12,7 @@ public sealed record LearngeneInfo
     /// <summary>tleg, sws, pool or kind.</summary>
     public string Method { get; init; } = "";
     /// <summary>The auxiliary model's architecture; descendants share its width, heads, patch and image size.</summary>
-    public ModelConfig Architecture { get; init; } = new();
+    public VitConfig Architecture { get; init; } = new();
     public string SourceData { get; init; } = "";
     public string[] ClassNames { get; init; } = [];
     public Normalization Normalization { get; init; } = new([0f], [1f]);

@@ -32,7 +32,7 @@ public sealed class AutoLg : IInitializer
 
     public string ScoresMeaning => "linear CKA of each ancestry block with its adapted copy";
 
-    public VisionTransformer Create(ModelConfig architecture, InitContext context)
+    public VisionTransformer Create(VitConfig architecture, InitContext context)
     {
         var source = Initializers.AncestryVit(this, context);
         if (!context.Memo.TryGetValue(Name, out var memo)) context.Memo[Name] = memo = Similarities(source, context);
@@ -47,7 +47,7 @@ public sealed class AutoLg : IInitializer
     {
         var data = context.Data ?? throw new LearngeneException("auto-lg needs the descendant task's training data to choose layers");
         var norm = context.Ancestry!.Normalization;
-        var c = ancestry.Config;
+        var c = ancestry.Architecture;
         using var adapted = new VisionTransformer(c with { Classes = data.Classes, Channels = data.Channels, ImageSize = data.ImageSize });
         Inherit.Embeddings(adapted, ancestry);
         for (int i = 0; i < c.Depth; i++) Inherit.Block(adapted, i, ancestry, i);

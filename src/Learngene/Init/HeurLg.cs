@@ -33,15 +33,15 @@ public sealed class HeurLg : IInitializer
     public static int[] InheritedLayers(int k, int ancestryDepth) =>
         Enumerable.Range(ancestryDepth - Math.Min(k, ancestryDepth), Math.Min(k, ancestryDepth)).ToArray();
 
-    public VisionTransformer Create(ModelConfig architecture, InitContext context)
+    public VisionTransformer Create(VitConfig architecture, InitContext context)
     {
         var source = Initializers.AncestryVit(this, context);
-        var layers = InheritedLayers(Math.Min(context.InheritLayers, architecture.Depth), source.Config.Depth);
+        var layers = InheritedLayers(Math.Min(context.InheritLayers, architecture.Depth), source.Architecture.Depth);
         return StackOnTop(architecture, source, layers, context.SameLabelSpace);
     }
 
     /// <summary>A random descendant whose last blocks are the given ancestry blocks, in order.</summary>
-    internal static VisionTransformer StackOnTop(ModelConfig architecture, VisionTransformer source, int[] layers, bool sameLabelSpace)
+    internal static VisionTransformer StackOnTop(VitConfig architecture, VisionTransformer source, int[] layers, bool sameLabelSpace)
     {
         var model = new VisionTransformer(architecture);
         int first = architecture.Depth - layers.Length;

@@ -39,7 +39,7 @@ public interface IInitializer : INamed
     int MaxDepth(int ancestryDepth) => int.MaxValue;
 
     /// <summary>A new descendant with the given architecture (depth, width, classes…).</summary>
-    VisionTransformer Create(ModelConfig architecture, InitContext context);
+    VisionTransformer Create(VitConfig architecture, InitContext context);
 
     /// <summary>What it stores and spends before any descendant trains, for the family of depths
     /// 1..MaxDepth (its artefacts: the ancestry, or one pre-trained model per measured depth).</summary>

@@ -16,7 +16,7 @@ public sealed class Mimetic : IInitializer
     public string Description => "data-free attention init: W_q W_kᵀ ≈ 0.7 Z + 0.7 I per head, W_v W_proj ≈ 0.4 Z − 0.4 I";
     public AncestryNeed Needs => AncestryNeed.None;
 
-    public VisionTransformer Create(ModelConfig architecture, InitContext context)
+    public VisionTransformer Create(VitConfig architecture, InitContext context)
     {
         var model = new VisionTransformer(architecture);
         var state = model.state_dict();

@@ -21,10 +21,10 @@ public sealed class PretrainFinetune : IInitializer
         return new MethodCosts(c.FamilyDepths.Sum(c.Parameters), perModel * c.MaxDepth, c.FamilyDepths.Sum(d => c.DistillationFlops(perModel, c.Macs(d))));
     }
 
-    public VisionTransformer Create(ModelConfig architecture, InitContext context)
+    public VisionTransformer Create(VitConfig architecture, InitContext context)
     {
         var source = Initializers.AncestryVit(this, context);
-        var c = source.Config;
+        var c = source.Architecture;
         if (c.Depth != architecture.Depth || c.Width != architecture.Width || c.Heads != architecture.Heads)
             throw new LearngeneException($"{context.AncestryPath}: pretrain-finetune needs a pre-trained model of the descendant's size ({architecture.Describe()}), not {c.Describe()}");
         var model = new VisionTransformer(architecture);

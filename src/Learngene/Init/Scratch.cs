@@ -9,5 +9,5 @@ public sealed class Scratch : IInitializer
     public string Description => "random initialization (timm's ViT init: Linear weights N(0, 0.02²), biases 0)";
     public AncestryNeed Needs => AncestryNeed.None;
 
-    public VisionTransformer Create(ModelConfig architecture, InitContext context) => new(architecture);
+    public VisionTransformer Create(VitConfig architecture, InitContext context) => new(architecture);
 }

@@ -56,11 +56,11 @@ public sealed class WeightSelection : IInitializer
             : Enumerable.Range(0, depth).ToArray();
     }
 
-    public VisionTransformer Create(ModelConfig architecture, InitContext context)
+    public VisionTransformer Create(VitConfig architecture, InitContext context)
     {
         var rules = context.WeightSelection.Validate();
         var source = Initializers.AncestryVit(this, context);
-        var c = source.Config;
+        var c = source.Architecture;
         if (architecture.Width > c.Width || architecture.Width / architecture.Heads > c.Width / c.Heads)
             throw new LearngeneException($"{context.AncestryPath}: weight selection needs an ancestry at least as wide, with heads at least as wide ({c.Describe()} cannot initialize {architecture.Describe()})");
         var layers = SelectedLayers(architecture.Depth, c.Depth, rules.Layers);

@@ -14,10 +14,5 @@ public abstract class Classifier(string name, ModelConfig config) : nn.Module<Te
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
     /// <summary>Creates the model a config describes, with fresh weights from the global torch seed.</summary>
-    public static Classifier Create(ModelConfig config) => config.Validate().Family switch
-    {
-        "vit" => new VisionTransformer(config),
-        "resnet" => new ResNet(config),
-        _ => throw new LearngeneException($"unknown model family '{config.Family}'"),
-    };
+    public static Classifier Create(ModelConfig config) => ModelFamilies.Registry.Find(config.Validate().Family).Build(config);
 }

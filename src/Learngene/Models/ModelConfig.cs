@@ -3,32 +3,24 @@ using System.Text.Json.Serialization;
 
 namespace Learngene.Models;
 
-/// <summary>Everything needed to rebuild a model's architecture. Stored in every model file's metadata.</summary>
-public sealed record ModelConfig
+/// <summary>Everything needed to rebuild a model's architecture, stored in every model file's metadata.
+/// Each family has its own record (<see cref="VitConfig"/>, <see cref="ResNetConfig"/>…) deriving from this
+/// one, and its builder in <see cref="ModelFamilies"/>; the stored JSON carries the family's name, by which
+/// it is read back.</summary>
+public abstract record ModelConfig
 {
-    /// <summary>"vit" (DeiT-style transformer) or "resnet" (small CNN, used as a teacher).</summary>
-    public string Family { get; init; } = "vit";
+    /// <summary>The family's name in <see cref="ModelFamilies"/> ("vit", "resnet"…).</summary>
+    public abstract string Family { get; }
     public int ImageSize { get; init; } = 28;
     public int Channels { get; init; } = 1;
     public int Classes { get; init; } = 10;
-
-    // ViT
-    public int PatchSize { get; init; } = 7;
-    public int Width { get; init; } = 96;
-    public int Depth { get; init; } = 12;
-    public int Heads { get; init; } = 3;
-    public double MlpRatio { get; init; } = 4.0;
-    /// <summary>"cls" (class token) or "avg" (mean of the patch tokens, as the learngene auxiliary models).</summary>
-    public string Pooling { get; init; } = "cls";
-
-    // ResNet
-    public int[] StageBlocks { get; init; } = [2, 2, 2];
 
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = false,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new ModelConfigConverter() },
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -36,39 +28,47 @@ public sealed record ModelConfig
     public static ModelConfig FromJson(string json, string source)
     {
         try { return JsonSerializer.Deserialize<ModelConfig>(json, Json) ?? throw new JsonException(); }
-        catch (JsonException) { throw new LearngeneException($"{source}: the model configuration in its metadata does not parse"); }
+        catch (JsonException e) { throw new LearngeneException($"{source}: the model configuration in its metadata does not parse{(e.Message.StartsWith("unknown") ? $" ({e.Message})" : "")}"); }
     }
 
     /// <summary>Throws a one-line <see cref="LearngeneException"/> naming the first invalid setting.</summary>
     public ModelConfig Validate()
     {
-        void Require(bool ok, string message) { if (!ok) throw new LearngeneException(message); }
-        Require(Family is "vit" or "resnet", $"unknown model family '{Family}' (expected vit or resnet)");
-        Require(ImageSize >= 1, $"image size must be at least 1 (got {ImageSize})");
+        Require(ImageSize >= 1, $"image size must be at least 1 (got {ImageSize})", "image-size");
         Require(Channels >= 1, $"channels must be at least 1 (got {Channels})");
         Require(Classes >= 1, $"classes must be at least 1 (got {Classes})");
-        Require(Width >= 1, $"width must be at least 1 (got {Width})");
-        if (Family == "vit")
-        {
-            Require(Depth >= 1, $"depth must be at least 1 (got {Depth})");
-            Require(Heads >= 1, $"heads must be at least 1 (got {Heads})");
-            Require(Width % Heads == 0, $"heads ({Heads}) must divide the width ({Width})");
-            Require(PatchSize >= 1 && ImageSize % PatchSize == 0,
-                $"patch size {PatchSize} does not divide the image size {ImageSize} (use --image-size or --patch-size)");
-            Require(MlpRatio > 0, $"MLP ratio must be positive (got {MlpRatio})");
-            Require(Pooling is "cls" or "avg", $"unknown pooling '{Pooling}' (expected cls or avg)");
-        }
-        else
-        {
-            Require(StageBlocks.Length >= 1 && StageBlocks.All(b => b >= 1), "every ResNet stage needs at least one block");
-        }
+        ValidateFamily();
         return this;
     }
 
-    public string Describe() => Family == "vit"
-        ? $"ViT depth {Depth}, width {Width}, {Heads} heads, MLP x{MlpRatio:g}, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes, {Pooling} pooling"
-        : $"ResNet stages [{string.Join(",", StageBlocks)}], width {Width}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes";
+    protected abstract void ValidateFamily();
+
+    protected static void Require(bool ok, string message, string? setting = null)
+    {
+        if (!ok) throw new LearngeneException(message, null, setting);
+    }
+
+    public abstract string Describe();
 
     /// <summary>True when two configs build modules with the same parameter names and shapes.</summary>
     public bool SameArchitecture(ModelConfig other) => ToJson() == other.ToJson();
+}
+
+/// <summary>Reads a stored config into its family's record (files written before families had records
+/// hold every family's fields in one object: the family's own are read, the rest ignored) and writes a
+/// config with its family's fields.</summary>
+sealed class ModelConfigConverter : JsonConverter<ModelConfig>
+{
+    public override bool CanConvert(Type typeToConvert) => typeToConvert == typeof(ModelConfig);
+
+    public override ModelConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        string family = doc.RootElement.TryGetProperty("family", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "vit";
+        var type = ModelFamilies.Registry.TryFind(family)?.ConfigType ?? throw new JsonException($"unknown model family '{family}'");
+        return (ModelConfig)(doc.RootElement.Deserialize(type, options) ?? throw new JsonException());
+    }
+
+    public override void Write(Utf8JsonWriter writer, ModelConfig value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, value, value.GetType(), options);
 }

@@ -4,9 +4,13 @@ namespace Learngene.Models;
 /// (they are set from it), except where a preset's size is part of its identity (DeiT at 224).</summary>
 public static class ModelPresets
 {
-    public sealed record Preset(string Name, string Description, ModelConfig Config) : INamed;
+    public sealed record Preset(string Name, string Description, ModelConfig Config) : INamed
+    {
+        /// <summary>The preset's ViT architecture, or a clear error for another family.</summary>
+        public VitConfig Vit => Config as VitConfig ?? throw new LearngeneException($"model preset '{Name}' is a {Config.Family}, not a ViT", setting: "model");
+    }
 
-    static readonly ModelConfig Vit = new();
+    static readonly VitConfig Vit = new();
 
     public static readonly Registry<Preset> Registry = new("model preset",
     [
@@ -20,8 +24,8 @@ public static class ModelPresets
         new("deit-ti", "DeiT-Ti: width 192, 3 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 192, Depth = 12, Heads = 3, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
         new("deit-s", "DeiT-S: width 384, 6 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 384, Depth = 12, Heads = 6, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
         new("deit-b", "DeiT-B: width 768, 12 heads, depth 12, patch 16 at 224x224x3", Vit with { Width = 768, Depth = 12, Heads = 12, PatchSize = 16, ImageSize = 224, Channels = 3, Classes = 1000 }),
-        new("resnet-smoke", "tiny ResNet teacher for tests", new ModelConfig { Family = "resnet", Width = 8, StageBlocks = [1, 1] }),
+        new("resnet-smoke", "tiny ResNet teacher for tests", new ResNetConfig { Width = 8, StageBlocks = [1, 1] }),
         new("resnet-cpu", "small ResNet (width 16, stages [2,2,2]): a strong CPU teacher",
-            new ModelConfig { Family = "resnet", Width = 16, StageBlocks = [2, 2, 2] }),
+            new ResNetConfig { Width = 16, StageBlocks = [2, 2, 2] }),
     ]);
 }

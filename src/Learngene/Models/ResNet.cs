@@ -15,7 +15,7 @@ public sealed class ResNet : Classifier
     private readonly ModuleList<BasicBlock> layers;
     private readonly Linear fc;
 
-    public ResNet(ModelConfig config) : base(nameof(ResNet), config.Validate())
+    public ResNet(ResNetConfig config) : base(nameof(ResNet), config.Validate())
     {
         stem = new SafeConv2d(config.Channels, config.Width, 3, padding: 1);
         bn = nn.BatchNorm2d(config.Width);
@@ -43,6 +43,8 @@ public sealed class ResNet : Classifier
             }
     }
 
+    public ResNetConfig Architecture => (ResNetConfig)Config;
+
     public override Tensor forward(Tensor x)
     {
         x = nn.functional.relu(bn.forward(stem.forward(x)));
@@ -52,12 +54,12 @@ public sealed class ResNet : Classifier
 
     public override long MacsPerImage()
     {
-        long size = Config.ImageSize, macs = size * size * Config.Channels * Config.Width * 9;
-        int inWidth = Config.Width;
-        for (int s = 0; s < Config.StageBlocks.Length; s++)
+        long size = Config.ImageSize, macs = size * size * Config.Channels * Architecture.Width * 9;
+        int inWidth = Architecture.Width;
+        for (int s = 0; s < Architecture.StageBlocks.Length; s++)
         {
-            int outWidth = Config.Width << s;
-            for (int b = 0; b < Config.StageBlocks[s]; b++)
+            int outWidth = Architecture.Width << s;
+            for (int b = 0; b < Architecture.StageBlocks[s]; b++)
             {
                 if (s > 0 && b == 0) size = (size + 1) / 2;
                 macs += size * size * 9L * (inWidth * outWidth + outWidth * outWidth);

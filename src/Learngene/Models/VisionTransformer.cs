@@ -17,10 +17,10 @@ public class VisionTransformer : Classifier
     private readonly LayerNorm norm;
     private readonly Linear head;
 
-    public VisionTransformer(ModelConfig config) : this(config, buildBlocks: true) { }
+    public VisionTransformer(VitConfig config) : this(config, buildBlocks: true) { }
 
     /// <param name="buildBlocks">False for auxiliary models that compute their blocks' weights themselves.</param>
-    protected VisionTransformer(ModelConfig config, bool buildBlocks) : base(nameof(VisionTransformer), config.Validate())
+    protected VisionTransformer(VitConfig config, bool buildBlocks) : base(nameof(VisionTransformer), config.Validate())
     {
         patch_embed = new PatchEmbed(config.ImageSize, config.PatchSize, config.Channels, config.Width);
         int tokens = patch_embed.NumPatches;
@@ -37,6 +37,9 @@ public class VisionTransformer : Classifier
         WeightInit.Timm(this);
     }
 
+    /// <summary>The architecture as its family's record (a new-hidden Config would confuse TorchSharp's reflection over members).</summary>
+    public VitConfig Architecture => (VitConfig)Config;
+
     public IList<Block> Blocks => blocks;
 
     /// <summary>Tokens after the embedding (and class token), before the first block.</summary>
@@ -51,7 +54,7 @@ public class VisionTransformer : Classifier
     public Tensor Head(Tensor tokens)
     {
         var x = norm.forward(tokens);
-        x = Config.Pooling == "cls" ? x[.., 0] : x.mean([1]);
+        x = Architecture.Pooling == "cls" ? x[.., 0] : x.mean([1]);
         return head.forward(x);
     }
 
@@ -65,7 +68,7 @@ public class VisionTransformer : Classifier
 
     public override long MacsPerImage()
     {
-        var c = Config;
+        var c = Architecture;
         long d = c.Width, n = patch_embed.NumPatches + (c.Pooling == "cls" ? 1 : 0);
         long hidden = (long)Math.Round(c.Width * c.MlpRatio);
         long embed = (long)patch_embed.NumPatches * c.Channels * c.PatchSize * c.PatchSize * d;

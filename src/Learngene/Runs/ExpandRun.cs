@@ -55,9 +55,10 @@ public static class ExpandRun
         var ancestry = ModelFile.Load(ancestryPath);
         try
         {
-            var c = ancestry.Model.Config;
+            var c = ancestry.Model.Config as VitConfig
+                ?? throw new LearngeneException($"{ancestryPath}: {initializer.Name} takes weights from a ViT, not a {ancestry.Model.Config.Family}", setting: "ancestry");
             int n = CheckedClasses(classes ?? c.Classes);
-            var arch = c with { Classes = n, Width = width ?? c.Width, Heads = width is int w && w != c.Width ? Math.Max(1, w / (c.Width / c.Heads)) : c.Heads };
+            var arch = c.Narrowed(width ?? c.Width) with { Classes = n };
             var context = new InitContext { Ancestry = ancestry, AncestryPath = ancestryPath, SameLabelSpace = !freshHead, InheritLayers = inherit, Seed = seed, WeightSelection = rules };
             var clock = Stopwatch.StartNew();
             var models = depths.Select(d => (Classifier)initializer.Create(arch with { Depth = d }, context)).ToList();
@@ -76,7 +77,7 @@ public static class ExpandRun
         var files = new List<Written>();
         foreach (var model in models)
         {
-            int depth = model.Config.Depth;
+            int depth = (model.Config as VitConfig)?.Depth ?? 0;
             string path = Path.Combine(dir, $"depth-{depth:D2}.safetensors");
             ModelFile.Save(path, model, norm, names, provenance);
             files.Add(new Written(path, depth, model.ParameterCount(), model.MacsPerImage()));

@@ -13,7 +13,7 @@ public sealed record RunSpec
     public string Data { get; init; } = "fashion-mnist";
     /// <summary>Architecture; channels and classes are filled in from the data, and the image size too
     /// when it is 0 (otherwise images are resized to it).</summary>
-    public ModelConfig Model { get; init; } = new();
+    public ModelConfig Model { get; init; } = new VitConfig();
     public TrainOptions Options { get; init; } = new();
     public int? TrainLimit { get; init; }
     public int? TestLimit { get; init; }

@@ -71,7 +71,7 @@ public static class TrainRun
         torch.manual_seed(spec.Options.Seed);
         var method = spec.Method is null ? null : Methods.Registry.Find(spec.Method);
         Classifier model;
-        if (method is not null) model = method.CreateAuxiliary(spec.Model, spec.MethodSettings);
+        if (method is not null) model = method.CreateAuxiliary(Vit(spec.Model, $"{method.Name}'s auxiliary model"), spec.MethodSettings);
         else if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is { } initializer)
         {
             model = Initialize(initializer, spec, data.Train);
@@ -117,7 +117,7 @@ public static class TrainRun
             modelPath = Path.Combine(runDir, GeneName);
             LearngeneFile.Save(modelPath, method.Extract(model), new LearngeneInfo
             {
-                Method = method.Name, Architecture = model.Config, SourceData = spec.Data, ClassNames = data.Train.ClassNames.ToArray(),
+                Method = method.Name, Architecture = (VitConfig)model.Config, SourceData = spec.Data, ClassNames = data.Train.ClassNames.ToArray(),
                 Normalization = norm, Teacher = spec.Teacher ?? "", ImagesSeen = history[^1].ImagesSeen, Seed = spec.Options.Seed,
                 MethodSettings = method.SettingsOf(model),
             });
@@ -130,13 +130,12 @@ public static class TrainRun
     /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
     public static Classifier Initialize(IInitializer initializer, RunSpec spec, ImageDataset train)
     {
-        if (spec.Model.Family != "vit") throw new LearngeneException($"initializer {initializer.Name} makes ViTs, not {spec.Model.Family} models");
         if (initializer.NeedsAncestry && spec.Ancestry is null)
             throw new LearngeneException($"initializer {initializer.Name} needs an ancestry model", setting: "ancestry");
         var ancestry = spec.Ancestry is null ? null : ModelFile.Load(spec.Ancestry);
         try
         {
-            return initializer.Create(spec.Model, new InitContext
+            return initializer.Create(Vit(spec.Model, $"initializer {initializer.Name}"), new InitContext
             {
                 Ancestry = ancestry, AncestryPath = spec.Ancestry ?? "", SameLabelSpace = spec.SameLabelSpace,
                 Data = train, InheritLayers = spec.InheritLayers, Seed = spec.Options.Seed, WeightSelection = spec.WeightSelection,
@@ -155,6 +154,10 @@ public static class TrainRun
             if (!cache.Holds(d)) d.Dispose();
         Native.CollectGarbage();
     }
+
+    /// <summary>The run's architecture as a ViT, or a clear error for another family.</summary>
+    static VitConfig Vit(ModelConfig model, string what) =>
+        model as VitConfig ?? throw new LearngeneException($"{what} is a ViT, not a {model.Family} model", setting: "model");
 
     public static torch.Device ResolveDevice(string name) => name.ToLowerInvariant() switch
     {

@@ -72,7 +72,7 @@ public class CompareExperimentTests
             Assert.All(runs, s => Assert.Equal(runs[0].Options, s.Options));
             Assert.All(runs, s => Assert.Equal((runs[0].Data, runs[0].TrainLimit, runs[0].TestLimit), (s.Data, s.TrainLimit, s.TestLimit)));
             Assert.Equal(preset.Epochs, runs[0].Options.Epochs);
-            var shapes = runs.Select(s => ModelFile.ReadConfig(s.Init!)).Select(c => (c.ImageSize, c.Channels, c.Width, c.Depth)).Distinct().ToArray();
+            var shapes = runs.Select(s => ModelFile.ReadConfig(s.Init!)).Select(c => (Learngene.Models.VitConfig)c).Select(c => (c.ImageSize, c.Channels, c.Width, c.Depth)).Distinct().ToArray();
             Assert.Single(shapes);
         }
         // Scratch's reference runs: the descendants' recipe, data and test set, only longer.

@@ -25,12 +25,12 @@ public class PluginTests
         public string Description => "test only: a descendant repeats the auxiliary model's last block";
         public int DefaultAuxiliaryDepth => 3;
 
-        public Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null) => new VisionTransformer(architecture with { Pooling = "avg" });
+        public Classifier CreateAuxiliary(VitConfig architecture, string? settings = null) => new VisionTransformer(architecture with { Pooling = "avg" });
 
         public Dictionary<string, Tensor> Extract(Classifier auxiliary)
         {
             var state = auxiliary.state_dict();
-            int last = auxiliary.Config.Depth - 1;
+            int last = ((VitConfig)auxiliary.Config).Depth - 1;
             var kept = Inherit.SharedTensors.Concat(Inherit.HeadTensors).ToDictionary(n => n, n => state[n]);
             foreach (var n in Models.Layers.Block.TensorNames) kept["last." + n] = state[$"blocks.{last}.{n}"];
             return kept;
@@ -88,7 +88,7 @@ public class PluginTests
 
     static RunSpec Tempered(int epochs) => new()
     {
-        Data = "mnist", Model = ModelPresets.Registry.Find("vit-smoke").Config with { ImageSize = 0 }, Objective = TemperedCrossEntropy.Kind.Name,
+        Data = "mnist", Model = ModelPresets.Registry.Find("vit-smoke").Vit with { ImageSize = 0 }, Objective = TemperedCrossEntropy.Kind.Name,
         Options = new TrainOptions { Epochs = epochs, BatchSize = 50, LearningRate = 3e-3, WarmupEpochs = 0.2, Augment = false }, TrainLimit = 300, TestLimit = 100,
     };
 

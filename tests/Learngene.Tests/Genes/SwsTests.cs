@@ -10,7 +10,7 @@ namespace Learngene.Tests.Genes;
 /// <summary>SWS, as specified in SPEC.md section 2.</summary>
 public class SwsTests
 {
-    static readonly ModelConfig Arch = new() { Width = 16, Heads = 2, Depth = 16, PatchSize = 7, Classes = 5 };
+    static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 16, PatchSize = 7, Classes = 5 };
     static readonly ILearngeneMethod Sws = new SwsMethod();
 
     /// <summary>An auxiliary model with random values in every tensor, saved as a learngene.</summary>
@@ -24,7 +24,7 @@ public class SwsTests
         string path = Path.Combine(TestData.TempDir(), "gene.safetensors");
         LearngeneFile.Save(path, Sws.Extract(aux), new LearngeneInfo
         {
-            Method = "sws", Architecture = aux.Config, SourceData = "test", ClassNames = ["a", "b", "c", "d", "e"], MethodSettings = Sws.SettingsOf(aux),
+            Method = "sws", Architecture = aux.Architecture, SourceData = "test", ClassNames = ["a", "b", "c", "d", "e"], MethodSettings = Sws.SettingsOf(aux),
         });
         return (aux, LearngeneFile.Load(path, "sws"));
     }
@@ -129,7 +129,7 @@ public class SwsTests
     {
         var (aux, gene) = RandomGene([2, 2]);
         Assert.Equal([2, 2], SwsMethod.StagesOf(gene));
-        Assert.Equal(4, aux.Config.Depth);
+        Assert.Equal(4, aux.Architecture.Depth);
         Assert.Equal([0, 0, 0, 1, 1], SwsLayout.DefaultSources(5, [2, 2])); // ties go to the earlier stage
         Assert.Throws<LearngeneException>(() => Sws.CreateAuxiliary(Arch with { Depth = 12 }, "{\"stages\":[3,3,4,3,3]}"));
     }

@@ -11,7 +11,7 @@ namespace Learngene.Tests.Genes;
 /// <summary>TLEG, as specified in SPEC.md section 1.</summary>
 public class TlegTests
 {
-    static readonly ModelConfig Arch = new() { Width = 16, Heads = 2, Depth = 12, PatchSize = 7, Classes = 5 };
+    static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 12, PatchSize = 7, Classes = 5 };
     static readonly ILearngeneMethod Tleg = new TlegMethod();
 
     /// <summary>An auxiliary model with random (non-initial) values in every tensor, saved as a learngene.</summary>
@@ -22,7 +22,7 @@ public class TlegTests
         using (torch.no_grad())
             foreach (var p in aux.parameters()) p.copy_(torch.randn(p.shape) * 0.1);
         string path = Path.Combine(TestData.TempDir(), "gene.safetensors");
-        LearngeneFile.Save(path, Tleg.Extract(aux), new LearngeneInfo { Method = "tleg", Architecture = aux.Config, SourceData = "test", ClassNames = ["a", "b", "c", "d", "e"] });
+        LearngeneFile.Save(path, Tleg.Extract(aux), new LearngeneInfo { Method = "tleg", Architecture = aux.Architecture, SourceData = "test", ClassNames = ["a", "b", "c", "d", "e"] });
         return (aux, LearngeneFile.Load(path, "tleg"));
     }
 
@@ -108,7 +108,7 @@ public class TlegTests
         var (aux, gene) = RandomGene(seed: 4);
         foreach (var (k, v) in aux.state_dict()) Assert.True(gene.Tensors[k].SameAs(v), k);
         Assert.Equal("tleg", gene.Info.Method);
-        Assert.Equal(Arch with { Pooling = "avg" }, gene.Info.Architecture with { StageBlocks = Arch.StageBlocks });
+        Assert.Equal(Arch with { Pooling = "avg" }, gene.Info.Architecture);
         Assert.Equal("e", gene.Info.ClassNames[4]);
         Assert.Equal(2 * Block.TensorNames.Length, gene.Tensors.Keys.Count(k => k.StartsWith("base.") || k.StartsWith("slope.")));
     }
@@ -127,7 +127,7 @@ public class TlegTests
     {
         var (aux, gene) = RandomGene();
         string other = Path.Combine(TestData.TempDir(), "sws.safetensors");
-        LearngeneFile.Save(other, Tleg.Extract(aux), new LearngeneInfo { Method = "sws", Architecture = aux.Config });
+        LearngeneFile.Save(other, Tleg.Extract(aux), new LearngeneInfo { Method = "sws", Architecture = aux.Architecture });
         Assert.Contains("'sws' learngene, not a 'tleg'", Assert.Throws<LearngeneException>(() => LearngeneFile.Load(other, "tleg")).Message);
         string model = Path.Combine(TestData.TempDir(), "model.safetensors");
         Learngene.IO.ModelFile.Save(model, Classifier.Create(Arch), new Normalization([0f], [1f]), ["a", "b", "c", "d", "e"]);
@@ -141,7 +141,7 @@ public class TlegTests
         var tensors = Tleg.Extract(aux);
         tensors.Remove("slope.mlp.fc1.weight");
         string path = Path.Combine(TestData.TempDir(), "partial.safetensors");
-        LearngeneFile.Save(path, tensors, new LearngeneInfo { Method = "tleg", Architecture = aux.Config });
+        LearngeneFile.Save(path, tensors, new LearngeneInfo { Method = "tleg", Architecture = aux.Architecture });
         var e = Assert.Throws<LearngeneException>(() => Tleg.Expand(LearngeneFile.Load(path), 4, 5));
         Assert.Contains("slope.mlp.fc1.weight", e.Message);
     }

@@ -11,10 +11,10 @@ namespace Learngene.Tests.Init;
 /// <summary>The baseline initializers of SPEC.md ("Baselines for initializing descendants"): what each one copies.</summary>
 public class InitializerTests
 {
-    static readonly ModelConfig Arch = new() { Width = 16, Heads = 2, Depth = 12, PatchSize = 7, Classes = 4, Pooling = "avg" };
+    static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 12, PatchSize = 7, Classes = 4, Pooling = "avg" };
 
     /// <summary>A "trained" ancestry ViT: random values everywhere, so every copied tensor is recognisable.</summary>
-    static InitContext Ancestry(ModelConfig? arch = null, bool sameLabels = true, ImageDataset? data = null)
+    static InitContext Ancestry(VitConfig? arch = null, bool sameLabels = true, ImageDataset? data = null)
     {
         torch.manual_seed(7);
         var model = new VisionTransformer(arch ?? Arch);

@@ -7,7 +7,7 @@ namespace Learngene.Experiments.Comparison;
 /// <summary>The costs SPEC.md asks every report to state, for the family of depths 1..AuxiliaryDepth,
 /// each asked of the method itself: the parameters it stores to initialize the family, and the images and
 /// FLOPs of its pre-training. <paramref name="member"/> is the family's architecture on the source task.</summary>
-public sealed class CompareCosts(ComparePreset preset, ModelConfig member, CellStore cells, CellResult teacher)
+public sealed class CompareCosts(ComparePreset preset, VitConfig member, CellStore cells, CellResult teacher)
 {
     long? teacherMacs;
 

@@ -142,7 +142,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         var train = data.TaskData(task == "source" ? preset.Source : preset.Transfer, preset.TrainLimit, seed);
         // Data-free initializers (scratch, mimetic) draw the patch embedding for the task's channels; what
         // comes from a source model keeps its channels and training adapts it, the same way for every method.
-        var arch = ModelPresets.Registry.Find(preset.Family).Config with
+        var arch = ModelPresets.Registry.Find(preset.Family).Vit with
         {
             Pooling = "avg", Depth = depth, ImageSize = size, Channels = contender.DataFree ? train.Channels : channels, Classes = train.Classes,
         };

@@ -13,14 +13,14 @@ public sealed class ComparisonPretrainer(ComparePreset preset, CellStore cells, 
 {
     public ComparePreset Preset => preset;
     /// <summary>The family's architecture (average pooling; input shape from the data).</summary>
-    public ModelConfig Family { get; } = ModelPresets.Registry.Find(preset.Family).Config with { Pooling = "avg", ImageSize = 0 };
+    public VitConfig Family { get; } = ModelPresets.Registry.Find(preset.Family).Vit with { Pooling = "avg", ImageSize = 0 };
 
     /// <summary>Every pre-trained cell by name.</summary>
     public Dictionary<string, CellResult> Cells { get; } = [];
     public CellResult? AncestryCell { get; private set; }
     public Dictionary<int, CellResult> SameSizeCells { get; } = [];
 
-    public Artefact Train(string name, ModelConfig model, string? method = null, string? settings = null)
+    public Artefact Train(string name, VitConfig model, string? method = null, string? settings = null)
     {
         if (!Cells.TryGetValue(name, out var cell))
             Cells[name] = cell = cells.GetOrCompute(name, dir => cells.Train(dir, new RunSpec

@@ -39,7 +39,7 @@ public abstract class Contender(string name)
 /// <summary>What a contender gets to start one descendant: the task, size and seed, the descendant's
 /// architecture (in the family's input shape), the task's training images, its own artefacts and the
 /// task's shared init contexts.</summary>
-public sealed record DescendantRequest(string Task, int Depth, int Seed, ModelConfig Architecture, ImageDataset Train,
+public sealed record DescendantRequest(string Task, int Depth, int Seed, VitConfig Architecture, ImageDataset Train,
     IReadOnlyList<Artefact> Artefacts, InitContexts? Contexts)
 {
     public bool SameLabelSpace => Task == "source";

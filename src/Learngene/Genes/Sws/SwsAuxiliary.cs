@@ -15,7 +15,7 @@ public sealed class SwsAuxiliary : VisionTransformer
 
     public int[] StageSizes { get; }
 
-    public SwsAuxiliary(ModelConfig config, IReadOnlyList<int> stageSizes)
+    public SwsAuxiliary(VitConfig config, IReadOnlyList<int> stageSizes)
         : base(Checked(config, stageSizes) with { Pooling = "avg" }, buildBlocks: false)
     {
         StageSizes = stageSizes.ToArray();
@@ -26,7 +26,7 @@ public sealed class SwsAuxiliary : VisionTransformer
 
     public IList<Block> Stages => stages;
 
-    static ModelConfig Checked(ModelConfig config, IReadOnlyList<int> stageSizes)
+    static VitConfig Checked(VitConfig config, IReadOnlyList<int> stageSizes)
     {
         if (stageSizes.Count == 0 || stageSizes.Any(s => s < 1))
             throw new LearngeneException($"SWS stage sizes must be positive (got [{string.Join(",", stageSizes)}])");

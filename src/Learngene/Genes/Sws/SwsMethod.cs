@@ -23,7 +23,7 @@ public sealed class SwsMethod : ILearngeneMethod
         [("stages", "SWS stage sizes, e.g. 3,3,4,3,3 (default: the paper's for depth 16, else the same proportions)")];
 
     /// <summary>Explicit stages set the depth; otherwise the depth (default 16) sets the stages.</summary>
-    public (ModelConfig Architecture, string? Settings, TrainOptions Recipe) LearnSpec(ModelConfig architecture, int? depth, IReadOnlyDictionary<string, string> options, TrainOptions recipe)
+    public (VitConfig Architecture, string? Settings, TrainOptions Recipe) LearnSpec(VitConfig architecture, int? depth, IReadOnlyDictionary<string, string> options, TrainOptions recipe)
     {
         var arch = architecture with { Pooling = "avg", Depth = depth ?? DefaultAuxiliaryDepth };
         if (!options.TryGetValue("stages", out var text)) return (arch, null, Distillation.Authors(recipe));
@@ -34,13 +34,13 @@ public sealed class SwsMethod : ILearngeneMethod
 
     /// <summary>The auxiliary model's depth is its stages' sum: the given stages, else the paper's
     /// proportions at the family's depth.</summary>
-    public Artefact Learn(IPretrainer trainer, ModelConfig family, string? settings)
+    public Artefact Learn(IPretrainer trainer, VitConfig family, string? settings)
     {
         var stages = ReadStages(settings) ?? SwsLayout.StagesForAuxiliaryDepth(family.Depth);
         return trainer.Train($"learngene-{Name}", family with { Depth = stages.Sum(), Pooling = "avg" }, Name, JsonSerializer.Serialize(new Settings(stages), ModelConfig.Json));
     }
 
-    public Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null) =>
+    public Classifier CreateAuxiliary(VitConfig architecture, string? settings = null) =>
         new SwsAuxiliary(architecture, ReadStages(settings) ?? SwsLayout.StagesForAuxiliaryDepth(architecture.Depth));
 
     public string SettingsOf(Classifier auxiliary) =>

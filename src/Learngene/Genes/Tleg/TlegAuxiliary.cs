@@ -15,7 +15,7 @@ public sealed class TlegAuxiliary : VisionTransformer
     private readonly Block @base;
     private readonly Block slope;
 
-    public TlegAuxiliary(ModelConfig config) : base(config with { Pooling = "avg" }, buildBlocks: false)
+    public TlegAuxiliary(VitConfig config) : base(config with { Pooling = "avg" }, buildBlocks: false)
     {
         @base = new Block(config.Width, config.Heads, config.MlpRatio);
         slope = new Block(config.Width, config.Heads, config.MlpRatio);
@@ -56,8 +56,8 @@ public sealed class TlegAuxiliary : VisionTransformer
     protected override Tensor RunBlocks(Tensor x)
     {
         var pairs = Pairs();
-        for (int i = 0; i < Config.Depth; i++)
-            x = Block.Compute(x, BlockTensors(pairs, i, Config.Depth), Config.Heads);
+        for (int i = 0; i < Architecture.Depth; i++)
+            x = Block.Compute(x, BlockTensors(pairs, i, Architecture.Depth), Architecture.Heads);
         return x;
     }
 }

@@ -15,7 +15,7 @@ public sealed class TlegMethod : ILearngeneMethod
 
     public int DefaultAuxiliaryDepth => 12;
 
-    public Classifier CreateAuxiliary(ModelConfig architecture, string? settings = null) => new TlegAuxiliary(architecture);
+    public Classifier CreateAuxiliary(VitConfig architecture, string? settings = null) => new TlegAuxiliary(architecture);
 
     public Classifier Build(LearngeneFile.Loaded gene, DescendantSpec descendant, int classes, bool sameLabelSpace = true)
     {

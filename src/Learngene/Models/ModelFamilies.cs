@@ -1,0 +1,15 @@
+namespace Learngene.Models;
+
+/// <summary>A model family: its config record and how a model is built from one.</summary>
+public sealed record ModelFamily(string Name, string Description, Type ConfigType, Func<ModelConfig, Classifier> Build) : INamed;
+
+/// <summary>Every model family a file or a run can name; a new family is its model and config files plus
+/// one line here.</summary>
+public static class ModelFamilies
+{
+    public static readonly Registry<ModelFamily> Registry = new("model family",
+    [
+        new("vit", "DeiT-style vision transformer (timm names)", typeof(VitConfig), c => new VisionTransformer((VitConfig)c)),
+        new("resnet", "small CIFAR-style ResNet (a fast CPU teacher)", typeof(ResNetConfig), c => new ResNet((ResNetConfig)c)),
+    ]);
+}
