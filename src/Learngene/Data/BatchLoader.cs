@@ -3,33 +3,6 @@ using static TorchSharp.torch;
 
 namespace Learngene.Data;
 
-/// <summary>Per-channel normalization applied to pixels in [0, 1]; stored with every model so that
-/// evaluation uses the statistics the model was trained with.</summary>
-public sealed record Normalization(float[] Mean, float[] Std)
-{
-    public static Normalization Of(ImageDataset train)
-    {
-        var (mean, std) = train.Statistics();
-        return new Normalization(mean, std);
-    }
-
-    public Tensor Apply(Tensor x01)
-    {
-        var (mean, std) = Shaped(x01.device);
-        return (x01 - mean) / std;
-    }
-
-    /// <summary>Back to pixels in [0, 1].</summary>
-    public Tensor Invert(Tensor normalized)
-    {
-        var (mean, std) = Shaped(normalized.device);
-        return normalized * std + mean;
-    }
-
-    (Tensor Mean, Tensor Std) Shaped(Device device) =>
-        (torch.tensor(Mean, device: device).reshape(1, -1, 1, 1), torch.tensor(Std, device: device).reshape(1, -1, 1, 1));
-}
-
 /// <summary>Turns a data set into batches: a seeded shuffle per epoch, pixels to float, optional
 /// augmentation (per-image random crop after zero padding of size/8, and horizontal flips unless the data
 /// set is flip-unsafe, like digits), normalization. The epoch's generator depends only on (seed, epoch),

@@ -70,7 +70,7 @@ public static class ImageFolderDataset
     static int FirstWidth(string path)
     {
         using var bmp = SKBitmap.Decode(path) ?? throw new LearngeneException($"{path}: not a readable image");
-        if (bmp.Width != bmp.Height) throw new LearngeneException($"{path} is {bmp.Width}x{bmp.Height}: give --image-size to resize non-square images");
+        if (bmp.Width != bmp.Height) throw new LearngeneException($"{path} is {bmp.Width}x{bmp.Height}: non-square images need an image size to be resized to", setting: "image-size");
         return bmp.Width;
     }
 
