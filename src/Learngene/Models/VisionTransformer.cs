@@ -60,6 +60,23 @@ public class VisionTransformer : Classifier
 
     public override Tensor forward(Tensor images) => Head(RunBlocks(Embed(images)));
 
+    /// <summary>Logits with every block's output and attention branch (for feature distillation).</summary>
+    public (Tensor Logits, List<Tensor> Blocks, List<Tensor> Attention) ForwardFeatures(Tensor images)
+    {
+        if (blocks.Count != Architecture.Depth) throw new InvalidOperationException("ForwardFeatures needs a ViT with its own blocks, not an auxiliary model");
+        var x = Embed(images);
+        var outputs = new List<Tensor>();
+        var attention = new List<Tensor>();
+        foreach (var block in blocks)
+        {
+            var (y, a) = block.Forward(x);
+            outputs.Add(y);
+            attention.Add(a);
+            x = y;
+        }
+        return (Head(x), outputs, attention);
+    }
+
     protected virtual Tensor RunBlocks(Tensor x)
     {
         foreach (var block in blocks) x = block.forward(x);
@@ -70,12 +87,7 @@ public class VisionTransformer : Classifier
     {
         var c = Architecture;
         long d = c.Width, n = patch_embed.NumPatches + (c.Pooling == "cls" ? 1 : 0);
-        long hidden = (long)Math.Round(c.Width * c.MlpRatio);
         long embed = (long)patch_embed.NumPatches * c.Channels * c.PatchSize * c.PatchSize * d;
-        long perBlock = n * d * 3 * d      // qkv
-                      + 2 * n * n * d      // q·kᵀ and attention·v
-                      + n * d * d          // proj
-                      + 2 * n * d * hidden; // fc1, fc2
-        return embed + c.Depth * perBlock + d * c.Classes;
+        return embed + c.Depth * Block.Macs(n, d, c.MlpRatio) + d * c.Classes;
     }
 }

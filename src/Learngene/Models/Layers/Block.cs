@@ -21,10 +21,25 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x).Output;
+
+    /// <summary>The block's output and its attention branch (Attn(LN1(x)), before the residual add): the
+    /// two features Learngene Pool distils.</summary>
+    public (Tensor Output, Tensor Attention) Forward(Tensor x)
     {
-        x = x + attn.forward(norm1.forward(x));
-        return x + mlp.forward(norm2.forward(x));
+        var a = attn.forward(norm1.forward(x));
+        x = x + a;
+        return (x + mlp.forward(norm2.forward(x)), a);
+    }
+
+    /// <summary>Multiply-accumulates of one block on n tokens of the given width.</summary>
+    public static long Macs(long tokens, long width, double mlpRatio)
+    {
+        long hidden = (long)Math.Round(width * mlpRatio);
+        return tokens * width * 3 * width      // qkv
+             + 2 * tokens * tokens * width     // q·kᵀ and attention·v
+             + tokens * width * width          // proj
+             + 2 * tokens * width * hidden;    // fc1, fc2
     }
 
     /// <summary>The names of a block's tensors, in state-dict order; methods that parameterize blocks

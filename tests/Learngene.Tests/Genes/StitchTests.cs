@@ -1,0 +1,90 @@
+using Learngene.Genes.Pool;
+using Learngene.IO;
+using Learngene.Data;
+using Learngene.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Tests.Genes;
+
+/// <summary>The stitched ViT (Learngene Pool and SN-Net's variable-sized models) and its least-squares
+/// stitch initialization.</summary>
+public class StitchTests
+{
+    static readonly VitConfig Narrow = new() { Width = 16, Heads = 2, Depth = 4, PatchSize = 7, Classes = 5 };
+    static readonly VitConfig Wide = Narrow with { Width = 32, Heads = 4 };
+
+    [Fact]
+    public void Least_squares_maps_X_to_Y_exactly_when_an_affine_map_does()
+    {
+        torch.manual_seed(3);
+        var x = torch.randn(300, 8, dtype: float64);
+        var w = torch.randn(5, 8, dtype: float64);
+        var b = torch.randn(5, dtype: float64);
+        var y = x.matmul(w.t()) + b;
+        var (fw, fb) = LeastSquares.Fit(x, y);
+        Assert.True(fw.allclose(w, rtol: 1e-8, atol: 1e-8));
+        Assert.True(fb.allclose(b, rtol: 1e-8, atol: 1e-8));
+    }
+
+    [Fact]
+    public void A_stitched_model_runs_the_front_blocks_the_stitch_then_the_end_blocks()
+    {
+        torch.manual_seed(1);
+        using var front = new VisionTransformer(Narrow);
+        using var end = new VisionTransformer(Wide);
+        var config = new StitchedVitConfig { Front = Narrow, End = Wide, FrontBlocks = 2, EndStart = 1, Classes = 5 };
+        using var stitched = (StitchedVisionTransformer)Classifier.Create(config);
+        Assert.Equal(5, config.Depth);
+        // Copy: the front's embedding and blocks 0, 1; the end's blocks 1..3, norm and head.
+        var s = stitched.state_dict();
+        var f = front.state_dict();
+        var e = end.state_dict();
+        using (torch.no_grad())
+        {
+            foreach (var n in new[] { "patch_embed.proj.weight", "patch_embed.proj.bias", "cls_token", "pos_embed" }) s[n].copy_(f[n]);
+            foreach (var n in Models.Layers.Block.TensorNames)
+            {
+                for (int i = 0; i < 2; i++) s[$"blocks.{i}.{n}"].copy_(f[$"blocks.{i}.{n}"]);
+                for (int i = 1; i < 4; i++) s[$"blocks.{i + 1}.{n}"].copy_(e[$"blocks.{i}.{n}"]);
+            }
+            foreach (var n in new[] { "norm.weight", "norm.bias", "head.weight", "head.bias" }) s[n].copy_(e[n]);
+        }
+        var images = torch.randn(3, 1, 28, 28);
+        stitched.eval(); front.eval(); end.eval();
+        var (_, frontBlocks, _) = front.ForwardFeatures(images);
+        var x = s["stitch.weight"].matmul(frontBlocks[1].unsqueeze(-1)).squeeze(-1) + s["stitch.bias"];
+        for (int i = 1; i < 4; i++) x = end.Blocks[i].forward(x);
+        var expected = end.Head(x);
+        Assert.True(stitched.forward(images).allclose(expected, rtol: 1e-4, atol: 1e-5));
+
+        // MACs: the front blocks at the front's width, the stitch, the end blocks at the end's width.
+        long tokens = 17;
+        long blocks = 2 * Models.Layers.Block.Macs(tokens, 16, 4) + 3 * Models.Layers.Block.Macs(tokens, 32, 4);
+        Assert.Equal(16L * 49 * 16 + blocks + tokens * 16 * 32 + 32L * 5, stitched.MacsPerImage());
+    }
+
+    [Fact]
+    public void A_stitched_model_file_loads_back_through_its_family()
+    {
+        torch.manual_seed(2);
+        var config = new StitchedVitConfig { Front = Narrow, End = Wide, FrontBlocks = 3, EndStart = 3, Classes = 5 };
+        using var model = Classifier.Create(config);
+        string path = Path.Combine(TestData.TempDir(), "stitched.safetensors");
+        ModelFile.Save(path, model, new Normalization([0.5f], [0.25f]), ["a", "b", "c", "d", "e"]);
+        var loaded = ModelFile.Load(path);
+        using var back = loaded.Model;
+        Assert.Equal("stitched-vit", back.Config.Family);
+        Assert.Equal(config, back.Config);
+        var images = torch.randn(2, 1, 28, 28);
+        model.eval(); back.eval();
+        Assert.True(model.forward(images).allclose(back.forward(images)));
+    }
+
+    [Fact]
+    public void A_stitch_between_models_of_different_inputs_is_refused()
+    {
+        var e = Assert.Throws<LearngeneException>(() => new StitchedVitConfig { Front = Narrow, End = Wide with { PatchSize = 14 }, Classes = 5 }.Validate());
+        Assert.Contains("same image size and patch size", e.Message);
+    }
+}
