@@ -37,6 +37,8 @@ public sealed record RunSpec
     public string? Method { get; init; }
     /// <summary>What training minimizes (a registered objective); null: the method's, else classification.</summary>
     public string? Objective { get; init; }
+    /// <summary>The objective's own settings as JSON; null for its defaults.</summary>
+    public string? ObjectiveSettings { get; init; }
     /// <summary>The method's own settings as JSON (SWS: {"stages":[3,3,4,3,3]}); null for its defaults.</summary>
     public string? MethodSettings { get; init; }
 

@@ -92,7 +92,7 @@ public static class TrainRun
         List<EpochMetrics> history;
         try
         {
-            using var objective = ObjectiveKinds.Registry.Find(spec.Objective ?? ObjectiveKinds.Default).Create(new ObjectiveContext(spec.Options, model, norm, data, teacher));
+            using var objective = ObjectiveKinds.Registry.Find(spec.Objective ?? ObjectiveKinds.Default).Create(new ObjectiveContext(spec.Options, model, norm, data, teacher) { Settings = spec.ObjectiveSettings });
             history = trainer.Fit(model, objective, data, norm, resume);
         }
         catch { Release(model, teacher, data, cache); throw; }

@@ -29,14 +29,18 @@ public interface IObjective : IDisposable
 
 /// <summary>What an objective is built from: the recipe, the model it trains, the data's normalization and
 /// classes, and the teacher when the run has one.</summary>
-public sealed record ObjectiveContext(TrainOptions Options, nn.Module Model, Normalization DataNormalization, DataSplits Data, ModelFile.Loaded? Teacher);
+public sealed record ObjectiveContext(TrainOptions Options, nn.Module Model, Normalization DataNormalization, DataSplits Data, ModelFile.Loaded? Teacher)
+{
+    /// <summary>The objective's own settings as JSON (null: its defaults).</summary>
+    public string? Settings { get; init; }
+}
 
 /// <summary>A named way to build an objective (the run's <c>objective</c> field picks one).</summary>
 public sealed record ObjectiveKind(string Name, string Description, Func<ObjectiveContext, IObjective> Create) : INamed;
 
 public static class ObjectiveKinds
 {
-    public static readonly Registry<ObjectiveKind> Registry = new("objective", [Learngene.Training.Objectives.Classification.Kind]);
+    public static readonly Registry<ObjectiveKind> Registry = new("objective", [Learngene.Training.Objectives.Classification.Kind, Learngene.Training.Objectives.FeatureDistillation.Kind]);
 
     public const string Default = "classification";
 }

@@ -88,3 +88,50 @@ public class StitchTests
         Assert.Contains("same image size and patch size", e.Message);
     }
 }
+
+/// <summary>Learngene Pool's instance distillation: the teacher→student maps are trained and saved.</summary>
+public class FeatureDistillationTests
+{
+    static readonly VitConfig Teacher = new() { Width = 32, Heads = 2, Depth = 4, PatchSize = 7, Classes = 10 };
+    static readonly VitConfig Student = Teacher with { Width = 16, Depth = 2 };
+
+    [Fact]
+    public void The_teacher_to_student_maps_receive_gradients()
+    {
+        torch.manual_seed(0);
+        using var teacher = new VisionTransformer(Teacher);
+        using var student = new VisionTransformer(Student);
+        var norm = new Normalization([0.5f], [0.25f]);
+        using var objective = new Learngene.Training.Objectives.FeatureDistillation(new([0, 1], [1, 3]), student, teacher, norm);
+        var step = objective.Step(student, torch.randn(4, 1, 28, 28), torch.tensor(new long[] { 0, 1, 2, 3 }));
+        step.Loss.backward();
+        var maps = objective.Own!.named_parameters().ToList();
+        Assert.Equal(8, maps.Count); // M_p and A_p, weight and bias, at two positions
+        Assert.All(maps, p => Assert.True(p.parameter.grad is { } g && g.abs().sum().item<float>() > 0, p.name));
+        Assert.True(student.parameters().All(p => p.grad is not null));
+        Assert.True(teacher.parameters().All(p => p.grad is null)); // frozen
+        Assert.Contains("features", step.Sums.Keys);
+    }
+
+    [Fact]
+    public void A_distillation_run_saves_the_maps_in_its_checkpoint()
+    {
+        torch.manual_seed(0);
+        string dir = TestData.TempDir();
+        using (var teacher = new VisionTransformer(Teacher))
+            ModelFile.Save(Path.Combine(dir, "teacher.safetensors"), teacher, new Normalization([0.13f], [0.3f]), Enumerable.Range(0, 10).Select(i => i.ToString()).ToArray());
+        var spec = new Learngene.Runs.RunSpec
+        {
+            Data = "mnist", Model = Student with { ImageSize = 0 }, Teacher = Path.Combine(dir, "teacher.safetensors"), Objective = "feature-distillation",
+            Options = new Learngene.Training.TrainOptions { Epochs = 1, BatchSize = 50, Augment = false }, TrainLimit = 200, TestLimit = 100,
+        };
+        var run = Learngene.Runs.TrainRun.Start(spec, Path.Combine(dir, "run"), TestData.Cache.Value);
+        Assert.True(run.Final.TrainMetric("features") > 0);
+        var (tensors, _) = SafeTensors.Load(Path.Combine(run.RunDir, Learngene.Training.Trainer.CheckpointName));
+        var names = tensors.Keys.ToList();
+        foreach (var t in tensors.Values) t.Dispose();
+        Assert.Contains("objective/blocks.0.weight", names);
+        Assert.Contains("objective/attention.0.bias", names);
+        Assert.Contains("optim/m/objective/blocks.0.weight", names);
+    }
+}
