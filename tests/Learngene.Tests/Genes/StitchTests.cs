@@ -135,3 +135,33 @@ public class FeatureDistillationTests
         Assert.Contains("optim/m/objective/blocks.0.weight", names);
     }
 }
+
+/// <summary>The sliding-window enumeration of stitch points (our reading of SN-Net and Learngene Pool).</summary>
+public class StitchLayoutTests
+{
+    [Theory]
+    [InlineData(6, 16)]
+    [InlineData(9, 25)]
+    [InlineData(12, 34)]
+    public void Two_models_of_depth_d_have_3d_minus_2_stitch_points_sharing_d_minus_1_layers(int depth, int points)
+    {
+        var p = Learngene.Genes.Pool.StitchLayout.Points(depth);
+        Assert.Equal(points, p.Count);
+        Assert.Equal(3 * depth - 2, p.Count);
+        Assert.All(p, x => Assert.InRange(x.FrontLast - x.EndFirst, -1, 1));
+        Assert.Equal(p.Count, p.Select(x => (x.FrontLast, x.EndFirst)).Distinct().Count());
+        Assert.Equal(depth - 1, p.Select(x => x.Window).Distinct().Count());
+        // The stitched depths are d, d+1 and d+2.
+        Assert.Equal([depth, depth + 1, depth + 2], p.Select(x => x.FrontLast + 1 + depth - x.EndFirst).Distinct().Order());
+    }
+
+    [Fact]
+    public void A_family_lists_every_model_alone_then_every_stitch_point_of_every_pair()
+    {
+        var configs = Learngene.Genes.Pool.StitchLayout.Enumerate(3, 6, [(0, 1), (1, 2)]);
+        Assert.Equal(3 + 2 * 16, configs.Count);
+        Assert.Equal(configs.Count, configs.Select(c => c.Id).Distinct().Count());
+        Assert.Equal(3, configs.Count(c => c.IsInstance));
+        Assert.Equal(2 * 5, configs.Where(c => !c.IsInstance).Select(c => c.StitchLayer).Distinct().Count());
+    }
+}
