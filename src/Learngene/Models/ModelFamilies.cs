@@ -12,5 +12,6 @@ public static class ModelFamilies
         new("vit", "DeiT-style vision transformer (timm names)", typeof(VitConfig), c => new VisionTransformer((VitConfig)c)),
         new("resnet", "small CIFAR-style ResNet (a fast CPU teacher)", typeof(ResNetConfig), c => new ResNet((ResNetConfig)c)),
         new("stitched-vit", "two ViTs of different widths joined by a linear stitch (Learngene Pool, SN-Net)", typeof(StitchedVitConfig), c => new StitchedVisionTransformer((StitchedVitConfig)c)),
+        new("stitch-pool", "a stitchable family as one module: models of one depth and several widths, and their stitch layers", typeof(Stitching.StitchPoolConfig), c => new Stitching.StitchPool((Stitching.StitchPoolConfig)c)),
     ]);
 }

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Genes.Pool;
+namespace Learngene.Models.Stitching;
 
 /// <summary>The least-squares stitch initialization of SN-Net and Learngene Pool: with X the front model's
 /// features and Y the end model's at the matching block, the affine map that best sends X to Y solves

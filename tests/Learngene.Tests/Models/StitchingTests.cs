@@ -1,11 +1,12 @@
-using Learngene.Genes.Pool;
+using Learngene.Models.Stitching;
 using Learngene.IO;
 using Learngene.Data;
 using Learngene.Models;
+using Learngene.Models.Stitching;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Tests.Genes;
+namespace Learngene.Tests.Stitching;
 
 /// <summary>The stitched ViT (Learngene Pool and SN-Net's variable-sized models) and its least-squares
 /// stitch initialization.</summary>
@@ -145,7 +146,7 @@ public class StitchLayoutTests
     [InlineData(12, 34)]
     public void Two_models_of_depth_d_have_3d_minus_2_stitch_points_sharing_d_minus_1_layers(int depth, int points)
     {
-        var p = Learngene.Genes.Pool.StitchLayout.Points(depth);
+        var p = Learngene.Models.Stitching.StitchLayout.Points(depth);
         Assert.Equal(points, p.Count);
         Assert.Equal(3 * depth - 2, p.Count);
         Assert.All(p, x => Assert.InRange(x.FrontLast - x.EndFirst, -1, 1));
@@ -158,10 +159,74 @@ public class StitchLayoutTests
     [Fact]
     public void A_family_lists_every_model_alone_then_every_stitch_point_of_every_pair()
     {
-        var configs = Learngene.Genes.Pool.StitchLayout.Enumerate(3, 6, [(0, 1), (1, 2)]);
+        var configs = Learngene.Models.Stitching.StitchLayout.Enumerate(3, 6, [(0, 1), (1, 2)]);
         Assert.Equal(3 + 2 * 16, configs.Count);
         Assert.Equal(configs.Count, configs.Select(c => c.Id).Distinct().Count());
         Assert.Equal(3, configs.Count(c => c.IsInstance));
         Assert.Equal(2 * 5, configs.Where(c => !c.IsInstance).Select(c => c.StitchLayer).Distinct().Count());
+    }
+}
+
+/// <summary>A stitch pool: every configuration runs, exports as an ordinary model, and its stitch layers
+/// start from least squares.</summary>
+public class StitchPoolTests
+{
+    static StitchPoolConfig Config() => StitchPoolConfig.Neighbours(
+        [new VitConfig { Width = 32, Heads = 2, Depth = 3, PatchSize = 7, Classes = 4 }, new VitConfig { Width = 16, Heads = 2, Depth = 3, PatchSize = 7, Classes = 4 }]);
+
+    [Fact]
+    public void An_exported_configuration_gives_the_pools_logits_for_it()
+    {
+        torch.manual_seed(4);
+        using var pool = new StitchPool(Config());
+        Assert.Equal(16, pool.Models[0].Architecture.Width); // ordered narrow to wide
+        Assert.Equal(2 + 7, pool.Configurations.Count);
+        var images = torch.randn(2, 1, 28, 28);
+        pool.eval();
+        foreach (var c in pool.Configurations)
+        {
+            using var model = pool.Export(c);
+            model.eval();
+            Assert.True(model.forward(images).allclose(pool.Forward(images, c), rtol: 1e-5, atol: 1e-6), c.Id);
+            Assert.Equal(c.Depth, c.IsInstance ? ((VitConfig)model.Config).Depth : ((StitchedVitConfig)model.Config).Depth);
+        }
+    }
+
+    [Fact]
+    public void Least_squares_stitches_match_the_end_models_features_better_than_random_ones()
+    {
+        torch.manual_seed(5);
+        using var pool = new StitchPool(Config());
+        var images = torch.randn(20, 1, 28, 28);
+        var c = pool.Configurations.First(x => !x.IsInstance && x.FrontLast == 0 && x.EndFirst == 1);
+        double Mismatch()
+        {
+            using var _ = torch.no_grad();
+            var x = pool.Models[c.Front].Embed(images);
+            x = pool.Models[c.Front].Blocks[0].forward(x);
+            using var exported = (StitchedVisionTransformer)pool.Export(c);
+            var stitched = nn.functional.linear(x, exported.state_dict()["stitch.weight"], exported.state_dict()["stitch.bias"]);
+            var target = pool.Models[c.End].Blocks[0].forward(pool.Models[c.End].Embed(images));
+            return nn.functional.mse_loss(stitched, target).item<float>();
+        }
+        double before = Mismatch();
+        pool.FitStitches(images);
+        double after = Mismatch();
+        Assert.True(after < before, $"mismatch {before} → {after}");
+        // The layer is the mean of the least-squares solutions of the points that share it.
+        using (torch.no_grad())
+        {
+            var fits = pool.Configurations.Where(x => x.StitchLayer == c.StitchLayer).Select(x =>
+            {
+                var front = pool.Models[x.Front].Embed(images);
+                for (int i = 0; i <= x.FrontLast; i++) front = pool.Models[x.Front].Blocks[i].forward(front);
+                var end = pool.Models[x.End].Embed(images);
+                for (int i = 0; i < x.EndFirst; i++) end = pool.Models[x.End].Blocks[i].forward(end);
+                return LeastSquares.Fit(front, end).Weight;
+            }).ToArray();
+            Assert.Equal(4, fits.Length); // window 0 serves (0,0), (0,1), (1,0), (1,1)
+            using var exported = pool.Export(c);
+            Assert.True(exported.state_dict()["stitch.weight"].allclose(torch.stack(fits).mean([0]), rtol: 1e-4, atol: 1e-5));
+        }
     }
 }

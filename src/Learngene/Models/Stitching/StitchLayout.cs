@@ -1,4 +1,4 @@
-namespace Learngene.Genes.Pool;
+namespace Learngene.Models.Stitching;
 
 /// <summary>One member of a stitched family: an instance alone (<see cref="Front"/> = <see cref="End"/>, no
 /// stitch), or the front instance's blocks 0..<see cref="FrontLast"/>, the stitch layer
