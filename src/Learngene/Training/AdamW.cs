@@ -23,6 +23,11 @@ public sealed class AdamW : IDisposable
     {
         WeightDecay = weightDecay;
         slots = parameters.Select(p => new Slot(p.Name, p.Param, torch.zeros_like(p.Param), torch.zeros_like(p.Param), p.Decay)).ToList();
+        // Every trainable parameter starts with a zero gradient, so that one a step does not use (a pool's
+        // other stitch layers) is updated with gradient 0 from the first step on, the same way in a run and
+        // in its resumed continuation; left null, it would be skipped until first used in one but not the other.
+        using var _ = torch.no_grad();
+        foreach (var s in slots) s.Param.grad ??= torch.zeros_like(s.Param);
     }
 
     /// <summary>Every trainable parameter of a module, with DeiT's decay rule unless the module chooses.</summary>

@@ -230,3 +230,44 @@ public class StitchPoolTests
         }
     }
 }
+
+/// <summary>Fine-tuning a stitch pool: one drawn configuration per step, resumable exactly.</summary>
+public class StitchFineTuningTests
+{
+    [Fact]
+    public void Draws_are_uniform_and_depend_only_on_seed_and_step()
+    {
+        var counts = new int[7];
+        for (long step = 0; step < 7000; step++) counts[Learngene.Training.Objectives.StitchFineTuning.Draw(3, step, 7)]++;
+        Assert.All(counts, n => Assert.InRange(n, 850, 1150));
+        Assert.Equal(Learngene.Training.Objectives.StitchFineTuning.Draw(3, 41, 7), Learngene.Training.Objectives.StitchFineTuning.Draw(3, 41, 7));
+    }
+
+    [Fact]
+    public void A_pool_fine_tuned_through_TrainRun_resumes_to_the_uninterrupted_runs_numbers()
+    {
+        torch.manual_seed(0);
+        string dir = TestData.TempDir();
+        var vit = new VitConfig { Width = 16, Heads = 2, Depth = 2, PatchSize = 7, Classes = 10, ImageSize = 28 };
+        using (var teacher = new VisionTransformer(vit with { Width = 32 }))
+            ModelFile.Save(Path.Combine(dir, "teacher.safetensors"), teacher, new Normalization([0.13f], [0.3f]), Enumerable.Range(0, 10).Select(i => i.ToString()).ToArray());
+        var spec = new Learngene.Runs.RunSpec
+        {
+            Data = "mnist", Model = StitchPoolConfig.Neighbours([vit, vit with { Width = 24 }]), Teacher = Path.Combine(dir, "teacher.safetensors"),
+            Objective = "stitch-finetune", Options = new Learngene.Training.TrainOptions { Epochs = 2, BatchSize = 50, Augment = false }, TrainLimit = 200, TestLimit = 60,
+        };
+        var straight = Learngene.Runs.TrainRun.Start(spec, Path.Combine(dir, "a"), TestData.Cache.Value);
+        Assert.Equal(2 + 4, straight.Final.Test.Keys.Count(k => k.StartsWith("accuracy/")));
+        try { Learngene.Runs.TrainRun.Start(spec, Path.Combine(dir, "b"), TestData.Cache.Value, new StopAfterOne()); } catch (OperationCanceledException) { }
+        var resumed = Learngene.Runs.TrainRun.Resume(Path.Combine(dir, "b"), TestData.Cache.Value);
+        Assert.Equal(straight.History.Select(h => h.Train), resumed.History.Select(h => h.Train));
+        Assert.Equal(straight.Final.Test, resumed.Final.Test);
+        var loaded = ModelFile.Load(straight.ModelPath);
+        using var pool = Assert.IsType<StitchPool>(loaded.Model);
+    }
+
+    sealed class StopAfterOne : Learngene.Training.ITrainingObserver
+    {
+        public void EpochDone(Learngene.Training.EpochMetrics m) => throw new OperationCanceledException();
+    }
+}
