@@ -50,6 +50,10 @@ public abstract record ModelConfig
 
     public abstract string Describe();
 
+    /// <summary>The same architecture for data of this image size, channels and classes (families that
+    /// hold other configs, like a stitched model, pass them on).</summary>
+    public virtual ModelConfig WithData(int imageSize, int channels, int classes) => this with { ImageSize = imageSize, Channels = channels, Classes = classes };
+
     /// <summary>True when two configs build modules with the same parameter names and shapes.</summary>
     public bool SameArchitecture(ModelConfig other) => ToJson() == other.ToJson();
 }

@@ -31,6 +31,12 @@ public sealed record StitchedVitConfig : ModelConfig
         Require(EndStart >= 0 && EndStart < End.Depth, $"the end starts at a block in 0..{End.Depth - 1} (got {EndStart})");
     }
 
+    public override ModelConfig WithData(int imageSize, int channels, int classes) => this with
+    {
+        ImageSize = imageSize, Channels = channels, Classes = classes,
+        Front = (VitConfig)Front.WithData(imageSize, channels, classes), End = (VitConfig)End.WithData(imageSize, channels, classes),
+    };
+
     public override string Describe() =>
         $"stitched ViT: front width {Front.Width} blocks 0..{FrontBlocks - 1} → stitch → end width {End.Width} blocks {EndStart}..{End.Depth - 1} " +
         $"(depth {Depth}), patch {Front.PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes, {End.Pooling} pooling";

@@ -42,7 +42,7 @@ public static class TrainRun
             spec = spec with { Model = initConfig };
         }
         var data = LoadData(spec, cache, log);
-        var model = spec.Model with { ImageSize = data.Train.ImageSize, Channels = data.Train.Channels, Classes = data.Train.Classes };
+        var model = spec.Model.WithData(data.Train.ImageSize, data.Train.Channels, data.Train.Classes);
         spec = spec with { Model = model.Validate() };
         Directory.CreateDirectory(runDir);
         spec.Save(runDir);

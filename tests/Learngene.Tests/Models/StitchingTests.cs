@@ -248,8 +248,8 @@ public class StitchFineTuningTests
     {
         torch.manual_seed(0);
         string dir = TestData.TempDir();
-        var vit = new VitConfig { Width = 16, Heads = 2, Depth = 2, PatchSize = 7, Classes = 10, ImageSize = 28 };
-        using (var teacher = new VisionTransformer(vit with { Width = 32 }))
+        var vit = new VitConfig { Width = 16, Heads = 2, Depth = 2, PatchSize = 7, Classes = 3, ImageSize = 0 }; // the run sets the data's shape in every model of the pool
+        using (var teacher = new VisionTransformer(vit with { Width = 32, ImageSize = 28, Classes = 10 }))
             ModelFile.Save(Path.Combine(dir, "teacher.safetensors"), teacher, new Normalization([0.13f], [0.3f]), Enumerable.Range(0, 10).Select(i => i.ToString()).ToArray());
         var spec = new Learngene.Runs.RunSpec
         {

@@ -36,6 +36,12 @@ public sealed record StitchPoolConfig : ModelConfig
         Require(Pairs.All(p => p.Length == 2 && p[0] != p[1] && p.All(i => i >= 0 && i < Models.Length)), "every pair names two different models of the pool");
     }
 
+    public override ModelConfig WithData(int imageSize, int channels, int classes) => this with
+    {
+        ImageSize = imageSize, Channels = channels, Classes = classes,
+        Models = Models.Select(m => (VitConfig)m.WithData(imageSize, channels, classes)).ToArray(),
+    };
+
     public override string Describe() =>
         $"stitch pool of {Models.Length} models (widths {string.Join(", ", Models.Select(m => m.Width))}, depth {Depth}), {Pairs.Length} stitched pairs, {Configurations().Count} configurations";
 
