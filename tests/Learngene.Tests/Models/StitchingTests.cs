@@ -271,3 +271,36 @@ public class StitchFineTuningTests
         public void EpochDone(Learngene.Training.EpochMetrics m) => throw new OperationCanceledException();
     }
 }
+
+/// <summary>Choosing a configuration of a measured family by budget.</summary>
+public class BudgetPickTests
+{
+    static readonly MeasuredConfig[] Family =
+    [
+        new("m0", 1000, 50_000, 0.70), new("m0-b1-m1-b2", 1500, 70_000, 0.78), new("m1", 2000, 90_000, 0.80), new("m1-b0-m2-b0", 2600, 95_000, 0.79),
+    ];
+
+    [Fact]
+    public void A_budget_pick_returns_the_most_accurate_configuration_that_fits()
+    {
+        Assert.Equal("m0-b1-m1-b2", BudgetPick.Best(Family, maxParameters: 1999).Id);
+        Assert.Equal("m1", BudgetPick.Best(Family, maxParameters: 5000).Id);
+        Assert.Equal("m0", BudgetPick.Best(Family, maxMacs: 60_000).Id);
+        Assert.Equal("m0-b1-m1-b2", BudgetPick.Best(Family, maxParameters: 5000, maxMacs: 80_000).Id);
+    }
+
+    [Fact]
+    public void A_budget_nothing_fits_is_a_clear_error_naming_the_smallest()
+    {
+        var e = Assert.Throws<LearngeneException>(() => BudgetPick.Best(Family, maxParameters: 999));
+        Assert.Contains("no configuration fits 999 parameters", e.Message);
+        Assert.Contains("the smallest is m0", e.Message);
+        Assert.Equal("budget-params", e.Setting);
+    }
+
+    [Fact]
+    public void The_pareto_front_keeps_only_configurations_no_smaller_one_beats()
+    {
+        Assert.Equal(["m0", "m0-b1-m1-b2", "m1"], BudgetPick.ParetoFront(Family).Select(c => c.Id));
+    }
+}
