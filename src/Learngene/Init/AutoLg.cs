@@ -23,7 +23,7 @@ public sealed class AutoLg : IInitializer
     public const double AdaptLearningRate = 1e-3;
 
     public string Name => "auto-lg";
-    public string Description => "the k ancestry layers (default 3) whose representations change least when adapted to the task, by linear CKA (--ancestry, task data)";
+    public string Description => "the k ancestry layers (default 3) whose representations change least when adapted to the task, by linear CKA (needs an ancestry and the task data)";
     public AncestryNeed Needs => AncestryNeed.Family;
 
     public MethodCosts Costs(CostContext c) => HeurLg.InheritedCosts(c);

@@ -10,7 +10,7 @@ namespace Learngene.Init;
 public sealed class HeurLg : IInitializer
 {
     public string Name => "heur-lg";
-    public string Description => "the ancestry's last k layers (default 3) on top of random layers (--ancestry)";
+    public string Description => "the ancestry's last k layers (default 3) on top of random layers (needs an ancestry)";
     public AncestryNeed Needs => AncestryNeed.Family;
 
     public MethodCosts Costs(CostContext c) => InheritedCosts(c);

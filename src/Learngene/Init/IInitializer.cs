@@ -73,6 +73,6 @@ public static class Initializers
     internal static VisionTransformer AncestryVit(IInitializer init, InitContext context) =>
         context.Ancestry?.Model as VisionTransformer
         ?? throw new LearngeneException(context.Ancestry is null
-            ? $"{init.Name} needs an ancestry model (--ancestry FILE: a trained ViT)"
-            : $"{context.AncestryPath}: {init.Name} needs a ViT ancestry model, not a {context.Ancestry.Model.Config.Family}");
+            ? $"{init.Name} needs an ancestry model (a trained ViT)"
+            : $"{context.AncestryPath}: {init.Name} needs a ViT ancestry model, not a {context.Ancestry.Model.Config.Family}", setting: "ancestry");
 }

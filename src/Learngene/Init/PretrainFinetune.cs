@@ -8,7 +8,7 @@ namespace Learngene.Init;
 public sealed class PretrainFinetune : IInitializer
 {
     public string Name => "pretrain-finetune";
-    public string Description => "every weight from a model of the same size pre-trained on the source task (--ancestry), fresh head for new labels";
+    public string Description => "every weight from a model of the same size pre-trained on the source task (the ancestry), fresh head for new labels";
     public AncestryNeed Needs => AncestryNeed.SameSize;
 
     /// <summary>One model per depth of the family (N = MaxDepth), each stored and each pre-trained with the

@@ -32,7 +32,7 @@ public sealed record WeightSelectionRules(string Layers = "first", string Elemen
 public sealed class WeightSelection : IInitializer
 {
     public string Name => "weight-selection";
-    public string Description => "layers and weight elements of a larger trained ViT (--ancestry); the authors' first-N layers and uniform elements by default";
+    public string Description => "layers and weight elements of a larger trained ViT (the ancestry); the authors' first-N layers and uniform elements by default";
     public AncestryNeed Needs => AncestryNeed.Family;
 
     /// <summary>Weight selection makes smaller models: no deeper than the ancestry.</summary>

@@ -91,7 +91,7 @@ public sealed record ComparePreset : INamed
         },
         new()
         {
-            Name = "paper", Description = "for GPUs: DeiT-S family at 224x224 (give --source/--transfer data), depths 1..12, the authors' epochs; DeiT's schedule without its RandAugment, mixup/cutmix, random erasing, stochastic depth and EMA",
+            Name = "paper", Description = "for GPUs: DeiT-S family at 224x224 (give the source and transfer data), depths 1..12, the authors' epochs; DeiT's schedule without its RandAugment, mixup/cutmix, random erasing, stochastic depth and EMA",
             Family = "deit-s", TeacherModel = "deit-b", TeacherEpochs = 300, AuxiliaryEpochs = 150, Epochs = 35, LongEpochs = 175, FloorEpochs = 0,
             Depths = Enumerable.Range(1, 12).ToArray(),
             Recipe = new TrainOptions { BatchSize = 512, LearningRate = 5e-4, WarmupEpochs = 5 },
