@@ -183,7 +183,7 @@ public static class CompareReport
         md.AppendLine("|---|---|" + (p.Transfer == "" ? "" : "---|") + "---|---|---|---|---|");
         foreach (var m in r.Methods)
         {
-            string Means(string task) => !r.Cells.Any(c => c.Task == task && c.Init == m) ? "(its pre-trained models)" :
+            string Means(string task) => m == reference && !r.Cells.Any(c => c.Task == task && c.Init == m) ? "(its pre-trained models)" :
                 $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d, 1))).Where(v => !double.IsNaN(v)).ToArray()))} / " +
                 $"{Pct(Mean(p.Depths.Select(d => Mean(Accuracies(r, task, m, d))).Where(v => !double.IsNaN(v)).ToArray()))}";
             long stored = r.StoredParameters.GetValueOrDefault(m);

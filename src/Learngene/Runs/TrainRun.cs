@@ -71,7 +71,7 @@ public static class TrainRun
         torch.manual_seed(spec.Options.Seed);
         var method = spec.Method is null ? null : Methods.Registry.Find(spec.Method);
         Classifier model;
-        if (method is not null) model = method.CreateAuxiliary(Vit(spec.Model, $"{method.Name}'s auxiliary model"), spec.MethodSettings);
+        if (method is not null) model = method.CreateAuxiliary(Vit(spec.Model, $"{method.Name}"), spec.MethodSettings);
         else if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is { } initializer)
         {
             model = Initialize(initializer, spec, data.Train);
@@ -157,7 +157,7 @@ public static class TrainRun
 
     /// <summary>The run's architecture as a ViT, or a clear error for another family.</summary>
     static VitConfig Vit(ModelConfig model, string what) =>
-        model as VitConfig ?? throw new LearngeneException($"{what} is a ViT, not a {model.Family} model", setting: "model");
+        model as VitConfig ?? throw new LearngeneException($"{what} makes ViTs, not {model.Family} models", setting: "model");
 
     public static torch.Device ResolveDevice(string name) => name.ToLowerInvariant() switch
     {

@@ -20,7 +20,7 @@ public sealed class Classification : IObjective
 
     public Classification(TrainOptions options, Normalization dataNorm, nn.Module<Tensor, Tensor>? teacher = null, Normalization? teacherNorm = null)
     {
-        if (options.Distill != "none" && teacher is null) throw new LearngeneException($"distillation '{options.Distill}' needs a teacher");
+        if (options.Distill != "none" && teacher is null) throw new LearngeneException($"distillation '{options.Distill}' needs a teacher model", setting: "teacher");
         this.options = options;
         this.dataNorm = dataNorm;
         this.teacher = teacher;

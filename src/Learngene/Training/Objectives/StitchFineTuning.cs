@@ -92,7 +92,8 @@ public sealed class StitchFineTuning : IObjective
         double lossSum = 0, accuracySum = 0;
         foreach (var c in pool.Configurations)
         {
-            var (loss, accuracy) = Classification.Evaluate(new Configured(pool, c), data, norm, batchSize, device);
+            using var configured = new Configured(pool, c); // freed here, never by the finalizer thread
+            var (loss, accuracy) = Classification.Evaluate(configured, data, norm, batchSize, device);
             metrics[$"accuracy/{c.Id}"] = accuracy;
             lossSum += loss;
             accuracySum += accuracy;
