@@ -19,6 +19,11 @@ public sealed record Normalization(float[] Mean, float[] Std)
         return (x01 - mean) / std;
     }
 
+    /// <summary>Images normalized with these statistics, re-expressed in <paramref name="target"/>'s (a
+    /// teacher trained with other statistics); unchanged when the target is null or these.</summary>
+    public Tensor Renormalize(Tensor normalized, Normalization? target) =>
+        target is null || target == this ? normalized : target.Apply(Invert(normalized));
+
     /// <summary>Back to pixels in [0, 1].</summary>
     public Tensor Invert(Tensor normalized)
     {

@@ -56,9 +56,7 @@ public sealed class Classification : IObjective
         Tensor teacherLogits;
         using (torch.no_grad())
         {
-            // The teacher may have been trained with other statistics: undo ours, apply its own.
-            var tx = teacherNorm is null || teacherNorm == dataNorm ? images : teacherNorm.Apply(dataNorm.Invert(images));
-            teacherLogits = teacher.forward(tx);
+            teacherLogits = teacher.forward(dataNorm.Renormalize(images, teacherNorm)); // the teacher's own statistics
         }
         var kd = options.Distill == "soft"
             ? Losses.SoftDistillation(logits, teacherLogits, options.Temperature)

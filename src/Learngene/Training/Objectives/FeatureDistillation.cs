@@ -84,8 +84,7 @@ public sealed class FeatureDistillation : IObjective
         Tensor teacherLogits;
         using (torch.no_grad())
         {
-            var tx = teacherNorm is null || teacherNorm == dataNorm ? images : teacherNorm.Apply(dataNorm.Invert(images));
-            (teacherLogits, teacherBlocks, teacherAttention) = teacher.ForwardFeatures(tx);
+            (teacherLogits, teacherBlocks, teacherAttention) = teacher.ForwardFeatures(dataNorm.Renormalize(images, teacherNorm));
         }
         var ce = Losses.CrossEntropy(logits, labels);
         var kd = Losses.SoftDistillation(logits, teacherLogits, settings.Temperature);

@@ -78,7 +78,7 @@ public sealed class StitchFineTuning : IObjective
         var logits = pool.Forward(images, config);
         Tensor teacherLogits;
         using (torch.no_grad())
-            teacherLogits = teacher.forward(teacherNorm is null || teacherNorm == dataNorm ? images : teacherNorm.Apply(dataNorm.Invert(images)));
+            teacherLogits = teacher.forward(dataNorm.Renormalize(images, teacherNorm));
         var loss = settings.CrossEntropyWeight * Losses.CrossEntropy(logits, labels)
                  + (1 - settings.CrossEntropyWeight) * Losses.SoftDistillation(logits, teacherLogits, settings.Temperature);
         long n = images.shape[0];
