@@ -59,7 +59,9 @@ public sealed class ImageDataset : IDisposable
             if (channels != Channels) x = channels == 1 ? x.mean([1], keepdim: true) : x.expand(-1, channels, -1, -1);
             chunks.Add(x.round().clamp(0, 255).to_type(ScalarType.Byte).MoveToOuterDisposeScope());
         }
-        return new ImageDataset(Name, torch.cat(chunks, 0), Labels, ClassNames, FlipSafe);
+        // Its own copy of the labels: disposing the adapted set must not free the source's labels (a shared
+        // tensor freed there turned later test losses into NaN, the flake seen in the suite).
+        return new ImageDataset(Name, torch.cat(chunks, 0), Labels.clone(), ClassNames, FlipSafe);
     }
 
     /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1].</summary>
