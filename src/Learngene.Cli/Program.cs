@@ -10,6 +10,7 @@ root.Subcommands.Add(LearnCommand.Create());
 root.Subcommands.Add(ExpandCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(PoolCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());

@@ -48,6 +48,7 @@ static class BenchCommand
         cmd.Subcommands.Add(throughput);
         cmd.Subcommands.Add(CompareBench.Create());
         cmd.Subcommands.Add(CompareBench.CreateTleg());
+        cmd.Subcommands.Add(PoolBench.Create());
         return cmd;
     }
 }

@@ -13,6 +13,7 @@ static class LearnCommand
     {
         var cmd = new Command("learn", "Learn a learngene: train a method's auxiliary model by distillation from a teacher.");
         foreach (var method in Methods.Registry.All) cmd.Subcommands.Add(ForMethod(method));
+        cmd.Subcommands.Add(LearnPoolCommand.Create()); // many models and a fine-tuning: its own pipeline
         return cmd;
     }
 

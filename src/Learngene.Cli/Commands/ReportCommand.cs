@@ -13,7 +13,7 @@ static class ReportCommand
         cmd.SetAction(r =>
         {
             string runDir = r.GetValue(dir)!;
-            string report = CompareReport.Write(runDir, CompareReport.Load(runDir));
+            string report = PoolReport.Holds(runDir) ? PoolReport.Write(runDir, PoolReport.Load(runDir)) : CompareReport.Write(runDir, CompareReport.Load(runDir));
             Console.WriteLine(Summary(report));
             Console.WriteLine($"report: {report}");
             return 0;

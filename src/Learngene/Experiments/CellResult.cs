@@ -28,7 +28,8 @@ public sealed record CellResult
 
     public double FinalAccuracy => Final("accuracy");
 
-    /// <summary>"accuracy 81.20%, loss 0.5312": the last epoch's test metrics, for logs.</summary>
+    /// <summary>"accuracy 81.20%, loss 0.5312": the last epoch's test metrics, for logs (per-part ones such as
+    /// <c>accuracy/ID</c> left out).</summary>
     public string Summary() => History.Count == 0 ? "no epochs" :
-        string.Join(", ", History[^1].Test.Select(kv => kv.Key == "accuracy" ? $"accuracy {kv.Value * 100:F2}%" : $"{kv.Key} {kv.Value:G4}"));
+        string.Join(", ", History[^1].Test.Where(kv => !kv.Key.Contains('/')).Select(kv => kv.Key == "accuracy" ? $"accuracy {kv.Value * 100:F2}%" : $"{kv.Key} {kv.Value:G4}"));
 }

@@ -29,6 +29,8 @@ public sealed class StitchPool : Classifier
     public StitchPoolConfig Pool => (StitchPoolConfig)Config;
     public IReadOnlyList<StitchConfig> Configurations { get; }
     public IList<VisionTransformer> Models => models;
+    /// <summary>The stitch layers: pair p's window w is layer p·(d−1) + w (<see cref="StitchLayout.Enumerate"/>).</summary>
+    public IList<Linear> Stitches => stitches;
 
     public override Tensor forward(Tensor images) => models[^1].forward(images);
 

@@ -25,6 +25,22 @@ public sealed record StitchPoolConfig : ModelConfig
         };
     }
 
+    /// <summary>Models ordered by width; one pair, the narrowest into the widest (Learngene Pool's code
+    /// stitches its Ti instance into its B instance only).</summary>
+    public static StitchPoolConfig Ends(IReadOnlyList<VitConfig> models)
+    {
+        var neighbours = Neighbours(models);
+        return neighbours with { Pairs = neighbours.Models.Length < 2 ? [] : [[0, neighbours.Models.Length - 1]] };
+    }
+
+    /// <summary>The pool of the given models under a pairing rule: "neighbours" or "ends".</summary>
+    public static StitchPoolConfig Paired(IReadOnlyList<VitConfig> models, string pairs) => pairs switch
+    {
+        "neighbours" => Neighbours(models),
+        "ends" => Ends(models),
+        _ => throw new LearngeneException($"unknown pairing '{pairs}' (expected neighbours or ends)", setting: "pairs"),
+    };
+
     public IReadOnlyList<StitchConfig> Configurations() => StitchLayout.Enumerate(Models.Length, Depth, Pairs.Select(p => (p[0], p[1])).ToArray());
 
     protected override void ValidateFamily()

@@ -13,7 +13,9 @@ namespace Learngene.Training.Objectives;
 /// <c>w·CE + (1 − w)·softKD</c> from the teacher (w = 0.5, T = 1). The draw depends only on the seed and
 /// the step number, which this objective keeps as its own state, so a resumed run draws what an
 /// uninterrupted one would. Test metrics: accuracy and loss averaged over every configuration, and each
-/// configuration's accuracy (<c>accuracy/ID</c>).</summary>
+/// configuration's accuracy (<c>accuracy/ID</c>). The loss is SPEC.md's; the authors' code differs: Learngene
+/// Pool's fine-tunes with plain cross-entropy at a constant learning rate, SN-Net's with 0.5·CE + 0.5·hard KD
+/// from a CNN teacher (docs/notes/pool-authors-code.md).</summary>
 public sealed class StitchFineTuning : IObjective
 {
     public sealed record Settings(double CrossEntropyWeight = 0.5, double Temperature = 1.0, int Seed = 0);
@@ -85,9 +87,12 @@ public sealed class StitchFineTuning : IObjective
         return new ObjectiveStep(loss, n, new Dictionary<string, double> { ["loss"] = loss.item<float>() * n, ["accuracy"] = logits.argmax(1).eq(labels).sum().item<long>() });
     }
 
-    public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
+    public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device) =>
+        EvaluateAll((StitchPool)model, data, norm, batchSize, device);
+
+    /// <summary>Every configuration of a pool on held-out data: <c>accuracy/ID</c> each, and their means.</summary>
+    public static Dictionary<string, double> EvaluateAll(StitchPool pool, ImageDataset data, Normalization norm, int batchSize, Device device)
     {
-        var pool = (StitchPool)model;
         var metrics = new Dictionary<string, double>();
         double lossSum = 0, accuracySum = 0;
         foreach (var c in pool.Configurations)

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Learngene.Experiments.Pool;
+using Learngene.Reporting;
+
+namespace Learngene.Cli;
+
+/// <summary><c>learngene bench pool</c>: Learngene Pool against SN-Net and its report.</summary>
+static class PoolBench
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", PoolPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
+        var families = new Option<string?>("--families") { Description = $"Comma-separated stitched families to run (default: all of {string.Join(", ", PoolExperiment.FamilyNames)})" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/bench-pool-PRESET); re-running resumes it" };
+        var options = new PoolOptions();
+        var cmd = new Command("pool", "Learngene Pool against SN-Net: a ViT teacher, distilled half-depth instances and full-depth anchors of the same widths (same per-model budget), " +
+                                      "four stitched families (the pool with learned and with least-squares stitch init, the pool as the authors' code stitches it, SN-Net) fine-tuned alike, every configuration tested; writes results.json, report.md, plots and the families' learngene files.");
+        foreach (var o in new Option[] { preset, families, output }) cmd.Options.Add(o);
+        options.AddTo(cmd);
+        cmd.SetAction(r =>
+        {
+            var p = options.Apply(r, PoolPreset.Registry.Find(r.GetValue(preset)!));
+            string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-pool-{p.Name}");
+            var only = r.GetValue(families) is string names ? PoolExperiment.Find(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Console.WriteLine($"Learngene Pool vs SN-Net, preset {p.Name}, data {p.Data}; run folder {dir}");
+            var results = new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only).Run();
+            string report = PoolReport.Write(dir, results);
+            Console.WriteLine();
+            foreach (var c in PoolChecks.Evaluate(results)) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
+            Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}; learngene files: {string.Join(", ", results.Families.Select(f => Path.Combine(dir, f.File)))}");
+            return 0;
+        });
+        return cmd;
+    }
+}
