@@ -14,5 +14,11 @@ public abstract class Classifier(string name, ModelConfig config) : nn.Module<Te
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
     /// <summary>Creates the model a config describes, with fresh weights from the global torch seed.</summary>
-    public static Classifier Create(ModelConfig config) => ModelFamilies.Registry.Find(config.Validate().Family).Build(config);
+    public static Classifier Create(ModelConfig config)
+    {
+        var model = ModelFamilies.Registry.Find(config.Validate().Family).Build(config);
+        if (model is Classifier classifier) return classifier;
+        model.Dispose();
+        throw new LearngeneException($"a {config.Family} model is not an image classifier (this command trains and evaluates classifiers)", setting: "model");
+    }
 }

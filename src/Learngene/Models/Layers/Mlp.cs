@@ -17,6 +17,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The two linears' tensors, for a block that applies another activation (DiT's tanh GELU).</summary>
+    public (Tensor W1, Tensor? B1, Tensor W2, Tensor? B2) Weights => (fc1.weight!, fc1.bias, fc2.weight!, fc2.bias);
+
     public override Tensor forward(Tensor x) => Compute(x, fc1.weight!, fc1.bias, fc2.weight!, fc2.bias);
 
     public static Tensor Compute(Tensor x, Tensor w1, Tensor? b1, Tensor w2, Tensor? b2) =>

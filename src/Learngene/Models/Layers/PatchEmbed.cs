@@ -9,6 +9,8 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d proj;
     public int NumPatches { get; }
+    /// <summary>The patch projection (DiT initializes it as a linear layer).</summary>
+    public Conv2d Projection => proj;
 
     public PatchEmbed(int imageSize, int patchSize, int channels, int width) : base(nameof(PatchEmbed))
     {

@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Learngene.Models.Layers;
+
+/// <summary>DiT's class embedder (<c>embedding_table</c>): one row per class plus, when labels are dropped in
+/// training (classifier-free guidance), a last row for "no class". In training each label becomes the null
+/// class with the dropout probability.</summary>
+public sealed class LabelEmbedder : nn.Module<Tensor, bool, Tensor>
+{
+    private readonly Embedding embedding_table;
+    private readonly int classes;
+    private readonly double dropout;
+
+    public LabelEmbedder(int classes, int width, double dropout) : base(nameof(LabelEmbedder))
+    {
+        embedding_table = nn.Embedding(classes + (dropout > 0 ? 1 : 0), width);
+        this.classes = classes;
+        this.dropout = dropout;
+        RegisterComponents();
+    }
+
+    public Embedding Table => embedding_table;
+
+    public override Tensor forward(Tensor labels, bool train)
+    {
+        if (train && dropout > 0)
+            labels = torch.where(torch.rand(labels.shape[0], device: labels.device) < dropout, torch.full_like(labels, classes), labels);
+        return embedding_table.forward(labels);
+    }
+}

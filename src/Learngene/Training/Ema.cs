@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Training;
+
+/// <summary>An exponential moving average of a model's weights (DiT samples with it): after every optimizer
+/// step, ema ← decay·ema + (1 − decay)·θ for every parameter; buffers are copied. The average lives in a
+/// second model of the same architecture, which is what sampling and the saved file use.</summary>
+public sealed class Ema(nn.Module model, nn.Module average, double decay = 0.9999)
+{
+    public double Decay { get; } = decay is > 0 and < 1 ? decay : throw new LearngeneException($"EMA decay must be in (0, 1) (got {decay})", setting: "ema-decay");
+
+    /// <summary>Starts the average at the model's weights (DiT's <c>update_ema(ema, model, decay=0)</c>).</summary>
+    public void Reset() => Blend(0);
+
+    public void Update() => Blend(Decay);
+
+    void Blend(double decay)
+    {
+        using var _ = torch.no_grad();
+        var source = model.state_dict();
+        var parameters = model.named_parameters().Select(p => p.name).ToHashSet();
+        foreach (var (name, target) in average.state_dict())
+        {
+            var value = source[name];
+            if (parameters.Contains(name)) target.mul_(decay).add_(value, alpha: 1 - decay);
+            else target.copy_(value);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using Learngene.Diffusion;
+using Learngene.Metrics;
+using Learngene.Models;
+using Learngene.Models.Layers;
+using Learngene.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Tests.Diffusion;
+
+/// <summary>The diffusion process and samplers, apart from any network.</summary>
+public class DiffusionTests
+{
+    static readonly NoiseSchedule Schedule = new();
+
+    [Fact]
+    public void The_forward_process_matches_its_closed_form_with_dits_linear_betas()
+    {
+        using var scope = torch.NewDisposeScope();
+        Assert.Equal(1e-4, Schedule.Betas[0], 12);
+        Assert.Equal(0.02, Schedule.Betas[^1], 12);
+        double product = 1;
+        for (int step = 0; step < 500; step++) product *= 1 - Schedule.Betas[step];
+        Assert.Equal(product, Schedule.AlphasCumprod[499], 12);
+        var x0 = torch.randn(4, 1, 8, 8);
+        var noise = torch.randn(4, 1, 8, 8);
+        var t = torch.tensor(new long[] { 0, 10, 499, 999 });
+        var xt = Schedule.AddNoise(x0, t, noise);
+        for (int i = 0; i < 4; i++)
+        {
+            double a = Schedule.AlphasCumprod[t[i].item<long>()];
+            Assert.True(xt[i].allclose(Math.Sqrt(a) * x0[i] + Math.Sqrt(1 - a) * noise[i], atol: 1e-6));
+        }
+        Assert.True(Schedule.AlphasCumprod[^1] < 1e-4); // the last step is nearly pure noise
+    }
+
+    [Theory]
+    [InlineData(Prediction.Velocity)]
+    [InlineData(Prediction.Noise)]
+    public void A_target_decomposes_back_into_the_clean_image_and_the_noise(Prediction kind)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x0 = torch.randn(3, 1, 4, 4, dtype: float64);
+        var noise = torch.randn(3, 1, 4, 4, dtype: float64);
+        var t = torch.tensor(new long[] { 1, 400, 900 });
+        var xt = Schedule.AddNoise(x0, t, noise);
+        var (x0Back, noiseBack) = Schedule.Decompose(kind, Schedule.Target(kind, x0, t, noise), xt, t);
+        Assert.True(x0Back.allclose(x0, atol: 1e-8));
+        Assert.True(noiseBack.allclose(noise, atol: 1e-8));
+    }
+
+    static Tensor Toy(Tensor xt, Tensor t, Tensor labels) => 0.1 * xt + 0.01 * labels.to(float32).view(-1, 1, 1, 1);
+
+    [Theory]
+    [InlineData(Prediction.Velocity)]
+    [InlineData(Prediction.Noise)]
+    public void Ddim_with_eta_one_over_consecutive_steps_is_ddpms_posterior_step(Prediction kind)
+    {
+        using var scope = torch.NewDisposeScope();
+        var sampler = new Sampler(Schedule, kind);
+        var xt = torch.randn(2, 1, 4, 4, dtype: float64);
+        var prediction = torch.randn(2, 1, 4, 4, dtype: float64);
+        var noise = torch.randn(2, 1, 4, 4, dtype: float64);
+        foreach (int t in new[] { 999, 500, 1 })
+            Assert.True(sampler.DdimStep(prediction, xt, t, t - 1, 1.0, noise).allclose(sampler.DdpmStep(prediction, xt, t, noise), atol: 1e-8), $"t = {t}");
+    }
+
+    [Fact]
+    public void Ddim_with_eta_zero_is_deterministic_for_a_seed()
+    {
+        using var scope = torch.NewDisposeScope();
+        var sampler = new Sampler(Schedule, Prediction.Velocity);
+        var labels = torch.tensor(new long[] { 0, 3 });
+        Tensor Draw(ulong seed) => sampler.Sample(Toy, labels, [2, 1, 4, 4], steps: 20, guidance: 2, nullClass: 10, generator: new Generator(seed));
+        Assert.True(Draw(7).allclose(Draw(7), rtol: 0, atol: 0));
+        Assert.False(Draw(7).allclose(Draw(8)));
+        Assert.Equal(20, sampler.Timesteps(20).Length);
+        Assert.Equal(999, sampler.Timesteps(20)[0]);
+        Assert.Equal(0, sampler.Timesteps(20)[^1]);
+    }
+
+    [Fact]
+    public void Guidance_one_is_the_conditional_prediction_and_guidance_mixes_with_the_null_class()
+    {
+        using var scope = torch.NewDisposeScope();
+        var xt = torch.randn(2, 1, 4, 4);
+        var t = torch.tensor(new long[] { 5, 5 });
+        var labels = torch.tensor(new long[] { 1, 2 });
+        Assert.True(Sampler.Guided(Toy, xt, t, labels, 1, 10).allclose(Toy(xt, t, labels), rtol: 0, atol: 0));
+        var guided = Sampler.Guided(Toy, xt, t, labels, 4, 10);
+        var uncond = Toy(xt, t, torch.full_like(labels, 10));
+        Assert.True(guided.allclose(uncond + 4 * (Toy(xt, t, labels) - uncond), atol: 1e-6));
+    }
+
+    [Fact]
+    public void The_ema_update_is_decay_times_the_average_plus_the_rest_times_the_weights()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = nn.Linear(3, 2);
+        using var average = nn.Linear(3, 2);
+        var ema = new Ema(model, average, decay: 0.9);
+        ema.Reset();
+        Assert.True(average.weight!.allclose(model.weight!, rtol: 0, atol: 0));
+        var before = average.weight!.clone();
+        using (torch.no_grad()) model.weight!.add_(1.0);
+        ema.Update();
+        Assert.True(average.weight!.allclose(0.9 * before + 0.1 * model.weight!, atol: 1e-6));
+        Assert.Throws<LearngeneException>(() => new Ema(model, average, decay: 1.0));
+    }
+
+    [Fact]
+    public void The_frechet_distance_of_a_set_with_itself_is_zero_and_a_shift_adds_its_squared_length()
+    {
+        using var scope = torch.NewDisposeScope();
+        var a = torch.randn(500, 6, dtype: float64) * torch.tensor(new double[] { 1, 2, 0.5, 1, 3, 1 });
+        Assert.Equal(0, FrechetDistance.Between(a, a), 6);
+        var shift = torch.tensor(new double[] { 1, 0, 2, 0, 0, 0 });
+        Assert.Equal(5, FrechetDistance.Between(a, a + shift), 6);
+        Assert.True(FrechetDistance.Between(a, a * 2) > FrechetDistance.Between(a, a * 1.2));
+    }
+}
+
+/// <summary>DiT as a network: DiT's names, its initialization, its shapes.</summary>
+public class DitTests
+{
+    static readonly DitConfig Small = new() { Width = 32, Depth = 2, Heads = 2, PatchSize = 4, ImageSize = 28, Channels = 1, Classes = 10 };
+
+    [Fact]
+    public void A_fresh_adaln_zero_block_is_the_identity_and_a_fresh_dit_outputs_zeros_of_the_images_shape()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var block = new DitBlock(32, 2, 4);
+        block.ZeroModulation();
+        var x = torch.randn(3, 49, 32);
+        Assert.True(block.forward(x, torch.randn(3, 32)).allclose(x));
+        using var dit = new DiffusionTransformer(Small);
+        var output = dit.forward(torch.randn(3, 1, 28, 28), torch.tensor(new long[] { 0, 500, 999 }), torch.tensor(new long[] { 0, 1, 10 }));
+        Assert.Equal([3L, 1, 28, 28], output.shape);
+        Assert.Equal(0, output.abs().max().item<float>());
+    }
+
+    [Fact]
+    public void The_tensor_names_are_facebookresearch_dits()
+    {
+        using var dit = new DiffusionTransformer(Small with { Depth = 1 });
+        var names = dit.state_dict().Keys.Order(StringComparer.Ordinal).ToArray();
+        string[] expected =
+        [
+            "blocks.0.adaLN_modulation.1.bias", "blocks.0.adaLN_modulation.1.weight", "blocks.0.attn.proj.bias", "blocks.0.attn.proj.weight",
+            "blocks.0.attn.qkv.bias", "blocks.0.attn.qkv.weight", "blocks.0.mlp.fc1.bias", "blocks.0.mlp.fc1.weight", "blocks.0.mlp.fc2.bias", "blocks.0.mlp.fc2.weight",
+            "final_layer.adaLN_modulation.1.bias", "final_layer.adaLN_modulation.1.weight", "final_layer.linear.bias", "final_layer.linear.weight",
+            "pos_embed", "t_embedder.mlp.0.bias", "t_embedder.mlp.0.weight", "t_embedder.mlp.2.bias", "t_embedder.mlp.2.weight",
+            "x_embedder.proj.bias", "x_embedder.proj.weight", "y_embedder.embedding_table.weight",
+        ];
+        Assert.Equal(expected, names);
+        Assert.Equal([11L, 32], dit.state_dict()["y_embedder.embedding_table.weight"].shape); // ten classes and the null class
+        Assert.DoesNotContain(dit.named_parameters(), p => p.name == "pos_embed"); // fixed, never trained
+    }
+
+    [Fact]
+    public void A_dit_config_is_a_model_family_read_back_by_its_tag_and_not_taken_for_a_classifier()
+    {
+        var config = DitConfig.Paper("S", 2);
+        var back = ModelConfig.FromJson(config.ToJson(), "test");
+        Assert.Equal(config, back);
+        using (var dit = (DiffusionTransformer)ModelFamilies.Registry.Find("dit").Build(Small))
+            Assert.True(dit.MacsPerImage() > 0);
+        Assert.Contains("not an image classifier", Assert.Throws<LearngeneException>(() => Classifier.Create(Small)).Message);
+        Assert.Throws<LearngeneException>(() => (Small with { Width = 33, Heads = 3 }).Validate());
+    }
+
+    [Fact]
+    public void The_positions_are_maes_sin_cos_table()
+    {
+        using var scope = torch.NewDisposeScope();
+        var table = DiffusionTransformer.SinCos2d(8, 2); // 4 tokens; columns first, then rows
+        // Token 1 is row 0, column 1: the first half encodes column 1, the second half row 0.
+        Assert.Equal((float)Math.Sin(1), table[1, 0].item<float>(), 6);
+        Assert.Equal((float)Math.Cos(1), table[1, 2].item<float>(), 6);
+        Assert.Equal(0f, table[1, 4].item<float>(), 6);
+        Assert.Equal(1f, table[1, 6].item<float>(), 6);
+        Assert.Equal((float)Math.Sin(1), table[2, 4].item<float>(), 6); // token 2: row 1, column 0
+    }
+}
