@@ -40,7 +40,7 @@ public sealed record ObjectiveKind(string Name, string Description, Func<Objecti
 
 public static class ObjectiveKinds
 {
-    public static readonly Registry<ObjectiveKind> Registry = new("objective", [Learngene.Training.Objectives.Classification.Kind, Learngene.Training.Objectives.FeatureDistillation.Kind, Learngene.Training.Objectives.StitchFineTuning.Kind]);
+    public static readonly Registry<ObjectiveKind> Registry = new("objective", [Learngene.Training.Objectives.Classification.Kind, Learngene.Training.Objectives.FeatureDistillation.Kind, Learngene.Training.Objectives.StitchFineTuning.Kind, Learngene.Training.Objectives.DiffusionObjective.Kind]);
 
     public const string Default = "classification";
 }

@@ -93,6 +93,7 @@ public class PoolExperimentTests
     [Fact]
     public void The_families_are_learngene_files_whose_exported_configurations_score_as_recorded()
     {
+        using var scope = torch.NewDisposeScope();
         var (dir, r) = Run.Value;
         foreach (var f in r.Families)
         {
@@ -109,6 +110,7 @@ public class PoolExperimentTests
         {
             var splits = TrainRun.LoadData(SpecOf(dir, "finetune-pool-learned"), TestData.Cache.Value);
             var (_, accuracy) = Learngene.Training.Objectives.Classification.Evaluate(model.Model, splits.Test, model.Normalization);
+            foreach (var d in new[] { splits.Train, splits.Test }) if (!TestData.Cache.Value.Holds(d)) d.Dispose(); // now, not by the finalizer thread
             Assert.Equal(config.Accuracy, accuracy, 6);
         }
     }

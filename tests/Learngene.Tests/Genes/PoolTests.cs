@@ -106,6 +106,7 @@ public class PoolTests
     [Fact]
     public void A_pool_file_holds_the_family_and_its_measured_configurations_and_loads_back_the_same_network()
     {
+        using var scope = torch.NewDisposeScope(); // inputs and outputs freed here, not by the finalizer thread
         string dir = TestData.TempDir();
         string path = SavedPool(dir, out var pool);
         using (pool)
@@ -141,6 +142,7 @@ public class PoolTests
     [Fact]
     public void A_configuration_is_picked_by_id_or_budget_and_a_wrong_request_is_a_clear_error()
     {
+        using var scope = torch.NewDisposeScope();
         string path = SavedPool(TestData.TempDir(), out var pool);
         pool.Dispose();
         var file = PoolFile.Read(path);
@@ -186,6 +188,7 @@ public class PoolCliTests
     [Fact]
     public void Pool_list_prints_every_configuration_and_export_writes_a_model_eval_reads()
     {
+        using var scope = torch.NewDisposeScope();
         string dir = TestData.TempDir();
         string path = PoolTests.SavedPool(dir, out var pool);
         int count = pool.Configurations.Count;

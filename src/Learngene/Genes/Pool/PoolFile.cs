@@ -46,7 +46,8 @@ public static class PoolFile
         using var gene = LearngeneFile.Load(path);
         var record = RecordOf(gene);
         var pool = new StitchPool(record.Pool);
-        IO.ModelFile.LoadInto(pool, gene.Tensors, path);
+        try { IO.ModelFile.LoadInto(pool, gene.Tensors, path); }
+        catch { pool.Dispose(); throw; }
         return (pool, new Loaded(gene.Info, record, path));
     }
 
