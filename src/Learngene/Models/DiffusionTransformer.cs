@@ -58,11 +58,15 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
         final_layer.Zero();
     }
 
-    public override Tensor forward(Tensor x, Tensor t, Tensor labels)
+    public override Tensor forward(Tensor x, Tensor t, Tensor labels) => Forward(x, t, labels, null);
+
+    /// <summary>The forward pass with the labels to drop to the null class given (<paramref name="drop"/>, a
+    /// boolean mask) instead of drawn in training.</summary>
+    public Tensor Forward(Tensor x, Tensor t, Tensor labels, Tensor? drop)
     {
         var c = Architecture;
         var h = x_embedder.forward(x) + PosEmbed;
-        var cond = t_embedder.forward(t) + y_embedder.forward(labels, training);
+        var cond = t_embedder.forward(t) + y_embedder.Forward(labels, training, drop);
         foreach (var block in blocks) h = block.forward(h, cond);
         h = final_layer.forward(h, cond); // [N, T, p·p·C]
         int grid = c.ImageSize / c.PatchSize, p = c.PatchSize;

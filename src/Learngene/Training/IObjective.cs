@@ -23,6 +23,9 @@ public interface IObjective : IDisposable
 
     ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets);
 
+    /// <summary>Called after every optimizer update (an objective keeping a weight average updates it here).</summary>
+    void AfterUpdate(nn.Module model) { }
+
     /// <summary>Named metrics on held-out data, the model in eval mode.</summary>
     IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device);
 }

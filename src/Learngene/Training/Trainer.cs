@@ -76,6 +76,7 @@ public sealed class Trainer(TrainOptions options)
                     result.Loss.backward();
                     if (Options.ClipGrad > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, Options.ClipGrad);
                     optimizer.Update(lr);
+                    objective.AfterUpdate(model);
                     foreach (var (name, value) in result.Sums) sums[name] = sums.GetValueOrDefault(name) + value;
                     seen += result.Count;
                     step++;

@@ -127,21 +127,68 @@ public class DiffusionTests
 /// <summary>Diffusion training through the one training loop.</summary>
 public class DiffusionObjectiveTests
 {
+    static Learngene.Data.DataSplits Digits() => new(TestData.Mnist.Train.Subset(1024, 0), TestData.Mnist.Test.Subset(256, 0));
+    static readonly DitConfig Tiny = new() { Width = 64, Depth = 2, Heads = 2, PatchSize = 4 };
+
     [Fact]
     public void A_fresh_dit_scores_the_targets_variance_and_training_on_digits_lowers_the_test_loss()
     {
         torch.manual_seed(0);
-        var splits = new Learngene.Data.DataSplits(TestData.Mnist.Train.Subset(1024, 0), TestData.Mnist.Test.Subset(256, 0));
+        var splits = Digits();
         var norm = Learngene.Data.Normalization.Of(splits.Train);
-        using var dit = new DiffusionTransformer(new DitConfig { Width = 64, Depth = 2, Heads = 2, PatchSize = 4 });
-        using var objective = new Learngene.Training.Objectives.DiffusionObjective(new NoiseSchedule(), Prediction.Velocity, norm);
+        using var dit = new DiffusionTransformer(Tiny);
+        using var objective = new Learngene.Training.Objectives.DiffusionObjective(dit, new NoiseSchedule(), Prediction.Velocity, norm, emaDecay: 0.99);
         double before = objective.Evaluate(dit, splits.Test, norm, 128, torch.CPU)["loss"];
         Assert.InRange(before, 0.9, 1.1); // zero output against a unit-variance v-target
         var options = new TrainOptions { Epochs = 2, BatchSize = 64, LearningRate = 1e-3, WeightDecay = 0, Augment = false, LabelSmoothing = 0 };
         var history = new Trainer(options).Fit(dit, objective, splits, norm);
         Assert.True(history[^1].Test["loss"] < 0.8 * before, $"test loss {history[^1].Test["loss"]:F3} after training, {before:F3} before");
+        Assert.True(history[^1].Test["ema_loss"] < before);
         splits.Train.Dispose();
         splits.Test.Dispose();
+    }
+
+    [Fact]
+    public void The_checkpoint_holds_the_weight_average_and_a_resumed_run_trains_exactly_as_an_uninterrupted_one()
+    {
+        var splits = Digits();
+        var norm = Learngene.Data.Normalization.Of(splits.Train);
+        var options = new TrainOptions { Epochs = 2, BatchSize = 128, LearningRate = 1e-3, WeightDecay = 0, Augment = false, LabelSmoothing = 0 };
+        (List<EpochMetrics> History, float[] Average) Train(string dir, bool interrupt)
+        {
+            torch.manual_seed(3);
+            using var dit = new DiffusionTransformer(Tiny);
+            using var objective = new Learngene.Training.Objectives.DiffusionObjective(dit, new NoiseSchedule(), Prediction.Velocity, norm, seed: 5, emaDecay: 0.9);
+            var trainer = new Trainer(options) { RunDir = dir, Observer = interrupt ? new StopAfterOne() : null };
+            List<EpochMetrics> history = [];
+            if (!interrupt) history = trainer.Fit(dit, objective, splits, norm);
+            else
+            {
+                Assert.Throws<OperationCanceledException>(() => trainer.Fit(dit, objective, splits, norm)); // stopped after epoch 1's checkpoint
+                torch.manual_seed(99); // the resumed process starts from other weights and another global RNG state
+                using var again = new DiffusionTransformer(Tiny);
+                using var resumed = new Learngene.Training.Objectives.DiffusionObjective(again, new NoiseSchedule(), Prediction.Velocity, norm, seed: 5, emaDecay: 0.9);
+                history = new Trainer(options) { RunDir = dir }.Fit(again, resumed, splits, norm, Path.Combine(dir, Trainer.CheckpointName));
+                return (history, resumed.Average.state_dict()["blocks.0.attn.qkv.weight"].data<float>().ToArray());
+            }
+            return (history, objective.Average.state_dict()["blocks.0.attn.qkv.weight"].data<float>().ToArray());
+        }
+        var whole = Train(TestData.TempDir(), interrupt: false);
+        string dir = TestData.TempDir();
+        var parts = Train(dir, interrupt: true);
+        Assert.Equal(whole.History.Select(h => h.Train["loss"]), parts.History.Select(h => h.Train["loss"]));
+        Assert.Equal(whole.Average, parts.Average);
+        var (tensors, _) = Learngene.IO.SafeTensors.Load(Path.Combine(dir, Trainer.CheckpointName));
+        Assert.Contains("objective/average.blocks.0.attn.qkv.weight", tensors.Keys);
+        Assert.DoesNotContain(tensors.Keys, k => k.StartsWith("optim/") && k.Contains("average"));
+        foreach (var t in tensors.Values) t.Dispose();
+        splits.Train.Dispose();
+        splits.Test.Dispose();
+    }
+
+    sealed class StopAfterOne : ITrainingObserver
+    {
+        public void EpochDone(EpochMetrics m) => throw new OperationCanceledException();
     }
 }
 

@@ -6,7 +6,8 @@ namespace Learngene.Models.Layers;
 
 /// <summary>DiT's class embedder (<c>embedding_table</c>): one row per class plus, when labels are dropped in
 /// training (classifier-free guidance), a last row for "no class". In training each label becomes the null
-/// class with the dropout probability.</summary>
+/// class with the dropout probability, or where a given mask says so (DiT's <c>force_drop_ids</c>: a caller
+/// that draws the mask from its own generator makes training reproducible).</summary>
 public sealed class LabelEmbedder : nn.Module<Tensor, bool, Tensor>
 {
     private readonly Embedding embedding_table;
@@ -23,9 +24,12 @@ public sealed class LabelEmbedder : nn.Module<Tensor, bool, Tensor>
 
     public Embedding Table => embedding_table;
 
-    public override Tensor forward(Tensor labels, bool train)
+    public override Tensor forward(Tensor labels, bool train) => Forward(labels, train, null);
+
+    public Tensor Forward(Tensor labels, bool train, Tensor? drop)
     {
-        if (train && dropout > 0)
+        if (drop is not null) labels = torch.where(drop, torch.full_like(labels, classes), labels);
+        else if (train && dropout > 0)
             labels = torch.where(torch.rand(labels.shape[0], device: labels.device) < dropout, torch.full_like(labels, classes), labels);
         return embedding_table.forward(labels);
     }
