@@ -20,8 +20,16 @@ static class TestData
     /// <summary>One data cache for the whole test run, as a command makes one for its runs.</summary>
     public static readonly Lazy<DataCache> Cache = new(() => new DataCache(Catalog.Value));
 
-    static readonly Lazy<DataSplits> fashion = new(() => Catalog.Value.Load("fashion-mnist"));
-    static readonly Lazy<DataSplits> mnist = new(() => Catalog.Value.Load("mnist"));
+    static readonly Lazy<DataSplits> fashion = new(() => Kept(Catalog.Value.Load("fashion-mnist")));
+    static readonly Lazy<DataSplits> mnist = new(() => Kept(Catalog.Value.Load("mnist")));
+
+    /// <summary>Shared for the whole run: never freed by the dispose scope of the test that first asked.</summary>
+    static DataSplits Kept(DataSplits d)
+    {
+        d.Train.Kept();
+        d.Test.Kept();
+        return d;
+    }
     public static DataSplits FashionMnist => fashion.Value;
     public static DataSplits Mnist => mnist.Value;
 

@@ -15,7 +15,11 @@ public sealed class DataCache(DataCatalog catalog)
     {
         if (raw.TryGetValue((data, size), out var r)) return r;
         if (size is int s && raw.TryGetValue((data, null), out var native) && native.Train.ImageSize == s) return native;
-        return raw[(data, size)] = DataSource.Load(data, Catalog, size, log);
+        var loaded = DataSource.Load(data, Catalog, size, log);
+        // The cache outlives the caller's dispose scope (a test or a run may first ask inside one).
+        loaded.Train.Kept();
+        loaded.Test.Kept();
+        return raw[(data, size)] = loaded;
     }
 
     /// <summary>The training images of a run with this data, limit and seed (kept: experiment runners ask
@@ -26,7 +30,7 @@ public sealed class DataCache(DataCatalog catalog)
         if (!taskData.TryGetValue(key, out var d))
         {
             var all = Raw(data).Train;
-            taskData[key] = d = limit is int n ? all.Subset(n, seed) : all;
+            taskData[key] = d = (limit is int n ? all.Subset(n, seed) : all).Kept();
         }
         return d;
     }

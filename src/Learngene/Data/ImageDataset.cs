@@ -74,6 +74,15 @@ public sealed class ImageDataset : IDisposable
         return (mean, std.Select(s => Math.Max(s, 1e-3f)).ToArray());
     }
 
+    /// <summary>Takes the tensors out of any dispose scope active where they were made: a data set kept
+    /// beyond that scope (a cache's) must not be freed when it ends.</summary>
+    public ImageDataset Kept()
+    {
+        Images.DetachFromDisposeScope();
+        Labels.DetachFromDisposeScope();
+        return this;
+    }
+
     public void Dispose()
     {
         Images.Dispose();

@@ -13,6 +13,10 @@ public abstract class Classifier(string name, ModelConfig config) : nn.Module<Te
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
+    /// <summary>The penultimate features [B, D]: what the head reads (a Fréchet distance is measured on them).</summary>
+    public virtual Tensor Features(Tensor images) =>
+        throw new LearngeneException($"a {Config.Family} model does not expose its penultimate features");
+
     /// <summary>Creates the model a config describes, with fresh weights from the global torch seed.</summary>
     public static Classifier Create(ModelConfig config)
     {

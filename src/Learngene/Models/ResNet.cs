@@ -45,11 +45,14 @@ public sealed class ResNet : Classifier
 
     public ResNetConfig Architecture => (ResNetConfig)Config;
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => fc.forward(Features(x));
+
+    /// <summary>The globally pooled output of the last stage.</summary>
+    public override Tensor Features(Tensor x)
     {
         x = nn.functional.relu(bn.forward(stem.forward(x)));
         foreach (var layer in layers) x = layer.forward(x);
-        return fc.forward(x.mean([2, 3]));
+        return x.mean([2, 3]);
     }
 
     public override long MacsPerImage()

@@ -51,12 +51,16 @@ public class VisionTransformer : Classifier
     }
 
     /// <summary>Final norm, pooling and head, applied to the output of the last block.</summary>
-    public Tensor Head(Tensor tokens)
+    public Tensor Head(Tensor tokens) => head.forward(Pool(tokens));
+
+    /// <summary>Final norm and pooling: the vector the head reads.</summary>
+    Tensor Pool(Tensor tokens)
     {
         var x = norm.forward(tokens);
-        x = Architecture.Pooling == "cls" ? x[.., 0] : x.mean([1]);
-        return head.forward(x);
+        return Architecture.Pooling == "cls" ? x[.., 0] : x.mean([1]);
     }
+
+    public override Tensor Features(Tensor images) => Pool(RunBlocks(Embed(images)));
 
     public override Tensor forward(Tensor images) => Head(RunBlocks(Embed(images)));
 
