@@ -52,6 +52,13 @@ public sealed class DataCache(DataCatalog catalog)
         }
     }
 
+    /// <summary>Frees a run's splits now, on this thread, except the sets this cache keeps.</summary>
+    public void Release(DataSplits splits)
+    {
+        foreach (var d in new[] { splits.Train, splits.Test })
+            if (!Holds(d)) d.Dispose();
+    }
+
     /// <summary>True for a data set this cache keeps (it must not be freed by a run that used it).</summary>
     public bool Holds(ImageDataset d) =>
         raw.Values.Any(c => ReferenceEquals(d, c.Train) || ReferenceEquals(d, c.Test)) || taskData.Values.Any(t => ReferenceEquals(t, d));

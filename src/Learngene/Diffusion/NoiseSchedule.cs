@@ -28,16 +28,19 @@ public sealed class NoiseSchedule
         AlphasCumprod = new double[steps];
         double product = 1;
         for (int t = 0; t < steps; t++) AlphasCumprod[t] = product *= 1 - Betas[t];
+        sqrtAlphaBar = AlphasCumprod.Select(Math.Sqrt).ToArray();
+        sqrtOneMinus = AlphasCumprod.Select(a => Math.Sqrt(1 - a)).ToArray();
     }
+
+    readonly double[] sqrtAlphaBar, sqrtOneMinus;
 
     /// <summary>(√ᾱ_t, √(1−ᾱ_t)) at each sample's step, shaped [N, 1, 1, 1] to scale images: computed in
     /// float64 (1 − ᾱ near t = 0 loses most of its digits in float32), then cast to the images' dtype.</summary>
     public (Tensor SqrtAlphaBar, Tensor SqrtOneMinus) Coefficients(Tensor t, Tensor like)
     {
-        var index = t.cpu().to(int64);
-        Tensor Column(Func<double, double> f) =>
-            torch.tensor(AlphasCumprod.Select(f).ToArray(), dtype: float64).index_select(0, index).to(like.dtype).to(like.device).view(-1, 1, 1, 1);
-        return (Column(Math.Sqrt), Column(a => Math.Sqrt(1 - a)));
+        var steps = t.cpu().to(int64).data<long>().ToArray();
+        Tensor Column(double[] table) => torch.tensor(steps.Select(s => table[s]).ToArray(), dtype: float64).to(like.dtype).to(like.device).view(-1, 1, 1, 1);
+        return (Column(sqrtAlphaBar), Column(sqrtOneMinus));
     }
 
     /// <summary>x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε.</summary>

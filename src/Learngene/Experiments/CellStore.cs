@@ -34,6 +34,9 @@ public sealed class CellStore(string runDir)
     /// <summary>A recorded path made usable (absolute ones, from older results, are kept).</summary>
     public string Resolve(string recorded) => Path.GetFullPath(Path.Combine(runDir, recorded));
 
+    /// <summary>A cell for a model the user gave instead of one trained here (a teacher file).</summary>
+    public CellResult Given(string name, string path) => new() { Name = name, Task = "source", Init = "given", ModelPath = Relative(path) };
+
     public string FolderOf(string name) => Path.Combine(CellsDir, name);
 
     public CellResult? Completed(string name)

@@ -21,6 +21,15 @@ public static class ExperimentFolder
         AtomicFile.WriteAllText(path, json);
     }
 
+    /// <summary>Writes an experiment's preset to preset.json, or refuses a folder whose stored preset differs
+    /// in anything but what <paramref name="ignore"/> clears (its description).</summary>
+    public static void GuardPreset<T>(string runDir, T preset, Func<T, T> ignore) where T : class =>
+        Guard(runDir, "preset.json", JsonSerializer.Serialize(preset, ModelConfig.Json), json =>
+        {
+            try { return JsonSerializer.Serialize(ignore(JsonSerializer.Deserialize<T>(json, ModelConfig.Json) ?? throw new JsonException()), ModelConfig.Json); }
+            catch (JsonException) { return null; }
+        });
+
     public static void SaveResults<T>(string runDir, T results) =>
         AtomicFile.WriteAllText(Path.Combine(runDir, ResultsName), JsonSerializer.Serialize(results, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
 

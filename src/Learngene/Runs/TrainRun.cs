@@ -150,8 +150,7 @@ public static class TrainRun
     {
         model.Dispose();
         teacher?.Model.Dispose();
-        foreach (var d in new[] { data.Train, data.Test })
-            if (!cache.Holds(d)) d.Dispose();
+        cache.Release(data);
         Native.CollectGarbage();
     }
 

@@ -87,7 +87,7 @@ public class PoolExperimentTests
         refit.FitStitches(images);
         for (int i = 0; i < refit.Stitches.Count; i++)
             Assert.True(refit.Stitches[i].weight!.allclose(lsPool.Stitches[i].weight!, rtol: 1e-4, atol: 1e-5), $"stitch {i}");
-        foreach (var d in new[] { splits.Train, splits.Test }) if (!TestData.Cache.Value.Holds(d)) d.Dispose();
+        TestData.Cache.Value.Release(splits);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public class PoolExperimentTests
         {
             var splits = TrainRun.LoadData(SpecOf(dir, "finetune-pool-learned"), TestData.Cache.Value);
             var (_, accuracy) = Learngene.Training.Objectives.Classification.Evaluate(model.Model, splits.Test, model.Normalization);
-            foreach (var d in new[] { splits.Train, splits.Test }) if (!TestData.Cache.Value.Holds(d)) d.Dispose(); // now, not by the finalizer thread
+            TestData.Cache.Value.Release(splits); // now, not by the finalizer thread
             Assert.Equal(config.Accuracy, accuracy, 6);
         }
     }

@@ -42,7 +42,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         GuardPreset();
 
         var teacher = teacherFile is not null
-            ? new CellResult { Name = "teacher", Task = "source", Init = "given", ModelPath = cells.Relative(teacherFile) }
+            ? cells.Given("teacher", teacherFile)
             : cells.GetOrCompute("teacher", dir => cells.Train(dir, new RunSpec
             {
                 Data = preset.Source, Model = ModelPresets.Registry.Find(preset.TeacherModel).Config with { ImageSize = 0 },
@@ -154,16 +154,5 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
     }
 
     /// <summary>A run folder holds one comparison: refuse to mix budgets in it (methods and seeds may be added).</summary>
-    void GuardPreset() => ExperimentFolder.Guard(runDir, "preset.json", JsonSerializer.Serialize(preset with { Rules = ComparePreset.CurrentRules }, ModelConfig.Json), Budget);
-
-    /// <summary>What must match: everything but the preset's description.</summary>
-    static string? Budget(string presetJson)
-    {
-        try
-        {
-            var p = JsonSerializer.Deserialize<ComparePreset>(presetJson, ModelConfig.Json) ?? throw new JsonException();
-            return JsonSerializer.Serialize(p with { Description = "" }, ModelConfig.Json);
-        }
-        catch (JsonException) { return null; }
-    }
+    void GuardPreset() => ExperimentFolder.GuardPreset(runDir, preset with { Rules = ComparePreset.CurrentRules }, p => p with { Description = "" });
 }

@@ -54,10 +54,10 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         var selected = only ?? Families;
         if (preset.TeacherFile is string given && !File.Exists(given)) throw new LearngeneException($"{given}: no such file", setting: "teacher");
         var p = preset with { TeacherFile = preset.TeacherFile is null ? null : Path.GetFullPath(preset.TeacherFile) };
-        ExperimentFolder.Guard(runDir, "preset.json", JsonSerializer.Serialize(p, ModelConfig.Json), Budget);
+        ExperimentFolder.GuardPreset(runDir, p, q => q with { Description = "" });
 
         var teacherCell = p.TeacherFile is string file
-            ? new CellResult { Name = "teacher", Task = "source", Init = "given", ModelPath = cells.Relative(file) }
+            ? cells.Given("teacher", file)
             : cells.GetOrCompute("teacher", dir => cells.Train(dir, new RunSpec
             {
                 Data = p.Data, Model = p.Teacher, Options = p.Recipe with { Epochs = p.TeacherEpochs, Seed = p.Seed },
@@ -127,7 +127,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
                 Teacher = cells.Relative(context.TeacherPath), ImagesSeen = cell.TrainImages, Seed = preset.Seed,
             });
         var initial = InitialAccuracy(f.Name, initFile, splits);
-        Release(splits);
+        data.Release(splits);
         double meanMacs = measured.Average(c => (double)c.MacsPerImage);
         double Flops(long images, double macs) => 2.0 * images * (3.0 * macs + context.TeacherMacs); // forward + backward, teacher forward
         return new FamilyResult
@@ -142,11 +142,6 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
     /// <summary>The test and calibration images of every family (the per-model training images, the
     /// preset's test images), at the pool's input size.</summary>
     DataSplits Splits(int imageSize) => data.Splits(preset.Data, imageSize, preset.PerModelTrainLimit, preset.Seed, preset.TestLimit, preset.Seed);
-
-    void Release(DataSplits splits)
-    {
-        foreach (var d in new[] { splits.Train, splits.Test }) if (!data.Holds(d)) d.Dispose();
-    }
 
     /// <summary>Every configuration's test accuracy right after the stitch initialization (kept beside the
     /// starting model file; measured again from it when missing).</summary>
@@ -208,7 +203,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         {
             foreach (var l in loaded) l.Model.Dispose();
             foreach (var t in maps.SelectMany(m => m)) t.Dispose();
-            if (splits is not null) Release(splits);
+            if (splits is not null) data.Release(splits);
         }
     }
 
@@ -216,12 +211,5 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
     {
         using var m = new VisionTransformer(teacher);
         return m.MacsPerImage();
-    }
-
-    /// <summary>What must match when a run folder is re-run: everything but the description.</summary>
-    static string? Budget(string presetJson)
-    {
-        try { return JsonSerializer.Serialize((JsonSerializer.Deserialize<PoolPreset>(presetJson, ModelConfig.Json) ?? throw new JsonException()) with { Description = "" }, ModelConfig.Json); }
-        catch (JsonException) { return null; }
     }
 }

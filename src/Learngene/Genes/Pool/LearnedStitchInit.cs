@@ -46,8 +46,8 @@ public static class LearnedStitchInit
     public static List<Tensor> ReadMaps(string checkpointPath)
     {
         var (tensors, _) = SafeTensors.Load(checkpointPath);
-        var names = Enumerable.Range(0, tensors.Count).Select(p => $"{Checkpoint.ObjectivePrefix}blocks.{p}.weight").TakeWhile(tensors.ContainsKey).ToHashSet();
-        var maps = names.Order(StringComparer.Ordinal).Select(n => tensors[n]).ToList();
+        var names = Enumerable.Range(0, tensors.Count).Select(p => $"{Checkpoint.ObjectivePrefix}blocks.{p}.weight").TakeWhile(tensors.ContainsKey).ToList();
+        var maps = names.Select(n => tensors[n]).ToList();
         foreach (var (name, t) in tensors) if (!names.Contains(name)) t.Dispose();
         if (maps.Count == 0) throw new LearngeneException($"{checkpointPath} holds no distillation maps: was this instance trained with feature distillation?");
         return maps;
