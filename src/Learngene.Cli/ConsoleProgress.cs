@@ -34,9 +34,9 @@ sealed class ConsoleProgress : ITrainingObserver
     public void EpochDone(EpochMetrics m)
     {
         task?.StopTask();
-        string test = double.IsNaN(m.TestAccuracy) ? "" : $"  test loss {m.TestLoss:F3}  test acc {m.TestAccuracy * 100:F2}%";
-        Console.WriteLine($"epoch {m.Epoch}: train loss {m.TrainLoss:F3}  train acc {m.TrainAccuracy * 100:F2}%{test}  " +
-                          $"{m.ImagesPerSecond:F0} img/s  {m.Seconds:F0} s  rss {m.ResidentMb:F0} MB");
+        static string Named(string prefix, Dictionary<string, double> metrics) => string.Concat(metrics.Where(kv => !kv.Key.Contains('/')).Select(kv =>
+            kv.Key.Contains("accuracy") ? $"  {prefix}{kv.Key.Replace('_', ' ')} {kv.Value * 100:F2}%" : $"  {prefix}{kv.Key.Replace('_', ' ')} {kv.Value:G4}"));
+        Console.WriteLine($"epoch {m.Epoch}:{Named("train ", m.Train)}{Named("test ", m.Test)}  {m.ImagesPerSecond:F0} img/s  {m.Seconds:F0} s  rss {m.ResidentMb:F0} MB");
     }
 
     public static void Log(string message) => Console.WriteLine(message);

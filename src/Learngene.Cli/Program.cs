@@ -11,6 +11,7 @@ root.Subcommands.Add(ExpandCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(PoolCommand.Create());
+root.Subcommands.Add(DiffusionCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());

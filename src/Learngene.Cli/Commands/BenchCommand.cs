@@ -14,9 +14,9 @@ static class BenchCommand
         var output = new Option<string?>("--out") { Description = "Folder for throughput.json (default: runs/bench-throughput)" };
         var steps = new Option<int>("--steps") { Description = "Timed steps per measurement", DefaultValueFactory = _ => 20 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 2 };
-        var models = new Option<string>("--models") { Description = "Comma-separated model presets", DefaultValueFactory = _ => "deit-ti-32,vit-cpu" };
+        var models = new Option<string>("--models") { Description = "Comma-separated model presets", DefaultValueFactory = _ => "deit-ti-32,vit-cpu,dit-cpu" };
         var throughput = new Command("throughput",
-            "Training (bare TorchSharp loop and the Learngene trainer) and inference images/s and GFLOP/s, batch 64 (deit-ti-32) / 128 (CPU presets).");
+            "Training (bare TorchSharp loop and the Learngene trainer) and inference images/s and GFLOP/s, batch 64 (deit-ti-32) / 128 (CPU presets; dit-cpu: the diffusion step and one denoising pass).");
         foreach (var o in new Option[] { output, steps, threads, models }) throughput.Options.Add(o);
         throughput.SetAction(r =>
         {
@@ -49,6 +49,7 @@ static class BenchCommand
         cmd.Subcommands.Add(CompareBench.Create());
         cmd.Subcommands.Add(CompareBench.CreateTleg());
         cmd.Subcommands.Add(PoolBench.Create());
+        cmd.Subcommands.Add(DitBench.Create());
         return cmd;
     }
 }

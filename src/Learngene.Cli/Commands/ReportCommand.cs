@@ -13,7 +13,9 @@ static class ReportCommand
         cmd.SetAction(r =>
         {
             string runDir = r.GetValue(dir)!;
-            string report = PoolReport.Holds(runDir) ? PoolReport.Write(runDir, PoolReport.Load(runDir)) : CompareReport.Write(runDir, CompareReport.Load(runDir));
+            string report = PoolReport.Holds(runDir) ? PoolReport.Write(runDir, PoolReport.Load(runDir))
+                : DitReport.Holds(runDir) ? DitReport.Write(runDir, DitReport.Load(runDir))
+                : CompareReport.Write(runDir, CompareReport.Load(runDir));
             Console.WriteLine(Summary(report));
             Console.WriteLine($"report: {report}");
             return 0;

@@ -118,6 +118,16 @@ sealed class ArchitectureOptions
         ResNetConfig n when new Option[] { depth, heads, patch, mlp, pooling }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } o =>
             throw new LearngeneException($"{o.Name} is a ViT setting; a ResNet takes --width and --image-size"),
         ResNetConfig n => n with { Width = r.GetValue(width) ?? n.Width, ImageSize = r.GetValue(imageSize) ?? n.ImageSize },
+        DitConfig d when r.GetResult(pooling) is { Implicit: false } => throw new LearngeneException("--pooling is a ViT setting; a DiT has no pooling"),
+        DitConfig d => d with
+        {
+            Depth = r.GetValue(depth) ?? d.Depth,
+            Width = r.GetValue(width) ?? d.Width,
+            Heads = r.GetValue(heads) ?? d.Heads,
+            PatchSize = r.GetValue(patch) ?? d.PatchSize,
+            MlpRatio = r.GetValue(mlp) ?? d.MlpRatio,
+            ImageSize = r.GetValue(imageSize) ?? d.ImageSize,
+        },
         _ => c with { ImageSize = r.GetValue(imageSize) ?? c.ImageSize },
     };
 }

@@ -74,6 +74,24 @@ public sealed class ImageDataset : IDisposable
         return (mean, std.Select(s => Math.Max(s, 1e-3f)).ToArray());
     }
 
+    /// <summary>Only the images of the given classes, relabelled 0..k−1 in the order given and named after
+    /// them (a model of digits 5–9 has classes "5".."9" at labels 0..4).</summary>
+    public ImageDataset WithClasses(IReadOnlyList<int> classes)
+    {
+        if (classes.Count == 0) throw new LearngeneException("the class list is empty", setting: "classes");
+        if (classes.Distinct().Count() != classes.Count) throw new LearngeneException($"the class list [{string.Join(",", classes)}] names a class twice", setting: "classes");
+        foreach (var k in classes)
+            if (k < 0 || k >= Classes) throw new LearngeneException($"class {k} is not one of {Name}'s {Classes} classes (0..{Classes - 1})", setting: "classes");
+        using var scope = torch.NewDisposeScope();
+        var table = Enumerable.Repeat(-1L, Classes).ToArray();
+        for (int i = 0; i < classes.Count; i++) table[classes[i]] = i;
+        var map = torch.tensor(table);
+        var relabelled = map.index_select(0, Labels);
+        var keep = (relabelled >= 0).nonzero().squeeze(1);
+        // Made inside the scope and taken out of every scope: the caller disposes the new set.
+        return new ImageDataset(Name, Images.index_select(0, keep), relabelled.index_select(0, keep), classes.Select(k => ClassNames[k]).ToArray(), FlipSafe).Kept();
+    }
+
     /// <summary>Takes the tensors out of any dispose scope active where they were made: a data set kept
     /// beyond that scope (a cache's) must not be freed when it ends.</summary>
     public ImageDataset Kept()
@@ -94,4 +112,7 @@ public sealed class ImageDataset : IDisposable
 public sealed record DataSplits(ImageDataset Train, ImageDataset Test)
 {
     public string Name => Train.Name;
+
+    /// <summary>Both splits cut to these classes (<see cref="ImageDataset.WithClasses"/>).</summary>
+    public DataSplits WithClasses(IReadOnlyList<int> classes) => new(Train.WithClasses(classes), Test.WithClasses(classes));
 }

@@ -26,7 +26,7 @@ public sealed record CellResult
     /// <summary>A test metric after the last epoch (NaN when there is none).</summary>
     public double Final(string metric) => History.Count == 0 ? double.NaN : History[^1].TestMetric(metric);
 
-    public double FinalAccuracy => Final("accuracy");
+    [System.Text.Json.Serialization.JsonIgnore] public double FinalAccuracy => Final("accuracy"); // NaN for a model without accuracy: not valid JSON
 
     /// <summary>"accuracy 81.20%, loss 0.5312": the last epoch's test metrics, for logs (per-part ones such as
     /// <c>accuracy/ID</c> left out).</summary>

@@ -30,6 +30,15 @@ public static class ExperimentFolder
             catch (JsonException) { return null; }
         });
 
+    /// <summary>Whether a run folder's results.json has this top-level field (which experiment wrote it).</summary>
+    public static bool ResultsHave(string runDir, string field)
+    {
+        string path = Path.Combine(runDir, ResultsName);
+        if (!File.Exists(path)) return false;
+        try { using var doc = JsonDocument.Parse(File.ReadAllText(path)); return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(field, out _); }
+        catch (JsonException) { return false; }
+    }
+
     public static void SaveResults<T>(string runDir, T results) =>
         AtomicFile.WriteAllText(Path.Combine(runDir, ResultsName), JsonSerializer.Serialize(results, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
 

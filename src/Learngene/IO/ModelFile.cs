@@ -15,12 +15,20 @@ public static class ModelFile
 
     public sealed record Loaded(Classifier Model, Normalization Normalization, string[] ClassNames, Dictionary<string, string> Metadata);
 
-    public static void Save(string path, Classifier model, Normalization norm, IReadOnlyList<string> classNames, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>A diffusion model file (family dit): the network with the normalization its data had and
+    /// its class names; the metadata names the objective's settings (prediction, diffusion steps).</summary>
+    public sealed record LoadedDiffusion(DiffusionTransformer Model, Normalization Normalization, string[] ClassNames, Dictionary<string, string> Metadata);
+
+    public static void Save<TModel>(string path, TModel model, Normalization norm, IReadOnlyList<string> classNames, IReadOnlyDictionary<string, string>? extra = null)
+        where TModel : nn.Module, IModel => Save(path, model, model, norm, classNames, extra);
+
+    /// <summary>Saves a module held as <see cref="nn.Module"/> (<paramref name="info"/> is the same object as a model).</summary>
+    public static void Save(string path, nn.Module model, IModel info, Normalization norm, IReadOnlyList<string> classNames, IReadOnlyDictionary<string, string>? extra = null)
     {
         var meta = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
         {
             ["format"] = Format,
-            ["config"] = model.Config.ToJson(),
+            ["config"] = info.Config.ToJson(),
             ["normalization"] = JsonSerializer.Serialize(new { mean = norm.Mean, std = norm.Std }),
             ["classes"] = JsonSerializer.Serialize(classNames),
             ["learngene_version"] = typeof(ModelFile).Assembly.GetName().Version?.ToString(3) ?? "0",
@@ -42,30 +50,50 @@ public static class ModelFile
 
     public static Loaded Load(string path)
     {
+        var (model, norm, classes, meta) = Read(path, Classifier.Create);
+        return new Loaded((Classifier)model, norm, classes, meta);
+    }
+
+    public static LoadedDiffusion LoadDiffusion(string path)
+    {
+        var (model, norm, classes, meta) = Read(path, c => c is DitConfig d
+            ? new DiffusionTransformer(d)
+            : throw new LearngeneException($"{path} holds a {c.Family} model, not a diffusion transformer (dit)"));
+        return new LoadedDiffusion((DiffusionTransformer)model, norm, classes, meta);
+    }
+
+    static (nn.Module, Normalization, string[], Dictionary<string, string>) Read(string path, Func<ModelConfig, nn.Module> build)
+    {
         var (tensors, meta) = SafeTensors.Load(path);
-        meta.TryGetValue("format", out var format);
-        if (format != Format)
-            throw new LearngeneException(format is null
-                ? $"{path} is a safetensors file without Learngene metadata (no 'format' field)"
-                : $"{path} is a '{format}' file, not a model file ({Format})");
-        var config = ModelConfig.FromJson(meta.GetValueOrDefault("config") ?? "", path);
-        var model = Classifier.Create(config);
-        LoadInto(model, tensors, path);
-        foreach (var t in tensors.Values) t.Dispose();
-        Normalization norm;
-        string[] classes;
         try
         {
-            var n = JsonDocument.Parse(meta["normalization"]).RootElement;
-            norm = new Normalization(n.GetProperty("mean").Deserialize<float[]>()!, n.GetProperty("std").Deserialize<float[]>()!);
-            classes = JsonSerializer.Deserialize<string[]>(meta["classes"])!;
+            meta.TryGetValue("format", out var format);
+            if (format != Format)
+                throw new LearngeneException(format is null
+                    ? $"{path} is a safetensors file without Learngene metadata (no 'format' field)"
+                    : $"{path} is a '{format}' file, not a model file ({Format})");
+            var config = ConfigOf(meta, path);
+            Normalization norm;
+            string[] classes;
+            try
+            {
+                var n = JsonDocument.Parse(meta["normalization"]).RootElement;
+                norm = new Normalization(n.GetProperty("mean").Deserialize<float[]>()!, n.GetProperty("std").Deserialize<float[]>()!);
+                classes = JsonSerializer.Deserialize<string[]>(meta["classes"])!;
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new LearngeneException($"{path}: its normalization or class metadata is missing or malformed");
+            }
+            var model = build(config);
+            try { LoadInto(model, tensors, path); }
+            catch { model.Dispose(); throw; }
+            return (model, norm, classes, meta);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new LearngeneException($"{path}: its normalization or class metadata is missing or malformed");
-        }
-        return new Loaded(model, norm, classes, meta);
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
     }
+
+    static ModelConfig ConfigOf(Dictionary<string, string> meta, string path) => ModelConfig.FromJson(meta.GetValueOrDefault("config") ?? "", path);
 
     /// <summary>Copies tensors into a module, requiring exactly the module's names and shapes.</summary>
     public static void LoadInto(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source)

@@ -30,9 +30,32 @@ public sealed class GenerationQuality(Classifier classifier, Normalization norm,
 
     public double FdClf(Tensor generated01, Tensor real01)
     {
-        using var a = Features(generated01);
         using var b = Features(real01);
-        return FrechetDistance.Between(a, b);
+        return FdClfAgainst(generated01, b);
+    }
+
+    /// <summary>FD-clf against real images whose features were computed once (<see cref="Features"/>).</summary>
+    public double FdClfAgainst(Tensor generated01, Tensor realFeatures)
+    {
+        using var a = Features(generated01);
+        return FrechetDistance.Between(a, realFeatures);
+    }
+
+    /// <summary>A data set's images in [0, 1].</summary>
+    public static Tensor Pixels(ImageDataset data) => data.Images.to_type(ScalarType.Float32) / 255f;
+
+    /// <summary>The reference rows: FD-clf of <paramref name="count"/> real training images, and of as many
+    /// images of uniform noise, against the real test images — what a perfect generator reaches at this
+    /// sample count, and what no generator at all scores.</summary>
+    public (double TrainVsTest, double NoiseVsTest) References(ImageDataset train, Tensor testFeatures, int count, int seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        var subset = train.Subset(Math.Min(count, train.Count), seed);
+        var pixels = Pixels(subset);
+        if (!ReferenceEquals(subset, train)) subset.Dispose(); // Subset returns the set itself when it asks for all
+        using var generator = new Generator((ulong)seed);
+        var noise = torch.rand(pixels.shape, generator: generator);
+        return (FdClfAgainst(pixels, testFeatures), FdClfAgainst(noise, testFeatures));
     }
 
     /// <summary>The share of each requested class's samples the classifier labels as that class.</summary>

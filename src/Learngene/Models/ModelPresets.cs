@@ -27,5 +27,7 @@ public static class ModelPresets
         new("resnet-smoke", "tiny ResNet teacher for tests", new ResNetConfig { Width = 8, StageBlocks = [1, 1] }),
         new("resnet-cpu", "small ResNet (width 16, stages [2,2,2]): a strong CPU teacher",
             new ResNetConfig { Width = 16, StageBlocks = [2, 2, 2] }),
+        new("dit-cpu", "DiT of the diffusion presets: width 128, depth 6, 4 heads, patch 4 at 28x28x1, 10 classes (bench dit, bench throughput)",
+            new DitConfig { Width = 128, Depth = 6, Heads = 4, PatchSize = 4, ImageSize = 28, Channels = 1, Classes = 10 }),
     ]);
 }

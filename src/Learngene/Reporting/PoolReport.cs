@@ -13,13 +13,7 @@ public static class PoolReport
     public static PoolResults Load(string runDir) => ExperimentFolder.LoadResults<PoolResults>(runDir);
 
     /// <summary>Whether a run folder's results are a pool experiment's (they list stitched families).</summary>
-    public static bool Holds(string runDir)
-    {
-        string path = Path.Combine(runDir, ExperimentFolder.ResultsName);
-        if (!File.Exists(path)) return false;
-        try { using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)); return doc.RootElement.TryGetProperty("families", out _); }
-        catch (System.Text.Json.JsonException) { return false; }
-    }
+    public static bool Holds(string runDir) => ExperimentFolder.ResultsHave(runDir, "families");
 
     static string Pct(double a) => double.IsFinite(a) ? (a * 100).ToString("F2") : "–";
 

@@ -16,6 +16,9 @@ public sealed record RunSpec
     public ModelConfig Model { get; init; } = new VitConfig();
     public TrainOptions Options { get; init; } = new();
     public int? TrainLimit { get; init; }
+    /// <summary>Only these classes of the data (relabelled 0..k−1 in this order); null: all. Applied after
+    /// the limits.</summary>
+    public int[]? Classes { get; init; }
     public int? TestLimit { get; init; }
     /// <summary>Seed of the test subset when <see cref="TestLimit"/> cuts it; null: the training seed.
     /// Experiments fix it so that seeds vary training only and every run is scored on the same images.</summary>

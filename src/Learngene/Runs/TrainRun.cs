@@ -5,6 +5,7 @@ using Learngene.IO;
 using Learngene.Models;
 using Learngene.Training;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Learngene.Runs;
 
@@ -62,15 +63,20 @@ public static class TrainRun
     }
 
     /// <summary>The train and test images a run with this spec uses (limits cut with their seeds).</summary>
-    public static DataSplits LoadData(RunSpec spec, DataCache cache, Action<string>? log = null) =>
-        cache.Splits(spec.Data, spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null, spec.TrainLimit, spec.Options.Seed, spec.TestLimit, spec.TestSeed ?? spec.Options.Seed, log);
+    public static DataSplits LoadData(RunSpec spec, DataCache cache, Action<string>? log = null)
+    {
+        var splits = cache.Splits(spec.Data, spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null, spec.TrainLimit, spec.Options.Seed, spec.TestLimit, spec.TestSeed ?? spec.Options.Seed, log);
+        if (spec.Classes is null) return splits;
+        try { return splits.WithClasses(spec.Classes); }
+        finally { cache.Release(splits); }
+    }
 
     static RunResult Run(RunSpec spec, string runDir, DataSplits data, DataCache cache, string? resume, ITrainingObserver? observer, Action<string>? log)
     {
         var device = ResolveDevice(spec.Device);
         torch.manual_seed(spec.Options.Seed);
         var method = spec.Method is null ? null : Methods.Registry.Find(spec.Method);
-        Classifier model;
+        nn.Module model;
         if (method is not null) model = method.CreateAuxiliary(Vit(spec.Model, $"{method.Name}"), spec.MethodSettings);
         else if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is { } initializer)
         {
@@ -83,49 +89,56 @@ public static class TrainRun
             model = init.Model;
             log?.Invoke(init.Note);
         }
-        else model = Classifier.Create(spec.Model);
+        // A classifier unless the family is another kind of network (a diffusion transformer).
+        else model = ModelFamilies.Registry.Find(spec.Model.Validate().Family).Build(spec.Model);
+        var info = (IModel)model;
         ModelFile.Loaded? teacher = spec.Teacher is null ? null : ModelFile.Load(spec.Teacher);
         var norm = Normalization.Of(data.Train);
-        log?.Invoke($"{spec.Model.Describe()}: {model.ParameterCount():N0} parameters, {model.MacsPerImage() / 1e6:F1} M MACs per image");
+        log?.Invoke($"{spec.Model.Describe()}: {Count(model):N0} parameters, {info.MacsPerImage() / 1e6:F1} M MACs per image");
         log?.Invoke($"data {data.Name}: {data.Train.Count} train / {data.Test.Count} test images, {data.Train.Classes} classes");
         var trainer = new Trainer(spec.Options) { RunDir = runDir, Observer = observer, Device = device };
         List<EpochMetrics> history;
+        string modelPath;
         try
         {
             using var objective = ObjectiveKinds.Registry.Find(spec.Objective ?? ObjectiveKinds.Default).Create(new ObjectiveContext(spec.Options, model, norm, data, teacher) { Settings = spec.ObjectiveSettings });
             history = trainer.Fit(model, objective, data, norm, resume);
+            model.to(torch.CPU);
+            objective.MoveTo(torch.CPU);
+            var provenance = new Dictionary<string, string>(objective.Provenance)
+            {
+                ["data"] = spec.Data,
+                ["images_seen"] = history[^1].ImagesSeen.ToString(),
+                ["seed"] = spec.Options.Seed.ToString(),
+                ["teacher"] = spec.Teacher ?? "",
+                ["init"] = spec.Init ?? "",
+            };
+            if (history[^1].Test.TryGetValue("accuracy", out var accuracy)) provenance["test_accuracy"] = accuracy.ToString("R");
+            if (method is null)
+            {
+                modelPath = Path.Combine(runDir, ModelName);
+                var deployed = objective.Deployed(model);
+                ModelFile.Save(modelPath, deployed, (IModel)deployed, norm, data.Train.ClassNames, provenance);
+            }
+            else
+            {
+                modelPath = Path.Combine(runDir, GeneName);
+                var auxiliary = (Classifier)model;
+                LearngeneFile.Save(modelPath, method.Extract(auxiliary), new LearngeneInfo
+                {
+                    Method = method.Name, Architecture = (VitConfig)auxiliary.Config, SourceData = spec.Data, ClassNames = data.Train.ClassNames.ToArray(),
+                    Normalization = norm, Teacher = spec.Teacher ?? "", ImagesSeen = history[^1].ImagesSeen, Seed = spec.Options.Seed,
+                    MethodSettings = method.SettingsOf(auxiliary),
+                });
+            }
         }
         catch { Release(model, teacher, data, cache); throw; }
-        model.to(torch.CPU);
-        var provenance = new Dictionary<string, string>
-        {
-            ["data"] = spec.Data,
-            ["images_seen"] = history[^1].ImagesSeen.ToString(),
-            ["test_accuracy"] = history[^1].TestAccuracy.ToString("R"),
-            ["seed"] = spec.Options.Seed.ToString(),
-            ["teacher"] = spec.Teacher ?? "",
-            ["init"] = spec.Init ?? "",
-        };
-        string modelPath;
-        if (method is null)
-        {
-            modelPath = Path.Combine(runDir, ModelName);
-            ModelFile.Save(modelPath, model, norm, data.Train.ClassNames, provenance);
-        }
-        else
-        {
-            modelPath = Path.Combine(runDir, GeneName);
-            LearngeneFile.Save(modelPath, method.Extract(model), new LearngeneInfo
-            {
-                Method = method.Name, Architecture = (VitConfig)model.Config, SourceData = spec.Data, ClassNames = data.Train.ClassNames.ToArray(),
-                Normalization = norm, Teacher = spec.Teacher ?? "", ImagesSeen = history[^1].ImagesSeen, Seed = spec.Options.Seed,
-                MethodSettings = method.SettingsOf(model),
-            });
-        }
-        var result = new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), model.MacsPerImage(), history);
+        var result = new RunResult(runDir, modelPath, spec.Model, Count(model), info.MacsPerImage(), history);
         Release(model, teacher, data, cache);
         return result;
     }
+
+    static long Count(nn.Module model) => model.parameters().Sum(p => p.numel());
 
     /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
     public static Classifier Initialize(IInitializer initializer, RunSpec spec, ImageDataset train)
@@ -146,7 +159,7 @@ public static class TrainRun
 
     /// <summary>Frees a finished run's native memory on this thread (see <see cref="Native"/>); the cached
     /// full data sets stay.</summary>
-    static void Release(Classifier model, ModelFile.Loaded? teacher, DataSplits data, DataCache cache)
+    static void Release(nn.Module model, ModelFile.Loaded? teacher, DataSplits data, DataCache cache)
     {
         model.Dispose();
         teacher?.Model.Dispose();

@@ -28,6 +28,18 @@ public interface IObjective : IDisposable
 
     /// <summary>Named metrics on held-out data, the model in eval mode.</summary>
     IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device);
+
+    /// <summary>Images to log with an epoch's metrics (a generator's samples), each [C, H, W] in [0, 1];
+    /// null when the objective draws none. Called after <see cref="Evaluate"/>.</summary>
+    IReadOnlyDictionary<string, Tensor>? Figures(nn.Module model) => null;
+
+    /// <summary>The network a finished run saves: the trained one, or one the objective keeps (a weight
+    /// average, which is what a diffusion model samples with).</summary>
+    nn.Module Deployed(nn.Module trained) => trained;
+
+    /// <summary>Provenance the saved model carries so that it can be used without the run (a diffusion
+    /// model's prediction target and step count).</summary>
+    IReadOnlyDictionary<string, string> Provenance => new Dictionary<string, string>();
 }
 
 /// <summary>What an objective is built from: the recipe, the model it trains, the data's normalization and

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Learngene.IO;
 using Learngene.Models;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Learngene.Training;
 
@@ -33,5 +34,16 @@ sealed class MetricsSink
         foreach (var (name, value) in m.Test) board.add_scalar($"test/{name}", (float)value, m.Epoch);
         board.add_scalar("lr", (float)m.LearningRate, m.Epoch);
         board.add_scalar("images_per_second", (float)m.ImagesPerSecond, m.Epoch);
+    }
+
+    /// <summary>Images ([C, H, W] in [0, 1]) under their tags, at this epoch.</summary>
+    public void WriteImages(IReadOnlyDictionary<string, Tensor> images, int epoch)
+    {
+        if (board is null) return;
+        foreach (var (tag, image) in images)
+        {
+            try { board.add_img(tag, image, epoch); }
+            catch (Exception) { } // as above: an image TensorBoard cannot take is no reason to stop training
+        }
     }
 }

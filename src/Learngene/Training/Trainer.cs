@@ -27,9 +27,9 @@ public sealed class Trainer(TrainOptions options)
 
     /// <summary>Trains <paramref name="model"/> in place. With <paramref name="resumeFrom"/> (a checkpoint
     /// of the same architecture and recipe) it continues after the epochs that checkpoint records.</summary>
-    public List<EpochMetrics> Fit<TModel>(TModel model, IObjective objective, DataSplits data, Normalization norm, string? resumeFrom = null)
-        where TModel : nn.Module, IModel
+    public List<EpochMetrics> Fit(nn.Module model, IObjective objective, DataSplits data, Normalization norm, string? resumeFrom = null)
     {
+        var config = (model as IModel ?? throw new ArgumentException($"{model.GetName()} is not a Learngene model (IModel)", nameof(model))).Config;
         model.to(Device);
         objective.MoveTo(Device);
         var trained = ParameterGroups.Of(model);
@@ -40,8 +40,8 @@ public sealed class Trainer(TrainOptions options)
         if (resumeFrom is not null)
         {
             var state = Checkpoint.ReadState(resumeFrom);
-            if (!state.Config.SameArchitecture(model.Config))
-                throw new LearngeneException($"{resumeFrom} is a checkpoint of another architecture ({state.Config.Describe()}), not of {model.Config.Describe()}");
+            if (!state.Config.SameArchitecture(config))
+                throw new LearngeneException($"{resumeFrom} is a checkpoint of another architecture ({state.Config.Describe()}), not of {config.Describe()}");
             Checkpoint.Restore(resumeFrom, model, objective, optimizer, state.OptimizerStep);
             history.AddRange(state.History);
             startEpoch = state.EpochsDone + 1;
@@ -99,8 +99,13 @@ public sealed class Trainer(TrainOptions options)
             history.Add(m);
             if (RunDir is not null)
             {
-                Checkpoint.Save(Path.Combine(RunDir, CheckpointName), new Checkpoint(model.Config, Options, epoch, optimizer.Step, history), model, objective, optimizer);
+                Checkpoint.Save(Path.Combine(RunDir, CheckpointName), new Checkpoint(config, Options, epoch, optimizer.Step, history), model, objective, optimizer);
                 metricsSink!.Write(m);
+                if (EvaluateEachEpoch && objective.Figures(model) is { } figures)
+                {
+                    metricsSink.WriteImages(figures, epoch);
+                    foreach (var image in figures.Values) image.Dispose();
+                }
             }
             Observer?.EpochDone(m);
             Native.CollectGarbage();

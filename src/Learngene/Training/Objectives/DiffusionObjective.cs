@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Learngene.Data;
 using Learngene.Diffusion;
+using Learngene.IO;
+using Learngene.Metrics;
 using Learngene.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,7 +20,18 @@ public sealed class DiffusionObjective : IObjective
 {
     /// <summary>The target, the diffusion's step count and the EMA decay (DiT: 0.9999 over 400K steps; a
     /// CPU run of a few thousand steps needs a shorter memory, so presets set it).</summary>
-    public sealed record Settings(string Prediction = "velocity", int Steps = 1000, double EmaDecay = 0.9999);
+    public sealed record Settings(string Prediction = "velocity", int Steps = 1000, double EmaDecay = 0.9999)
+    {
+        /// <summary>A classifier model file trained on the same classes: with it, each epoch also draws
+        /// <see cref="EvalPerClass"/> samples per class from the average and reports FD-clf against the test
+        /// images and the classifier's accuracy on them. Null: losses only.</summary>
+        public string? Judge { get; init; }
+        public int EvalPerClass { get; init; } = 20;
+        /// <summary>How the per-epoch samples (and the logged grid) are drawn.</summary>
+        public SamplingRecipe Sampling { get; init; } = new();
+        /// <summary>Samples per class in the grid logged to TensorBoard each epoch (0: none).</summary>
+        public int GridPerClass { get; init; } = 8;
+    }
 
     public static readonly ObjectiveKind Kind = new("diffusion",
         "denoising diffusion: MSE between a DiT's output and the v- (default) or ε-target at a uniformly drawn step; keeps an EMA of the weights", Create);
@@ -29,6 +42,15 @@ public sealed class DiffusionObjective : IObjective
     readonly int seed;
     readonly State state;
     readonly Ema ema;
+    readonly Settings settings;
+    readonly ModelFile.Loaded? judge;
+    readonly GenerationQuality? quality;
+    // The test images' judge features (computed once per data set) and the last epoch's samples.
+    (ImageDataset Data, Tensor Features)? real;
+    Tensor? lastSamples;
+
+    /// <summary>Grids show at most this many classes (a 1000-class model's grid would be unreadable).</summary>
+    const int GridClasses = 16;
 
     /// <summary>The weight average (a frozen copy of the network) and the step count, as one module.</summary>
     sealed class State : nn.Module
@@ -47,12 +69,18 @@ public sealed class DiffusionObjective : IObjective
         public Tensor Steps => named_buffers().Single(b => b.name == "steps").buffer;
     }
 
-    public DiffusionObjective(DiffusionTransformer model, NoiseSchedule schedule, Prediction kind, Normalization dataNorm, int seed = 0, double emaDecay = 0.9999)
+    public DiffusionObjective(DiffusionTransformer model, NoiseSchedule schedule, Prediction kind, Normalization dataNorm, int seed = 0, double emaDecay = 0.9999,
+        Settings? settings = null, ModelFile.Loaded? judge = null)
     {
         this.schedule = schedule;
         this.kind = kind;
         this.dataNorm = dataNorm;
         this.seed = seed;
+        this.settings = (settings ?? new Settings()) with { EmaDecay = emaDecay };
+        this.settings.Sampling.Validate();
+        if (this.settings.EvalPerClass < 0 || this.settings.GridPerClass < 0) throw new LearngeneException("samples per class must not be negative", setting: "eval-per-class");
+        this.judge = judge;
+        quality = judge is null ? null : new GenerationQuality(judge.Model, judge.Normalization);
         state = new State(model);
         ema = new Ema(model, state.average, emaDecay);
         ema.Reset();
@@ -64,7 +92,18 @@ public sealed class DiffusionObjective : IObjective
         Settings settings;
         try { settings = c.Settings is null ? new Settings() : JsonSerializer.Deserialize<Settings>(c.Settings, ModelConfig.Json)!; }
         catch (JsonException) { throw new LearngeneException($"diffusion settings '{c.Settings}' do not parse"); }
-        return new DiffusionObjective(model, new NoiseSchedule(settings.Steps), ParsePrediction(settings.Prediction), c.DataNormalization, c.Options.Seed, settings.EmaDecay);
+        ModelFile.Loaded? judge = null;
+        if (settings.Judge is string path)
+        {
+            if (!File.Exists(path)) throw new LearngeneException($"{path}: no such file (the judge classifier)", setting: "judge");
+            judge = ModelFile.Load(path);
+            if (!judge.ClassNames.SequenceEqual(c.Data.Train.ClassNames))
+            {
+                judge.Model.Dispose();
+                throw new LearngeneException($"the judge {path} classifies [{string.Join(", ", judge.ClassNames)}], not this data's classes [{string.Join(", ", c.Data.Train.ClassNames)}]", setting: "judge");
+            }
+        }
+        return new DiffusionObjective(model, new NoiseSchedule(settings.Steps), ParsePrediction(settings.Prediction), c.DataNormalization, c.Options.Seed, settings.EmaDecay, settings, judge);
     }
 
     public static Prediction ParsePrediction(string name) => name.ToLowerInvariant() switch
@@ -78,6 +117,14 @@ public sealed class DiffusionObjective : IObjective
     public DiffusionTransformer Average => state.average;
 
     public nn.Module? Own => state;
+
+    public nn.Module Deployed(nn.Module trained) => state.average;
+
+    public IReadOnlyDictionary<string, string> Provenance => new Dictionary<string, string>
+    {
+        [DiffusionFile.PredictionKey] = kind == Prediction.Velocity ? "velocity" : "noise",
+        [DiffusionFile.StepsKey] = schedule.Steps.ToString(),
+    };
 
     /// <summary>Normalized images back to [−1, 1], the range the diffusion runs in.</summary>
     public Tensor ToModelRange(Tensor normalized) => dataNorm.Invert(normalized) * 2 - 1;
@@ -123,8 +170,55 @@ public sealed class DiffusionObjective : IObjective
                 }
             metrics[name] = sum / Math.Max(1, count);
         }
+        if (quality is not null && settings.EvalPerClass > 0) JudgeSamples(data, metrics);
         return metrics;
     }
 
-    public void Dispose() => state.Dispose();
+    /// <summary>FD-clf and accuracy on samples of every class, drawn from the average with a fixed seed so
+    /// that epochs are compared on the same noise.</summary>
+    void JudgeSamples(ImageDataset test, Dictionary<string, double> metrics)
+    {
+        if (real is not { } r || !ReferenceEquals(r.Data, test))
+        {
+            real?.Features.Dispose();
+            using var pixels = GenerationQuality.Pixels(test);
+            real = (test, quality!.Features(pixels).DetachFromDisposeScope());
+        }
+        var classes = Enumerable.Range(0, state.average.Architecture.Classes).Select(k => (long)k).ToArray();
+        var (images, labels) = ClassSamples.Draw(state.average, schedule, kind, classes, settings.EvalPerClass, settings.Sampling, seed + 777);
+        using (labels)
+        {
+            metrics["fd_clf"] = quality!.FdClfAgainst(images, real.Value.Features);
+            var accuracy = quality.ClassAccuracy(images, labels);
+            metrics["sample_accuracy"] = accuracy.Values.Average();
+            metrics["sample_accuracy_min"] = accuracy.Values.Min();
+        }
+        lastSamples?.Dispose();
+        lastSamples = images.DetachFromDisposeScope();
+    }
+
+    /// <summary>A grid of samples, one row per class: the last evaluation's, or drawn now.</summary>
+    public IReadOnlyDictionary<string, Tensor>? Figures(nn.Module model)
+    {
+        int perRow = settings.GridPerClass;
+        if (perRow == 0) return null;
+        int classes = Math.Min(GridClasses, state.average.Architecture.Classes);
+        Tensor rows;
+        if (lastSamples is not null && settings.EvalPerClass >= perRow) rows = SampleGrid.Rows(lastSamples, classes, settings.EvalPerClass, perRow);
+        else
+        {
+            var (images, labels) = ClassSamples.Draw(state.average, schedule, kind, Enumerable.Range(0, classes).Select(k => (long)k).ToArray(), perRow, settings.Sampling, seed + 777);
+            labels.Dispose();
+            rows = images;
+        }
+        using (rows) return new Dictionary<string, Tensor> { ["samples"] = ImageFiles.Grid(rows, perRow) };
+    }
+
+    public void Dispose()
+    {
+        state.Dispose();
+        judge?.Model.Dispose();
+        real?.Features.Dispose();
+        lastSamples?.Dispose();
+    }
 }
