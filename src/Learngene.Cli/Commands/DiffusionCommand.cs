@@ -33,6 +33,7 @@ static class DiffusionCommand
         var output = new Option<string?>("--out") { Description = "Run folder to write (default: runs/diffusion-TIMESTAMP)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
         var judge = new Option<string?>("--judge") { Description = "A classifier model file of the same classes: each epoch then also reports FD-clf and accuracy on samples" };
+        var model = new Option<string?>("--model") { Description = $"DiT size, overriding the preset's: {string.Join(", ", ModelPresets.Registry.All.Where(p => p.Config is DitConfig).Select(p => p.Name))}" };
         var prediction = new Option<string?>("--prediction") { Description = "velocity (default) or noise: what the network predicts" };
         var emaDecay = new Option<double?>("--ema-decay") { Description = "Decay of the weight average sampling uses" };
         var evalPerClass = new Option<int?>("--eval-per-class") { Description = "Samples per class the per-epoch evaluation draws (with --judge)" };
@@ -42,7 +43,7 @@ static class DiffusionCommand
         var recipe = new RecipeOptions();
         var c = new Command("train", "Train a class-conditional DiT with the diffusion objective (v- or ε-prediction, EMA); writes run.json, metrics.jsonl, tb/ (with sample grids), " +
                                      "checkpoint.safetensors and model.safetensors (the weight average) into --out. --resume continues exactly.");
-        foreach (var o in new Option[] { preset, data, dataDir, classes, output, resume, judge, prediction, emaDecay, evalPerClass, device, threads }) c.Options.Add(o);
+        foreach (var o in new Option[] { preset, model, data, dataDir, classes, output, resume, judge, prediction, emaDecay, evalPerClass, device, threads }) c.Options.Add(o);
         arch.AddTo(c);
         recipe.AddTo(c);
         c.SetAction(r =>
@@ -55,6 +56,8 @@ static class DiffusionCommand
             else
             {
                 var p = DitPreset.Registry.Find(r.GetValue(preset)!);
+                if (r.GetValue(model) is string name)
+                    p = p with { Model = ModelPresets.Registry.Find(name).Config as DitConfig ?? throw new LearngeneException($"model preset '{name}' is not a DiT", setting: "model") };
                 var settings = p.Diffusion with
                 {
                     Prediction = r.GetValue(prediction) ?? p.Diffusion.Prediction,

@@ -28,14 +28,16 @@ static class InspectCommand
             if (meta.TryGetValue("config", out var json))
             {
                 var config = ModelConfig.FromJson(json, path);
-                var model = Classifier.Create(config);
+                // Any family: a classifier, a diffusion transformer (its MACs are per denoising step), a stitch pool.
+                using var model = ModelFamilies.Registry.Find(config.Validate().Family).Build(config);
+                var info = (IModel)model;
                 bool gene = meta.GetValueOrDefault("format") == Genes.LearngeneFile.Format;
                 if (gene)
                     Console.WriteLine($"learngene ({meta.GetValueOrDefault("method")}): {tensors.Values.Sum(t => t.numel()):N0} stored parameters; " +
                                       "the figures below are for a descendant of the auxiliary model's architecture");
                 Console.WriteLine($"architecture: {config.Describe()}");
-                Console.WriteLine($"parameters: {model.ParameterCount():N0}");
-                Console.WriteLine($"FLOPs per image: {model.MacsPerImage() / 1e6:F2} M multiply-accumulates (the DeiT papers' \"FLOPs\"), {2 * model.MacsPerImage() / 1e6:F2} M FLOPs");
+                Console.WriteLine($"parameters: {model.parameters().Sum(p => p.numel()):N0}");
+                Console.WriteLine($"FLOPs per image{(config is DitConfig ? " and denoising step" : "")}: {info.MacsPerImage() / 1e6:F2} M multiply-accumulates (the DeiT papers' \"FLOPs\"), {2 * info.MacsPerImage() / 1e6:F2} M FLOPs");
             }
             return 0;
         });

@@ -28,7 +28,7 @@ public sealed record SamplingRecipe(int Steps = 50, double Guidance = 4, string 
 }
 
 /// <summary>Samples of requested classes from a diffusion transformer, drawn in batches, as images in
-/// [0, 1] ([N, C, H, W], class-major: every sample of the first class, then the next…) with their labels.
+/// [0, 1] on the CPU ([N, C, H, W], class-major: every sample of the first class, then the next…) with their labels.
 /// Deterministic for a seed and batch size. Batches stay small (64, doubled by guidance): at 200 a
 /// width-128 DiT's MLP activations passed glibc's 32 MB mmap ceiling, every step mapped and unmapped them,
 /// and sampling ran 4× slower (157 s against 40 s for 200 samples, measured back to back).</summary>
@@ -41,19 +41,23 @@ public static class ClassSamples
         var c = model.Architecture;
         foreach (var k in classes)
             if (k < 0 || k >= c.Classes) throw new LearngeneException($"class {k} is not one of the model's {c.Classes} classes (0..{c.Classes - 1})", setting: "classes");
+        if (recipe.Guidance != 1 && c.ClassDropout == 0)
+            throw new LearngeneException("guidance needs a model trained with label dropout (it has no null class): use --guidance 1", setting: "guidance");
         if (perClass < 1) throw new LearngeneException($"samples per class must be at least 1 (got {perClass})", setting: "per-class");
         var wanted = classes.SelectMany(k => Enumerable.Repeat(k, perClass)).ToArray();
         var sampler = new Sampler(schedule, kind);
         model.eval();
+        var device = model.parameters().First().device;
         using var generator = new Generator((ulong)seed);
         var chunks = new List<Tensor>();
         for (int start = 0; start < wanted.Length; start += batchSize)
         {
             using var scope = torch.NewDisposeScope();
-            var labels = torch.tensor(wanted[start..Math.Min(wanted.Length, start + batchSize)]);
-            var x = sampler.Sample((xt, t, y) => model.forward(xt, t, y), labels, [labels.shape[0], c.Channels, c.ImageSize, c.ImageSize],
+            var labels = torch.tensor(wanted[start..Math.Min(wanted.Length, start + batchSize)]).to(device);
+            // A model with a learned variance (DiT's learn_sigma, e.g. imported) samples with its mean channels.
+            var x = sampler.Sample((xt, t, y) => model.forward(xt, t, y).narrow(1, 0, c.Channels), labels, [labels.shape[0], c.Channels, c.ImageSize, c.ImageSize],
                 recipe.Steps, recipe.Guidance, c.NullClass, recipe.Ddpm, recipe.Eta, generator);
-            chunks.Add(((x.clamp(-1, 1) + 1) / 2).MoveToOuterDisposeScope());
+            chunks.Add(((x.clamp(-1, 1) + 1) / 2).cpu().MoveToOuterDisposeScope());
         }
         var images = torch.cat(chunks, 0);
         foreach (var chunk in chunks) chunk.Dispose();

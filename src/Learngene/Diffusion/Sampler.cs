@@ -57,14 +57,16 @@ public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
     public Tensor Sample(Denoiser model, Tensor labels, long[] shape, int steps, double guidance, long nullClass, bool ddpm = false, double eta = 0, Generator? generator = null)
     {
         using var _ = torch.no_grad();
-        var x = torch.randn(shape, generator: generator);
+        // Noise is drawn on the CPU (one generator, the same samples on any device) and moved to the labels' device.
+        var device = labels.device;
+        var x = torch.randn(shape, generator: generator).to(device);
         var ts = ddpm ? Enumerable.Range(0, schedule.Steps).Reverse().ToArray() : Timesteps(steps);
         for (int i = 0; i < ts.Length; i++)
         {
             using var scope = torch.NewDisposeScope();
-            var t = torch.full([shape[0]], ts[i], dtype: int64);
+            var t = torch.full([shape[0]], ts[i], dtype: int64, device: device);
             var prediction = Guided(model, x, t, labels, guidance, nullClass);
-            var noise = torch.randn(shape, generator: generator);
+            var noise = torch.randn(shape, generator: generator).to(device);
             var next = ddpm ? DdpmStep(prediction, x, ts[i], noise) : DdimStep(prediction, x, ts[i], i + 1 < ts.Length ? ts[i + 1] : -1, eta, noise);
             next.MoveToOuterDisposeScope();
             x.Dispose(); // freed here, not by the finalizer thread

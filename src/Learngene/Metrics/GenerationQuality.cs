@@ -42,7 +42,11 @@ public sealed class GenerationQuality(Classifier classifier, Normalization norm,
     }
 
     /// <summary>A data set's images in [0, 1].</summary>
-    public static Tensor Pixels(ImageDataset data) => data.Images.to_type(ScalarType.Float32) / 255f;
+    public static Tensor Pixels(ImageDataset data)
+    {
+        var pixels = data.Images.to_type(ScalarType.Float32);
+        return pixels.div_(255f); // in place: no float copy left to the finalizer thread
+    }
 
     /// <summary>The reference rows: FD-clf of <paramref name="count"/> real training images, and of as many
     /// images of uniform noise, against the real test images — what a perfect generator reaches at this

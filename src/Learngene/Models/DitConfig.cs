@@ -21,7 +21,7 @@ public sealed record DitConfig : ModelConfig
 
     protected override void ValidateFamily()
     {
-        Require(Width >= 2 && Width % 2 == 0, $"a DiT's width must be even (sin-cos positions; got {Width})", "width");
+        Require(Width >= 4 && Width % 4 == 0, $"a DiT's width must be a multiple of 4 (sin and cos of rows and columns; got {Width})", "width");
         Require(Depth >= 1, $"depth must be at least 1 (got {Depth})", "depth");
         Require(Heads >= 1 && Width % Heads == 0, $"heads ({Heads}) must divide the width ({Width})", "heads");
         Require(PatchSize >= 1 && ImageSize % PatchSize == 0, $"patch size {PatchSize} does not divide the image size {ImageSize}", "patch-size");

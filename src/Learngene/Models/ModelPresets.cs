@@ -29,5 +29,11 @@ public static class ModelPresets
             new ResNetConfig { Width = 16, StageBlocks = [2, 2, 2] }),
         new("dit-cpu", "DiT of the diffusion presets: width 128, depth 6, 4 heads, patch 4 at 28x28x1, 10 classes (bench dit, bench throughput)",
             new DitConfig { Width = 128, Depth = 6, Heads = 4, PatchSize = 4, ImageSize = 28, Channels = 1, Classes = 10 }),
+        // DiT's sizes at patch 2, 4 and 8 (dit-s-2 … dit-xl-8), on the data's image size, channels and classes.
+        .. from size in new[] { "S", "B", "L", "XL" }
+           from patch in new[] { 2, 4, 8 }
+           let c = DitConfig.Paper(size, patch)
+           select new Preset($"dit-{size.ToLowerInvariant()}-{patch}", $"DiT-{size}/{patch}: width {c.Width}, depth {c.Depth}, {c.Heads} heads, patch {patch} (for GPUs)",
+               c with { ImageSize = 0, Channels = 1, Classes = 10 }),
     ]);
 }

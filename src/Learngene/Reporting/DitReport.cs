@@ -25,7 +25,7 @@ public static class DitReport
         md.AppendLine();
         md.AppendLine($"DiT depth {m.Depth}, width {m.Width}, {m.Heads} heads, patch {m.PatchSize} (label dropout {m.ClassDropout:P0}), {p.Diffusion.Prediction} prediction, " +
                       $"linear β over {p.Diffusion.Steps} steps; AdamW lr {p.Recipe.LearningRate:G3} (warmup {p.Recipe.WarmupEpochs:G3} epochs, cosine to {p.Recipe.MinLearningRate:G3}), " +
-                      $"batch {p.Recipe.BatchSize}, {p.Recipe.Epochs} epochs on {(p.TrainLimit is int n ? $"{n:N0}" : "all")} training images; samples from the EMA of the weights (decay {p.Diffusion.EmaDecay:G4}). " +
+                      $"batch {p.Recipe.BatchSize}, {p.Recipe.Epochs} epochs on {(p.TrainLimit is int n ? $"{n:N0}" : "all")} training images; samples from the EMA of the weights ({(p.Diffusion.EmaWarmup ? $"decay min({p.Diffusion.EmaDecay:G4}, (1 + n)/(10 + n)) after step n" : $"decay {p.Diffusion.EmaDecay:G4}")}). " +
                       $"The judge is a ViT (depth {p.Judge.Depth}, width {p.Judge.Width}, patch {p.Judge.PatchSize}) trained on the real training images; **FD-clf** is the Fréchet distance " +
                       $"between its penultimate features on samples and on the real test images (the FID formula on another network: not comparable with FID). " +
                       $"Per-epoch evaluations draw {p.Diffusion.EvalPerClass} samples per class against {(p.TestLimit is int t ? $"{t:N0}" : "all")} test images; the final one {p.FinalPerClass} per class against every test image. " +

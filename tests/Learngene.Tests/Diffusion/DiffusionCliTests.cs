@@ -26,7 +26,9 @@ public class DiffusionCliTests
         (code, var output, err) = Run("diffusion", "train", "--preset", "smoke", "--data", "mnist", "--classes", "3,5,7", "--epochs", "2", "--out", run);
         Assert.True(code == 0, err);
         Assert.Contains("EMA test loss", output);
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run, "tb")));
+        // TensorBoard holds the scalars and a PNG grid of samples per epoch.
+        var events = Directory.GetFiles(Path.Combine(run, "tb")).Select(File.ReadAllBytes).ToList();
+        Assert.Contains(events, bytes => System.Text.Encoding.Latin1.GetString(bytes).Contains("\x89PNG"));
 
         using (var scope = torch.NewDisposeScope())
         {
@@ -85,6 +87,8 @@ public class DiffusionCliTests
         OneLine("class 12 is not one of mnist's 10 classes", "diffusion", "train", "--preset", "smoke", "--data", "mnist", "--classes", "0,12", "--out", dir + "/b");
         OneLine("unknown prediction 'score'", "diffusion", "train", "--preset", "smoke", "--data", "mnist", "--prediction", "score", "--out", dir + "/c");
         OneLine("no such file", "diffusion", "sample", dir + "/missing.safetensors");
+        OneLine("classification trains image classifiers, not a dit model", "train", "--preset", "smoke", "--data", "mnist", "--model", "dit-cpu", "--out", dir + "/d");
+        OneLine("model preset 'vit-cpu' is not a DiT", "diffusion", "train", "--preset", "smoke", "--model", "vit-cpu", "--out", dir + "/e");
         var fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "resnet-smoke-before-families.safetensors");
         OneLine("not a diffusion transformer", "diffusion", "sample", fixture);
     }

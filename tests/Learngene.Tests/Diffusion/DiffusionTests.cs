@@ -110,6 +110,14 @@ public class DiffusionTests
         ema.Update();
         Assert.True(average.weight!.allclose(0.9 * before + 0.1 * model.weight!, atol: 1e-6));
         Assert.Throws<LearngeneException>(() => new Ema(model, average, decay: 1.0));
+
+        // Warmed up, the decay after the n-th step is min(decay, (1 + n)/(10 + n)).
+        Assert.Equal(2.0 / 11, ema.WarmedUp(1), 12);
+        Assert.Equal(0.9, ema.WarmedUp(1000), 12);
+        var now = average.weight!.clone();
+        using (torch.no_grad()) model.weight!.add_(1.0);
+        ema.Update(updates: 1);
+        Assert.True(average.weight!.allclose(2.0 / 11 * now + 9.0 / 11 * model.weight!, atol: 1e-6));
     }
 
     [Fact]
@@ -196,6 +204,30 @@ public class DiffusionObjectiveTests
 public class DitTests
 {
     static readonly DitConfig Small = new() { Width = 32, Depth = 2, Heads = 2, PatchSize = 4, ImageSize = 28, Channels = 1, Classes = 10 };
+
+    [Fact]
+    public void Guidance_is_refused_for_a_model_without_a_null_class_and_a_learned_variance_samples_with_its_mean()
+    {
+        using var scope = torch.NewDisposeScope();
+        var config = new DitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7, ImageSize = 28, Channels = 1, Classes = 3, ClassDropout = 0 };
+        using var plain = new DiffusionTransformer(config);
+        var recipe = new SamplingRecipe(Steps: 2, Guidance: 4);
+        Assert.Throws<LearngeneException>(() => ClassSamples.Draw(plain, new NoiseSchedule(), Prediction.Velocity, [0, 1], 1, recipe, 0));
+        var (images, _) = ClassSamples.Draw(plain, new NoiseSchedule(), Prediction.Velocity, [0, 1], 1, recipe with { Guidance = 1 }, 0);
+        Assert.Equal([2L, 1, 28, 28], images.shape);
+        using var sigma = new DiffusionTransformer(config with { ClassDropout = 0.1, LearnSigma = true });
+        var (withSigma, _) = ClassSamples.Draw(sigma, new NoiseSchedule(), Prediction.Velocity, [2], 2, recipe, 0);
+        Assert.Equal([2L, 1, 28, 28], withSigma.shape);
+    }
+
+    [Fact]
+    public void The_blocks_gelu_is_the_tanh_approximation()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.linspace(-6, 6, 1001, dtype: float64);
+        var formula = 0.5 * x * (1 + torch.tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x.pow(3))));
+        Assert.True(Learngene.Models.Layers.DitBlock.GeluTanh(x).allclose(formula, rtol: 0, atol: 1e-12));
+    }
 
     [Fact]
     public void A_fresh_adaln_zero_block_is_the_identity_and_a_fresh_dit_outputs_zeros_of_the_images_shape()

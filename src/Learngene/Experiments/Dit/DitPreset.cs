@@ -58,8 +58,8 @@ public sealed record DitPreset : INamed
         {
             Name = "paper", Description = "for GPUs: DiT-S/2 (width 384, depth 12) with DiT's recipe (AdamW 1e-4 constant, batch 256, EMA 0.9999), 200 epochs",
             Model = new() { Width = 384, Depth = 12, Heads = 6, PatchSize = 2, ImageSize = 0 },
-            Recipe = CpuRecipe with { Epochs = 200, BatchSize = 256, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupEpochs = 0 },
-            Diffusion = new() { EmaDecay = 0.9999, EvalPerClass = 50, GridPerClass = 8, Sampling = new SamplingRecipe(Steps: 250, Guidance: 4) },
+            Recipe = CpuRecipe with { Epochs = 200, BatchSize = 256, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupEpochs = 0, ClipGrad = 0 },
+            Diffusion = new() { EmaDecay = 0.9999, EmaWarmup = false, EvalPerClass = 50, GridPerClass = 8, Sampling = new SamplingRecipe(Steps: 250, Guidance: 4) },
             JudgeRecipe = new() { Epochs = 10, BatchSize = 128, LearningRate = 1e-3, WarmupEpochs = 0.5, Augment = false },
             FinalPerClass = 1000,
         },

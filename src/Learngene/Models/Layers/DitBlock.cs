@@ -35,7 +35,9 @@ public sealed class DitBlock : nn.Module<Tensor, Tensor, Tensor>
 
     public static Tensor Modulate(Tensor x, Tensor shift, Tensor scale) => x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1);
 
-    public static Tensor GeluTanh(Tensor x) => 0.5 * x * (1 + torch.tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x.pow(3))));
+    /// <summary>GELU's tanh approximation (DiT's <c>approx_gelu</c>), libtorch's fused kernel: one op forward and
+    /// backward instead of seven (equal to 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), tested).</summary>
+    public static Tensor GeluTanh(Tensor x) => x.gelu(TorchSharp.Modules.GELU.Approximate.tanh);
 
     public override Tensor forward(Tensor x, Tensor c)
     {

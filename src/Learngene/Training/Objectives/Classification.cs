@@ -30,6 +30,8 @@ public sealed class Classification : IObjective
 
     static IObjective Create(ObjectiveContext c)
     {
+        if (c.Model is not Classifier)
+            throw new LearngeneException($"classification trains image classifiers, not a {((IModel)c.Model).Config.Family} model (a dit trains with 'learngene diffusion train')", setting: "model");
         if (c.Model is IModel m && c.Data.Train.Classes != m.Config.Classes)
             throw new LearngeneException($"the model has {m.Config.Classes} classes but {c.Data.Name} has {c.Data.Train.Classes}");
         return new Classification(c.Options, c.DataNormalization, c.Teacher?.Model, c.Teacher?.Normalization);

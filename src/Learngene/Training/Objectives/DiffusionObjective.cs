@@ -29,6 +29,8 @@ public sealed class DiffusionObjective : IObjective
         public int EvalPerClass { get; init; } = 20;
         /// <summary>How the per-epoch samples (and the logged grid) are drawn.</summary>
         public SamplingRecipe Sampling { get; init; } = new();
+        /// <summary>Warm the EMA's decay up with the step count (<see cref="Ema.Update(long)"/>); off: DiT's fixed decay.</summary>
+        public bool EmaWarmup { get; init; } = true;
         /// <summary>Samples per class in the grid logged to TensorBoard each epoch (0: none).</summary>
         public int GridPerClass { get; init; } = 8;
     }
@@ -89,6 +91,8 @@ public sealed class DiffusionObjective : IObjective
     static IObjective Create(ObjectiveContext c)
     {
         var model = c.Model as DiffusionTransformer ?? throw new LearngeneException("diffusion training needs a diffusion transformer (a dit model)", setting: "model");
+        if (model.Architecture.LearnSigma)
+            throw new LearngeneException("training a learned variance (learn_sigma) needs DiT's variational-bound term, which is not implemented; such a model can be sampled, not trained", setting: "model");
         Settings settings;
         try { settings = c.Settings is null ? new Settings() : JsonSerializer.Deserialize<Settings>(c.Settings, ModelConfig.Json)!; }
         catch (JsonException) { throw new LearngeneException($"diffusion settings '{c.Settings}' do not parse"); }
@@ -150,7 +154,11 @@ public sealed class DiffusionObjective : IObjective
         return new ObjectiveStep(loss, n, new Dictionary<string, double> { ["loss"] = loss.item<float>() * n });
     }
 
-    public void AfterUpdate(nn.Module model) => ema.Update();
+    public void AfterUpdate(nn.Module model)
+    {
+        if (settings.EmaWarmup) ema.Update(state.Steps.item<long>());
+        else ema.Update();
+    }
 
     public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
     {
