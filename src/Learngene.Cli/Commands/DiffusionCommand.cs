@@ -102,10 +102,12 @@ static class DiffusionCommand
         readonly Option<string> sampler = new("--sampler") { Description = "ddim or ddpm (every training step)", DefaultValueFactory = _ => "ddim" };
         readonly Option<double> eta = new("--eta") { Description = "DDIM's eta: 0 deterministic, 1 DDPM-like noise", DefaultValueFactory = _ => 0 };
         public readonly Option<int> Seed = new("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
+        readonly Option<bool> clip = new("--clip") { Description = "Clamp each step's predicted clean image to the data's range (guided-diffusion's clip_denoised)" };
 
-        public void AddTo(Command c) { foreach (var o in new Option[] { PerClass, guidance, steps, sampler, eta, Seed }) c.Options.Add(o); }
+        public void AddTo(Command c) { foreach (var o in new Option[] { PerClass, guidance, steps, sampler, eta, Seed, clip }) c.Options.Add(o); }
 
-        public SamplingRecipe Recipe(ParseResult r) => new SamplingRecipe(r.GetValue(steps), r.GetValue(guidance), r.GetValue(sampler)!, r.GetValue(eta)).Validate();
+        public SamplingRecipe Recipe(ParseResult r) =>
+            new SamplingRecipe(r.GetValue(steps), r.GetValue(guidance), r.GetValue(sampler)!, r.GetValue(eta)) { ClipDenoised = r.GetValue(clip) ? true : null }.Validate();
 
         public int Count(ParseResult r) => r.GetValue(PerClass) is int n and >= 1 ? n : throw new LearngeneException("--per-class must be at least 1");
     }

@@ -8,6 +8,11 @@ namespace Learngene.Diffusion;
 /// over every training step; classifier-free guidance scale (1: the conditional model alone).</summary>
 public sealed record SamplingRecipe(int Steps = 50, double Guidance = 4, string Sampler = "ddim", double Eta = 0)
 {
+    /// <summary>Clamp each step's predicted clean image to [−1, 1] (<see cref="Diffusion.Sampler"/>); null: off
+    /// (DiT's choice for latents; and what runs made before this setting existed used).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? ClipDenoised { get; init; }
+
     public bool Ddpm => Sampler.ToLowerInvariant() switch
     {
         "ddim" => false,
@@ -24,7 +29,7 @@ public sealed record SamplingRecipe(int Steps = 50, double Guidance = 4, string 
         return this;
     }
 
-    public string Describe() => Ddpm ? $"DDPM (every step), guidance {Guidance:G3}" : $"DDIM {Steps} steps (eta {Eta:G2}), guidance {Guidance:G3}";
+    public string Describe() => (Ddpm ? $"DDPM (every step), guidance {Guidance:G3}" : $"DDIM {Steps} steps (eta {Eta:G2}), guidance {Guidance:G3}") + (ClipDenoised == true ? ", x₀ clipped" : "");
 }
 
 /// <summary>Samples of requested classes from a diffusion transformer, drawn in batches, as images in
@@ -56,7 +61,7 @@ public static class ClassSamples
             var labels = torch.tensor(wanted[start..Math.Min(wanted.Length, start + batchSize)]).to(device);
             // A model with a learned variance (DiT's learn_sigma, e.g. imported) samples with its mean channels.
             var x = sampler.Sample((xt, t, y) => model.forward(xt, t, y).narrow(1, 0, c.Channels), labels, [labels.shape[0], c.Channels, c.ImageSize, c.ImageSize],
-                recipe.Steps, recipe.Guidance, c.NullClass, recipe.Ddpm, recipe.Eta, generator);
+                recipe.Steps, recipe.Guidance, c.NullClass, recipe.Ddpm, recipe.Eta, generator, recipe.ClipDenoised == true);
             chunks.Add(((x.clamp(-1, 1) + 1) / 2).cpu().MoveToOuterDisposeScope());
         }
         var images = torch.cat(chunks, 0);

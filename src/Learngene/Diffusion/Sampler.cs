@@ -30,22 +30,33 @@ public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
 
     /// <summary>One DDIM step from step t to the earlier step <paramref name="previous"/> (−1: to x₀), with
     /// η: 0 deterministic, 1 DDPM's posterior variance when the steps are consecutive (Song et al., eq. 12 and 16).</summary>
-    public Tensor DdimStep(Tensor prediction, Tensor xt, int t, int previous, double eta, Tensor? noise)
+    public Tensor DdimStep(Tensor prediction, Tensor xt, int t, int previous, double eta, Tensor? noise, bool clip = false)
     {
-        var tt = torch.full([xt.shape[0]], t, dtype: int64);
-        var (x0, eps) = schedule.Decompose(kind, prediction, xt, tt);
+        var (x0, eps) = Estimate(prediction, xt, t, clip);
         double a = schedule.AlphasCumprod[t], aPrev = previous < 0 ? 1.0 : schedule.AlphasCumprod[previous];
         double sigma = eta * Math.Sqrt((1 - aPrev) / (1 - a)) * Math.Sqrt(1 - a / aPrev);
         var mean = Math.Sqrt(aPrev) * x0 + Math.Sqrt(Math.Max(0, 1 - aPrev - sigma * sigma)) * eps;
         return sigma > 0 && noise is not null ? mean + sigma * noise : mean;
     }
 
-    /// <summary>One ancestral DDPM step from t to t−1: the posterior q(x_{t−1} | x_t, x₀) with x₀ from the
-    /// prediction, its variance β̃_t = β_t·(1 − ᾱ_{t−1})/(1 − ᾱ_t).</summary>
-    public Tensor DdpmStep(Tensor prediction, Tensor xt, int t, Tensor? noise)
+    /// <summary>x₀ and ε implied by a prediction; with <paramref name="clip"/>, x₀ is clamped to the data's
+    /// [−1, 1] and ε recomputed from it (guided-diffusion's <c>clip_denoised</c>, its default for pixels; DiT
+    /// samples latents, which have no such range, and does not clip).</summary>
+    (Tensor X0, Tensor Noise) Estimate(Tensor prediction, Tensor xt, int t, bool clip)
     {
         var tt = torch.full([xt.shape[0]], t, dtype: int64);
-        var (x0, _) = schedule.Decompose(kind, prediction, xt, tt);
+        var (x0, eps) = schedule.Decompose(kind, prediction, xt, tt);
+        if (!clip) return (x0, eps);
+        x0 = x0.clamp(-1, 1);
+        double a = schedule.AlphasCumprod[t];
+        return (x0, (xt - Math.Sqrt(a) * x0) / Math.Sqrt(1 - a));
+    }
+
+    /// <summary>One ancestral DDPM step from t to t−1: the posterior q(x_{t−1} | x_t, x₀) with x₀ from the
+    /// prediction, its variance β̃_t = β_t·(1 − ᾱ_{t−1})/(1 − ᾱ_t).</summary>
+    public Tensor DdpmStep(Tensor prediction, Tensor xt, int t, Tensor? noise, bool clip = false)
+    {
+        var (x0, _) = Estimate(prediction, xt, t, clip);
         double a = schedule.AlphasCumprod[t], aPrev = t == 0 ? 1.0 : schedule.AlphasCumprod[t - 1], beta = schedule.Betas[t];
         var mean = (Math.Sqrt(aPrev) * beta / (1 - a)) * x0 + (Math.Sqrt(1 - beta) * (1 - aPrev) / (1 - a)) * xt;
         double variance = beta * (1 - aPrev) / (1 - a);
@@ -54,7 +65,7 @@ public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
 
     /// <summary>Samples images of the given labels from pure noise: DDIM over <paramref name="steps"/> steps
     /// with η, or DDPM over every step when <paramref name="ddpm"/>. One generator drives all noise.</summary>
-    public Tensor Sample(Denoiser model, Tensor labels, long[] shape, int steps, double guidance, long nullClass, bool ddpm = false, double eta = 0, Generator? generator = null)
+    public Tensor Sample(Denoiser model, Tensor labels, long[] shape, int steps, double guidance, long nullClass, bool ddpm = false, double eta = 0, Generator? generator = null, bool clip = false)
     {
         using var _ = torch.no_grad();
         // Noise is drawn on the CPU (one generator, the same samples on any device) and moved to the labels' device.
@@ -67,7 +78,7 @@ public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
             var t = torch.full([shape[0]], ts[i], dtype: int64, device: device);
             var prediction = Guided(model, x, t, labels, guidance, nullClass);
             var noise = torch.randn(shape, generator: generator).to(device);
-            var next = ddpm ? DdpmStep(prediction, x, ts[i], noise) : DdimStep(prediction, x, ts[i], i + 1 < ts.Length ? ts[i + 1] : -1, eta, noise);
+            var next = ddpm ? DdpmStep(prediction, x, ts[i], noise, clip) : DdimStep(prediction, x, ts[i], i + 1 < ts.Length ? ts[i + 1] : -1, eta, noise, clip);
             next.MoveToOuterDisposeScope();
             x.Dispose(); // freed here, not by the finalizer thread
             x = next;

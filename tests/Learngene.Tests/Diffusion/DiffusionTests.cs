@@ -66,6 +66,22 @@ public class DiffusionTests
     }
 
     [Fact]
+    public void Clipping_steps_from_the_clean_image_clamped_to_the_data_range_and_the_noise_it_implies()
+    {
+        using var scope = torch.NewDisposeScope();
+        var sampler = new Sampler(Schedule, Prediction.Noise);
+        var xt = torch.randn(2, 1, 4, 4, dtype: float64);
+        var prediction = 3 * torch.randn(2, 1, 4, 4, dtype: float64); // implies clean images far outside [−1, 1]
+        int t = 600, previous = 400;
+        double a = Schedule.AlphasCumprod[t], aPrev = Schedule.AlphasCumprod[previous];
+        var x0 = ((xt - Math.Sqrt(1 - a) * prediction) / Math.Sqrt(a)).clamp(-1, 1);
+        var eps = (xt - Math.Sqrt(a) * x0) / Math.Sqrt(1 - a);
+        var expected = Math.Sqrt(aPrev) * x0 + Math.Sqrt(1 - aPrev) * eps;
+        Assert.True(sampler.DdimStep(prediction, xt, t, previous, 0, null, clip: true).allclose(expected, atol: 1e-10));
+        Assert.False(sampler.DdimStep(prediction, xt, t, previous, 0, null).allclose(expected, atol: 1e-3));
+    }
+
+    [Fact]
     public void Ddim_with_eta_zero_is_deterministic_for_a_seed()
     {
         using var scope = torch.NewDisposeScope();
