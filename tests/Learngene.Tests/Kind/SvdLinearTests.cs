@@ -1,0 +1,72 @@
+using Learngene.Models.Kind;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Tests.Kind;
+
+/// <summary>KIND's SVD-form layer and class gate (SPEC.md §4).</summary>
+public class SvdLinearTests
+{
+    static SvdLinear Random(int rG = 3, int rT = 2, int blocks = 3, int inF = 6, int outF = 5, int seed = 0)
+    {
+        var layer = new SvdLinear(inF, outF, rG, rT, blocks);
+        var g = new Generator((ulong)seed);
+        using var _ = torch.no_grad();
+        foreach (var p in layer.parameters()) p.copy_(torch.randn(p.shape, generator: g));
+        return layer;
+    }
+
+    [Fact]
+    public void An_svd_form_layer_equals_its_dense_matrix()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var layer = Random();
+        var x = torch.randn(4, 7, 6);
+        var dense = nn.functional.linear(x, layer.Dense(), layer.Bias);
+        Assert.True(layer.forward(x, null).allclose(dense, atol: 1e-5));
+
+        // Loaded from a dense matrix at full rank, it reproduces that matrix.
+        var w = torch.randn(5, 6);
+        var b = torch.randn(5);
+        using var full = new SvdLinear(6, 5, 3, 1, 2);
+        full.LoadDense(w, b);
+        Assert.True(full.Dense().allclose(w, atol: 1e-5));
+        Assert.True(full.forward(x, null).allclose(nn.functional.linear(x, w, b), atol: 1e-4));
+    }
+
+    [Fact]
+    public void The_rank_space_gated_forward_equals_each_classs_dense_matrix_applied_sample_by_sample()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var layer = Random();
+        var gate = new ClassGate(3, 2, [0, 2, 1, 2]); // four classes, the second and fourth share block 2
+        var labels = torch.tensor(new long[] { 0, 1, 2, 3, 4, 1 }); // 4 is the null class: learngenes only
+        var x = torch.randn(6, 7, 6);
+        var gates = gate.Of(labels);
+        var y = layer.forward(x, gates);
+        for (int i = 0; i < 6; i++)
+        {
+            var expected = nn.functional.linear(x[i], layer.Dense(gates[i]), layer.Bias);
+            Assert.True(y[i].allclose(expected, atol: 1e-5), $"sample {i}");
+        }
+        Assert.Equal(3f, gates[4].sum().item<float>());
+        Assert.True(gates[1].allclose(gates[3]) && gates[1].allclose(gates[5]));
+    }
+
+    [Fact]
+    public void With_a_classs_gate_the_gradient_reaches_only_the_learngenes_and_that_classs_tailors()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var layer = Random();
+        var gate = ClassGate.OneBlockPerClass(3, 2, 3);
+        var x = torch.randn(4, 7, 6);
+        layer.forward(x, gate.Of(torch.full(4, 1L))).square().sum().backward();
+        var active = new[] { 0, 1, 2, layer.TailorStart(1), layer.TailorStart(1) + 1 };
+        for (int j = 0; j < layer.Rank; j++)
+        {
+            bool on = active.Contains(j);
+            foreach (var (name, grad) in new[] { ("u", layer.U.grad![.., j]), ("s", layer.S.grad![j]), ("v", layer.V.grad![.., j]) })
+                Assert.True(on ? grad.abs().max().item<float>() > 0 : grad.abs().max().item<float>() == 0, $"{name} component {j} ({(on ? "active" : "gated off")})");
+        }
+    }
+}
