@@ -69,4 +69,20 @@ public class SvdLinearTests
                 Assert.True(on ? grad.abs().max().item<float>() > 0 : grad.abs().max().item<float>() == 0, $"{name} component {j} ({(on ? "active" : "gated off")})");
         }
     }
+
+    [Fact]
+    public void A_fresh_layer_has_orthonormal_factors_and_a_xavier_sized_matrix()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var layer = new SvdLinear(48, 96, 8, 4, 3);
+        layer.InitializeFresh(new Generator(1));
+        Assert.True(layer.OrthogonalityPenalty().item<float>() < 1e-8);
+        double expected = 2.0 * 48 * 96 / (48 + 96);
+        Assert.Equal(expected, layer.Dense().square().sum().item<float>(), expected * 1e-4);
+        Assert.Equal(0f, layer.Bias.abs().max().item<float>());
+
+        // The penalty sees a factor that is no longer orthonormal.
+        using (torch.no_grad()) layer.U[0, 0] += 0.5f;
+        Assert.True(layer.OrthogonalityPenalty().item<float>() > 0.1);
+    }
 }

@@ -40,6 +40,40 @@ public sealed class SvdLinear : nn.Module<Tensor, Tensor?, Tensor>
     public Parameter V => v;
     public Parameter Bias => bias;
 
+    /// <summary>A fresh layer (adopted; the paper gives no initialization): U and V with orthonormal columns
+    /// (QR of Gaussian matrices; unit-norm random columns beyond min(in, out)), every singular value equal
+    /// and set so that ‖W‖_F² matches a Xavier-uniform matrix's expectation, in·out·2/(in + out) — the dense
+    /// DiT's scale — and a zero bias.</summary>
+    public void InitializeFresh(Generator? generator = null)
+    {
+        using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        u.copy_(OrthonormalColumns(Out, Rank, generator));
+        v.copy_(OrthonormalColumns(In, Rank, generator));
+        s.fill_(Math.Sqrt(2.0 * In * Out / ((In + Out) * (double)Rank)));
+        bias.zero_();
+    }
+
+    static Tensor OrthonormalColumns(int rows, int columns, Generator? generator)
+    {
+        var g = torch.randn(rows, columns, dtype: float64, generator: generator);
+        int k = Math.Min(rows, columns);
+        var (q, r) = torch.linalg.qr(g.narrow(1, 0, k));
+        q = q * r.diagonal().sign(); // a unique QR: columns are not flipped by the factorization's sign choice
+        if (columns == k) return q.to(float32);
+        var rest = g.narrow(1, k, columns - k);
+        return torch.cat([q, rest / rest.norm(0, keepdim: true)], 1).to(float32);
+    }
+
+    /// <summary>‖UᵀU − I‖_F² + ‖VᵀV − I‖_F²: zero when the factors are orthonormal (KIND's SVD form; the
+    /// penalty option of keeping them so, added to the loss with a weight).</summary>
+    public Tensor OrthogonalityPenalty()
+    {
+        int r = Rank;
+        using var eye = torch.eye(r, device: u.device);
+        return (u.t().matmul(u) - eye).square().sum() + (v.t().matmul(v) - eye).square().sum();
+    }
+
     /// <summary>The components of tailor block <paramref name="block"/>: [start, start + TailorRank).</summary>
     public int TailorStart(int block) => LearngeneRank + block * TailorRank;
 
