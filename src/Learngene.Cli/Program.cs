@@ -3,6 +3,7 @@ using Learngene;
 using Learngene.Cli;
 
 // Every verb is one file under Commands/; this file only wires them and turns errors into one line.
+NativeAllocator.Tune(); // before the first tensor: training buffers stay in the heap (README, platform notes)
 var root = new RootCommand("Learngene: build variable-sized vision transformers from condensed knowledge (learngenes).");
 root.Subcommands.Add(QuickstartCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());

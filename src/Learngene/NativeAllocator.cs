@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Learngene;
@@ -7,8 +6,9 @@ namespace Learngene;
 /// default glibc serves large blocks with mmap and trims the heap top on free, so each step's buffers are
 /// mapped, page-faulted and unmapped again: on a width-128 DiT step that was a third of the CPU time in the
 /// kernel, and raising both thresholds made training 1.8× faster (93 → 167 images/s, measured back to back
-/// on this machine, README "Platform notes"). Applied once when the library loads, on Linux with glibc;
-/// <c>LEARNGENE_MALLOC=default</c> leaves malloc alone.</summary>
+/// on this machine, README "Platform notes"). The CLI applies it at start (a process-wide setting, so a host
+/// of the library opts in by calling <see cref="Tune"/>; the test process does not); on Linux with glibc
+/// only, and <c>LEARNGENE_MALLOC=default</c> leaves malloc alone.</summary>
 public static class NativeAllocator
 {
     const int TrimThreshold = -1, MmapThreshold = -3; // mallopt's M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
@@ -20,11 +20,10 @@ public static class NativeAllocator
     /// <summary>True when the thresholds were raised.</summary>
     public static bool Tuned { get; private set; }
 
-#pragma warning disable CA2255 // deliberate: the CLI, the tests and any host of the library get it before their first tensor
-    [ModuleInitializer]
-    internal static void Tune()
-#pragma warning restore CA2255
+    /// <summary>Raises the thresholds (once; call before the first tensor).</summary>
+    public static void Tune()
     {
+        if (Tuned) return;
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("LEARNGENE_MALLOC") == "default") return;
         try { Tuned = Mallopt(MmapThreshold, MaxMmapThreshold) == 1 & Mallopt(TrimThreshold, int.MaxValue) == 1; }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // not glibc: nothing to tune

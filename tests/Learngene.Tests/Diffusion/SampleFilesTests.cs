@@ -61,7 +61,4 @@ public class SampleFilesTests
         Assert.Equal("T-shirt_top", ImageFiles.SafeName("T-shirt/top"));
         Assert.Equal("_", ImageFiles.SafeName(".."));
     }
-
-    [Fact]
-    public void The_allocator_keeps_training_buffers_on_linux() => Assert.Equal(OperatingSystem.IsLinux(), NativeAllocator.Tuned);
 }
