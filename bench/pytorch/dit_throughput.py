@@ -11,11 +11,12 @@ Needs PyTorch (Debian: python3-torch with libopenblas0-pthread)."""
 import argparse
 import json
 import math
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from throughput import timed  # the same timing loop as the ViT peer (this script's folder is on sys.path)
 
 
 def modulate(x, shift, scale):
@@ -82,15 +83,6 @@ class DiT(nn.Module):
         h = self.final_linear(modulate(self.final_norm(h), shift, scale))
         g, p, ch = self.grid, self.patch, self.channels
         return h.reshape(-1, g, g, p, p, ch).permute(0, 5, 1, 3, 2, 4).reshape(-1, ch, g * p, g * p)
-
-
-def timed(steps, warmup, fn):
-    for _ in range(warmup):
-        fn()
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return steps / (time.perf_counter() - start)
 
 
 def main():

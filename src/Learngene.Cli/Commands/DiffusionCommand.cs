@@ -67,13 +67,12 @@ static class DiffusionCommand
                 Learngene.Training.Objectives.DiffusionObjective.ParsePrediction(settings.Prediction);
                 string? judgeFile = r.GetValue(judge) is string j ? Path.GetFullPath(j) : null;
                 if (judgeFile is not null && !File.Exists(judgeFile)) throw new LearngeneException($"{judgeFile}: no such file", setting: "judge");
-                var spec = DitExperiment.Spec(p with { Diffusion = settings }, r.GetValue(data)!, judgeFile, ParseClasses(r.GetValue(classes))) is var s
-                    ? s with
-                    {
-                        Model = arch.Apply(r, s.Model), Options = recipe.Apply(r, s.Options), Device = r.GetValue(device)!,
-                        TrainLimit = recipe.TrainLimit(r) ?? s.TrainLimit, TestLimit = recipe.TestLimit(r) ?? s.TestLimit,
-                    }
-                    : throw new InvalidOperationException();
+                var s = DitExperiment.Spec(p with { Diffusion = settings }, r.GetValue(data)!, judgeFile, ParseClasses(r.GetValue(classes)));
+                var spec = s with
+                {
+                    Model = arch.Apply(r, s.Model), Options = recipe.Apply(r, s.Options), Device = r.GetValue(device)!,
+                    TrainLimit = recipe.TrainLimit(r) ?? s.TrainLimit, TestLimit = recipe.TestLimit(r) ?? s.TestLimit,
+                };
                 string dir = r.GetValue(output) ?? Path.Combine("runs", $"diffusion-{DateTime.Now:yyyyMMdd-HHmmss}");
                 result = ConsoleProgress.Run(pr => TrainRun.Start(spec, dir, cache, pr, ConsoleProgress.Log));
             }
@@ -134,12 +133,7 @@ static class DiffusionCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var (images, labels) = model.Draw(wanted, perClass, recipe, r.GetValue(sampling.Seed));
             double seconds = clock.Elapsed.TotalSeconds;
-            using (images) using (labels)
-            {
-                using var grid = ImageFiles.Grid(images, perClass);
-                ImageFiles.SavePng(grid, Path.Combine(dir, "grid.png"));
-                ImageFiles.SaveFolder(images, labels, model.ClassNames, dir);
-            }
+            using (images) using (labels) ImageFiles.SaveSamples(images, labels, model.ClassNames, perClass, dir);
             Console.WriteLine($"{wanted.Length * perClass} samples ({recipe.Describe()}) in {seconds:F1} s; grid: {Path.Combine(dir, "grid.png")}; images: {dir}/CLASS/N.png");
             return 0;
         });
@@ -175,11 +169,8 @@ static class DiffusionCommand
             if (r.GetValue(judge) is string given) judgePath = given;
             else
             {
-                var classes = model.ClassNames.Select(n => splits.Train.ClassNames.ToList().IndexOf(n)).ToArray();
-                if (classes.Contains(-1)) throw new LearngeneException($"the model's classes [{string.Join(", ", model.ClassNames)}] are not all classes of {name}", setting: "data");
-                bool all = classes.SequenceEqual(Enumerable.Range(0, splits.Train.Classes));
                 var store = new CellStore(r.GetValue(judges)!);
-                var cell = DitExperiment.TrainJudge(store, cache, DitPreset.Registry.Find(r.GetValue(judgePreset)!), name, all ? null : classes, ConsoleProgress.Log);
+                var cell = DitExperiment.TrainJudge(store, cache, DitPreset.Registry.Find(r.GetValue(judgePreset)!), name, model.ClassesIn(splits.Train), ConsoleProgress.Log);
                 judgePath = store.Resolve(cell.ModelPath);
                 Console.WriteLine($"judge: {judgePath} (its own test accuracy {cell.FinalAccuracy:P2})");
             }
@@ -193,9 +184,7 @@ static class DiffusionCommand
                 if (r.GetValue(output) is string dir)
                 {
                     AtomicFile.WriteAllText(Path.Combine(dir, "eval.json"), JsonSerializer.Serialize(scores, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
-                    using var grid = ImageFiles.Grid(images, perClass);
-                    ImageFiles.SavePng(grid, Path.Combine(dir, "grid.png"));
-                    ImageFiles.SaveFolder(images, labels, model.ClassNames, dir);
+                    ImageFiles.SaveSamples(images, labels, model.ClassNames, perClass, dir);
                     Console.WriteLine($"written: {Path.Combine(dir, "eval.json")}, grid.png and the samples");
                 }
             }

@@ -36,7 +36,7 @@ static class InspectCommand
                     Console.WriteLine($"learngene ({meta.GetValueOrDefault("method")}): {tensors.Values.Sum(t => t.numel()):N0} stored parameters; " +
                                       "the figures below are for a descendant of the auxiliary model's architecture");
                 Console.WriteLine($"architecture: {config.Describe()}");
-                Console.WriteLine($"parameters: {model.parameters().Sum(p => p.numel()):N0}");
+                Console.WriteLine($"parameters: {model.ParameterCount():N0}");
                 Console.WriteLine($"FLOPs per image{(config is DitConfig ? " and denoising step" : "")}: {info.MacsPerImage() / 1e6:F2} M multiply-accumulates (the DeiT papers' \"FLOPs\"), {2 * info.MacsPerImage() / 1e6:F2} M FLOPs");
             }
             return 0;

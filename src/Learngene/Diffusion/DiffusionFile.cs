@@ -21,6 +21,16 @@ public sealed record DiffusionModel(DiffusionTransformer Network, NoiseSchedule 
         }).ToArray();
     }
 
+    /// <summary>The data set's indices of the model's classes (matched by name), or null when the model draws
+    /// exactly the data's classes in order; a clear error when one is missing.</summary>
+    public int[]? ClassesIn(Data.ImageDataset data)
+    {
+        var names = data.ClassNames.ToList();
+        var classes = ClassNames.Select(n => names.IndexOf(n)).ToArray();
+        if (classes.Contains(-1)) throw new LearngeneException($"the model's classes [{string.Join(", ", ClassNames)}] are not all classes of {data.Name} [{string.Join(", ", names)}]", setting: "data");
+        return classes.SequenceEqual(Enumerable.Range(0, data.Classes)) ? null : classes;
+    }
+
     public (TorchSharp.torch.Tensor Images, TorchSharp.torch.Tensor Labels) Draw(IReadOnlyList<long> classes, int perClass, SamplingRecipe recipe, int seed) =>
         ClassSamples.Draw(Network, Schedule, Prediction, classes, perClass, recipe, seed);
 

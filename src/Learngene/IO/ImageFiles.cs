@@ -48,9 +48,15 @@ public static class ImageFiles
             Marshal.Copy(row, 0, bitmap.GetPixels() + y * bitmap.RowBytes, row.Length);
         }
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        string? dir = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         AtomicFile.Write(path, s => data.SaveTo(s));
+    }
+
+    /// <summary>Class-major samples as <c>dir/grid.png</c> (<paramref name="perRow"/> to a row: one row per
+    /// class) and every sample as <c>dir/CLASS/INDEX.png</c>.</summary>
+    public static void SaveSamples(Tensor images, Tensor labels, IReadOnlyList<string> classNames, int perRow, string dir)
+    {
+        using (var grid = Grid(images, perRow)) SavePng(grid, Path.Combine(dir, "grid.png"));
+        SaveFolder(images, labels, classNames, dir);
     }
 
     /// <summary>Every image as <c>dir/CLASS/INDEX.png</c>, INDEX counting within each class from 0.</summary>

@@ -11,7 +11,7 @@ public abstract class Classifier(string name, ModelConfig config) : nn.Module<Te
     /// <summary>Multiply-accumulates for one image's forward pass (the "FLOPs" of the DeiT papers).</summary>
     public abstract long MacsPerImage();
 
-    public long ParameterCount() => parameters().Sum(p => p.numel());
+    public long ParameterCount() => ModelSize.ParameterCount(this);
 
     /// <summary>The penultimate features [B, D]: what the head reads (a Fréchet distance is measured on them).</summary>
     public virtual Tensor Features(Tensor images) =>

@@ -73,8 +73,6 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
         return h.reshape(h.shape[0], grid, grid, p, p, c.OutChannels).permute(0, 5, 1, 3, 2, 4).reshape(h.shape[0], c.OutChannels, grid * p, grid * p);
     }
 
-    public long ParameterCount() => parameters().Sum(q => q.numel());
-
     /// <summary>One denoising pass for one image: embeddings, blocks (attention, MLP, adaLN), final layer.</summary>
     public long MacsPerImage()
     {

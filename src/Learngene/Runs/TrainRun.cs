@@ -94,7 +94,7 @@ public static class TrainRun
         var info = (IModel)model;
         ModelFile.Loaded? teacher = spec.Teacher is null ? null : ModelFile.Load(spec.Teacher);
         var norm = Normalization.Of(data.Train);
-        log?.Invoke($"{spec.Model.Describe()}: {Count(model):N0} parameters, {info.MacsPerImage() / 1e6:F1} M MACs per image");
+        log?.Invoke($"{spec.Model.Describe()}: {model.ParameterCount():N0} parameters, {info.MacsPerImage() / 1e6:F1} M MACs per image");
         log?.Invoke($"data {data.Name}: {data.Train.Count} train / {data.Test.Count} test images, {data.Train.Classes} classes");
         var trainer = new Trainer(spec.Options) { RunDir = runDir, Observer = observer, Device = device };
         List<EpochMetrics> history;
@@ -133,12 +133,10 @@ public static class TrainRun
             }
         }
         catch { Release(model, teacher, data, cache); throw; }
-        var result = new RunResult(runDir, modelPath, spec.Model, Count(model), info.MacsPerImage(), history);
+        var result = new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), info.MacsPerImage(), history);
         Release(model, teacher, data, cache);
         return result;
     }
-
-    static long Count(nn.Module model) => model.parameters().Sum(p => p.numel());
 
     /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
     public static Classifier Initialize(IInitializer initializer, RunSpec spec, ImageDataset train)

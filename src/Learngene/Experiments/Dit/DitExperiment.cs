@@ -108,11 +108,9 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     /// class names when it was trained on some of them): FD-clf, accuracy per class, the reference rows.</summary>
     public static (SampleScores Scores, Tensor Images, Tensor Labels) Score(DiffusionModel model, ModelFile.Loaded judge, DataSplits splits, int perClass, SamplingRecipe recipe, int seed)
     {
-        var classes = model.ClassNames.Select(n => splits.Train.ClassNames.ToList().IndexOf(n)).ToArray();
-        if (classes.Contains(-1)) throw new LearngeneException($"the model's classes [{string.Join(", ", model.ClassNames)}] are not all classes of {splits.Name} [{string.Join(", ", splits.Train.ClassNames)}]", setting: "data");
+        var classes = model.ClassesIn(splits.Train);
         if (!judge.ClassNames.SequenceEqual(model.ClassNames)) throw new LearngeneException($"the judge classifies [{string.Join(", ", judge.ClassNames)}], the model draws [{string.Join(", ", model.ClassNames)}]", setting: "judge");
-        bool all = classes.SequenceEqual(Enumerable.Range(0, splits.Train.Classes));
-        var real = all ? splits : splits.WithClasses(classes);
+        var real = classes is null ? splits : splits.WithClasses(classes);
         try
         {
             var clock = Stopwatch.StartNew();
@@ -130,6 +128,6 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
             };
             return (scores, images, labels);
         }
-        finally { if (!all) { real.Train.Dispose(); real.Test.Dispose(); } }
+        finally { if (classes is not null) { real.Train.Dispose(); real.Test.Dispose(); } }
     }
 }
