@@ -14,7 +14,7 @@ static class Shared
 
     public static Option<string> Data(string defaultValue = "fashion-mnist") => new("--data")
     {
-        Description = "Data set: mnist, fashion-mnist, imagefolder:PATH, cifar10:PATH, cifar100:PATH or idx:PATH",
+        Description = "Data set: mnist, fashion-mnist, imagefolder:PATH, cifar10:PATH, cifar100:PATH or idx:PATH; a+b combines built-in sets (their classes one after the other)",
         DefaultValueFactory = _ => defaultValue,
     };
 

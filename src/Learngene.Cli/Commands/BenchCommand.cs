@@ -50,6 +50,7 @@ static class BenchCommand
         cmd.Subcommands.Add(CompareBench.CreateTleg());
         cmd.Subcommands.Add(PoolBench.Create());
         cmd.Subcommands.Add(DitBench.Create());
+        cmd.Subcommands.Add(KindBench.Create());
         return cmd;
     }
 }

@@ -25,11 +25,17 @@ static class ExpandCommand
         var wsElements = Shared.WsElements();
         var seed = new Option<int>("--seed") { Description = "Seed for the fresh parts", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Folder for depth-NN.safetensors", DefaultValueFactory = _ => "descendants" };
+        var tailors = new Option<string?>("--tailors") { Description = "KIND: recombine the learngenes with these pre-training classes' tailors (indices, e.g. 0,3; none: the learngenes alone); writes one diffusion model file" };
         var cmd = new Command("expand", "Expand a learngene (or apply a baseline initializer) into initialized descendants of the given depths: model files usable with 'train --init'.");
         cmd.Arguments.Add(gene);
-        foreach (var o in new Option[] { depths, classes, width, freshHead, layersSource, init, ancestry, inherit, wsLayers, wsElements, seed, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { depths, classes, width, freshHead, layersSource, init, ancestry, inherit, wsLayers, wsElements, seed, output, tailors }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            if (r.GetValue(tailors) is string kept)
+            {
+                KindCommand.Expand(r.GetValue(gene) ?? throw new LearngeneException("--tailors needs a kind learngene file"), kept, r.GetValue(output)!);
+                return 0;
+            }
             var list = DepthList.Parse(r.GetValue(depths)!);
             ExpandRun.Outcome outcome;
             if (r.GetValue(init) is string initName)

@@ -14,6 +14,7 @@ static class LearnCommand
         var cmd = new Command("learn", "Learn a learngene: train a method's auxiliary model by distillation from a teacher.");
         foreach (var method in Methods.Registry.All) cmd.Subcommands.Add(ForMethod(method));
         cmd.Subcommands.Add(LearnPoolCommand.Create()); // many models and a fine-tuning: its own pipeline
+        cmd.Subcommands.Add(KindCommand.Learn()); // a diffusion model in SVD form: its own pipeline
         return cmd;
     }
 

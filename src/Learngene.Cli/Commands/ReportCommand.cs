@@ -14,6 +14,7 @@ static class ReportCommand
         {
             string runDir = r.GetValue(dir)!;
             string report = PoolReport.Holds(runDir) ? PoolReport.Write(runDir, PoolReport.Load(runDir))
+                : KindReport.Holds(runDir) ? KindReport.Write(runDir, KindReport.Load(runDir))
                 : DitReport.Holds(runDir) ? DitReport.Write(runDir, DitReport.Load(runDir))
                 : CompareReport.Write(runDir, CompareReport.Load(runDir));
             Console.WriteLine(Summary(report));

@@ -32,6 +32,7 @@ static class TrainCommand
         foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, ancestry, inherit, wsLayers, wsElements, device, threads }) cmd.Options.Add(o);
         arch.AddTo(cmd);
         recipe.AddTo(cmd);
+        cmd.Subcommands.Add(KindCommand.Train());
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));

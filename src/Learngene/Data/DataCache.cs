@@ -15,11 +15,20 @@ public sealed class DataCache(DataCatalog catalog)
     {
         if (raw.TryGetValue((data, size), out var r)) return r;
         if (size is int s && raw.TryGetValue((data, null), out var native) && native.Train.ImageSize == s) return native;
-        var loaded = DataSource.Load(data, Catalog, size, log);
+        // "a+b": the data sets one after the other, their classes too (KIND pre-trains on digits and garments).
+        var loaded = data.Contains('+') && !data.Contains(':') ? Combined(data, size, log) : DataSource.Load(data, Catalog, size, log);
         // The cache outlives the caller's dispose scope (a test or a run may first ask inside one).
         loaded.Train.Kept();
         loaded.Test.Kept();
         return raw[(data, size)] = loaded;
+    }
+
+    DataSplits Combined(string data, int? size, Action<string>? log)
+    {
+        var parts = data.Split('+').Select(p => p.Trim()).ToArray();
+        if (parts.Any(p => p.Length == 0)) throw new LearngeneException($"'{data}' names an empty data set (combine as a+b)", setting: "data");
+        var splits = parts.Select(p => Raw(p, size, log)).ToArray();
+        return new DataSplits(ImageDataset.Concat(data, splits.Select(s => s.Train).ToArray()), ImageDataset.Concat(data, splits.Select(s => s.Test).ToArray()));
     }
 
     /// <summary>The training images of a run with this data, limit and seed (kept: experiment runners ask

@@ -92,6 +92,22 @@ public sealed class ImageDataset : IDisposable
         return new ImageDataset(Name, Images.index_select(0, keep), relabelled.index_select(0, keep), classes.Select(k => ClassNames[k]).ToArray(), FlipSafe).Kept();
     }
 
+    /// <summary>Data sets one after the other, labels offset so that each keeps its own classes (a class name
+    /// two sets share is prefixed with its set's name). Image sizes and channels must agree.</summary>
+    public static ImageDataset Concat(string name, IReadOnlyList<ImageDataset> sets)
+    {
+        var first = sets[0];
+        if (sets.FirstOrDefault(d => d.ImageSize != first.ImageSize || d.Channels != first.Channels) is { } other)
+            throw new LearngeneException($"cannot combine {first.Name} ({first.Channels}×{first.ImageSize}×{first.ImageSize}) with {other.Name} ({other.Channels}×{other.ImageSize}×{other.ImageSize})", setting: "data");
+        var all = sets.SelectMany(d => d.ClassNames).ToList();
+        var names = sets.SelectMany(d => d.ClassNames.Select(c => all.Count(n => n == c) > 1 ? $"{d.Name}:{c}" : c)).ToArray();
+        using var scope = torch.NewDisposeScope();
+        long offset = 0;
+        var labels = new List<Tensor>();
+        foreach (var d in sets) { labels.Add(d.Labels + offset); offset += d.Classes; }
+        return new ImageDataset(name, torch.cat(sets.Select(d => d.Images).ToList(), 0), torch.cat(labels, 0), names, sets.All(d => d.FlipSafe)).Kept();
+    }
+
     /// <summary>Takes the tensors out of any dispose scope active where they were made: a data set kept
     /// beyond that scope (a cache's) must not be freed when it ends.</summary>
     public ImageDataset Kept()

@@ -13,6 +13,9 @@ public sealed record LearngeneInfo
     public string Method { get; init; } = "";
     /// <summary>The auxiliary model's architecture; descendants share its width, heads, patch and image size.</summary>
     public VitConfig Architecture { get; init; } = new();
+    /// <summary>The network's architecture when it is not a ViT (KIND: an SVD-form DiT); null for ViT methods.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ModelConfig? Model { get; init; }
     public string SourceData { get; init; } = "";
     public string[] ClassNames { get; init; } = [];
     public Normalization Normalization { get; init; } = new([0f], [1f]);
@@ -47,7 +50,7 @@ public static class LearngeneFile
             ["format"] = Format,
             ["method"] = info.Method,
             ["info"] = JsonSerializer.Serialize(info, ModelConfig.Json),
-            ["config"] = info.Architecture.ToJson(),
+            ["config"] = (info.Model ?? info.Architecture).ToJson(),
         });
     }
 

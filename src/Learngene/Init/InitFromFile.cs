@@ -12,10 +12,18 @@ namespace Learngene.Init;
 /// replicates the kernel divided by 3.</summary>
 public static class InitFromFile
 {
-    public sealed record Result(Classifier Model, string Note);
+    public sealed record Result(nn.Module Model, string Note);
 
     public static Result Load(string path, int classes, int channels)
     {
+        if (ModelFile.ReadConfig(path) is DitConfig dit)
+        {
+            // A diffusion model starts as stored (a transfer's prepared model: its classes are the data's).
+            if (dit.Classes != classes || dit.Channels != channels)
+                throw new LearngeneException($"{path}: a diffusion model of {dit.Classes} classes and {dit.Channels} channels cannot start a run on data of {classes} classes and {channels} channels");
+            return new Result(ModelFile.LoadDiffusion(path).Model, $"initialized from {path}");
+        }
+
         var loaded = ModelFile.Load(path);
         var source = loaded.Model;
         var c = source.Config;

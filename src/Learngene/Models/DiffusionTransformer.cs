@@ -1,4 +1,6 @@
+using Learngene.Models.Kind;
 using Learngene.Models.Layers;
+using Learngene.Models.Linears;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,13 +30,21 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
         x_embedder = new PatchEmbed(config.ImageSize, config.PatchSize, config.Channels, config.Width);
         t_embedder = new TimestepEmbedder(config.Width);
         y_embedder = new LabelEmbedder(config.Classes, config.Width, config.ClassDropout);
-        blocks = new ModuleList<DitBlock>(Enumerable.Range(0, config.Depth).Select(_ => new DitBlock(config.Width, config.Heads, config.MlpRatio)).ToArray());
+        blocks = new ModuleList<DitBlock>(Enumerable.Range(0, config.Depth).Select(_ => new DitBlock(config.Width, config.Heads, config.MlpRatio, config.Linears)).ToArray());
+        gate = config.Linears?.Gate;
         final_layer = new FinalLayer(config.Width, config.PatchSize, config.OutChannels);
         // Fixed positions: a buffer, saved in the state dict as DiT's frozen parameter is, never trained.
         register_buffer("pos_embed", SinCos2d(config.Width, config.ImageSize / config.PatchSize).unsqueeze(0));
         RegisterComponents();
         Initialize();
+        // A tuned or transferred model trains some tensors only; the rest get no gradient at all.
+        foreach (var (name, p) in named_parameters()) p.requires_grad = config.Trains(name);
     }
+
+    readonly ClassGate? gate;
+
+    public IReadOnlyList<DitBlock> Blocks => blocks.ToList();
+    public LabelEmbedder LabelEmbedder => y_embedder;
 
     Tensor PosEmbed => named_buffers().Single(b => b.name == "pos_embed").buffer;
 
@@ -49,6 +59,7 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
             nn.init.xavier_uniform_(m.weight!);
             m.bias?.zero_();
         }
+        foreach (var m in modules().OfType<BlockLinear>()) m.InitializeFresh();
         var w = x_embedder.Projection.weight!;
         nn.init.xavier_uniform_(w.view(w.shape[0], -1));
         x_embedder.Projection.bias?.zero_();
@@ -66,8 +77,11 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
     {
         var c = Architecture;
         var h = x_embedder.forward(x) + PosEmbed;
-        var cond = t_embedder.forward(t) + y_embedder.Forward(labels, training, drop);
-        foreach (var block in blocks) h = block.forward(h, cond);
+        labels = y_embedder.Dropped(labels, training, drop);
+        var cond = t_embedder.forward(t) + y_embedder.Embed(labels);
+        // KIND: each sample's class switches on its tailor components (a dropped label, the learngenes only).
+        var gates = gate?.Of(labels);
+        foreach (var block in blocks) h = block.forward(h, cond, gates);
         h = final_layer.forward(h, cond); // [N, T, p·p·C]
         int grid = c.ImageSize / c.PatchSize, p = c.PatchSize;
         return h.reshape(h.shape[0], grid, grid, p, p, c.OutChannels).permute(0, 5, 1, 3, 2, 4).reshape(h.shape[0], c.OutChannels, grid * p, grid * p);
@@ -79,8 +93,19 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
         var c = Architecture;
         long n = x_embedder.NumPatches, w = c.Width;
         long embed = n * c.Channels * c.PatchSize * c.PatchSize * w + TimestepEmbedder.Frequencies * w + w * w;
-        long perBlock = Block.Macs(n, w, c.MlpRatio) + w * 6 * w;
+        long linears = blocks[0].Linears.Sum(l => l.Macs);
+        long perBlock = n * linears + 2 * n * n * w + w * 6 * w;
         return embed + c.Depth * perBlock + w * 2 * w + n * w * c.PatchSize * c.PatchSize * c.OutChannels;
+    }
+
+    /// <summary>The regularizer its form asks for (KIND's orthogonality penalty when weighted), else null.</summary>
+    public Tensor? Penalty()
+    {
+        if (Architecture.Linears is not SvdForm { Orthogonality: > 0 } form) return null;
+        Tensor? sum = null;
+        foreach (var layer in blocks.SelectMany(b => b.Linears).OfType<SvdLinear>())
+            sum = sum is null ? layer.OrthogonalityPenalty() : sum + layer.OrthogonalityPenalty();
+        return sum! * form.Orthogonality;
     }
 
     /// <summary>MAE's 2-D sin-cos table (DiT's <c>get_2d_sincos_pos_embed</c>): half the width encodes the row,

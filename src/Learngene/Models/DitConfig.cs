@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Learngene.Models.Linears;
+
 namespace Learngene.Models;
 
 /// <summary>A class-conditional diffusion transformer's architecture (<see cref="DiffusionTransformer"/>),
@@ -14,6 +17,16 @@ public sealed record DitConfig : ModelConfig
     public double MlpRatio { get; init; } = 4.0;
     public double ClassDropout { get; init; } = 0.1;
     public bool LearnSigma { get; init; }
+    /// <summary>The form of every block's qkv, proj, fc1 and fc2 (null: plain matrices, DiT's).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LinearForm? Linears { get; init; }
+    /// <summary>Fragments of the names of the tensors that train (a tuned or transferred model freezes the
+    /// rest); null: every tensor trains.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string[]? TrainOnly { get; init; }
+
+    /// <summary>True when a tensor of this name trains.</summary>
+    public bool Trains(string name) => TrainOnly is null || TrainOnly.Any(name.Contains);
 
     public int OutChannels => LearnSigma ? 2 * Channels : Channels;
     /// <summary>The label of "no class" (the last row of the label table), present when labels are dropped.</summary>
@@ -27,10 +40,20 @@ public sealed record DitConfig : ModelConfig
         Require(PatchSize >= 1 && ImageSize % PatchSize == 0, $"patch size {PatchSize} does not divide the image size {ImageSize}", "patch-size");
         Require(MlpRatio > 0, $"MLP ratio must be positive (got {MlpRatio})", "mlp-ratio");
         Require(ClassDropout is >= 0 and < 1, $"class dropout must be in [0, 1) (got {ClassDropout})");
+        Linears?.Validate(Classes);
+    }
+
+    /// <summary>The data's image size, channels and classes; an SVD form without a class→tailor map gets one
+    /// block per class.</summary>
+    public override ModelConfig WithData(int imageSize, int channels, int classes)
+    {
+        var c = (DitConfig)base.WithData(imageSize, channels, classes);
+        return c.Linears is SvdForm { TailorOf.Length: 0 } f ? c with { Linears = f with { TailorOf = Enumerable.Range(0, classes).ToArray() } } : c;
     }
 
     public override string Describe() =>
-        $"DiT depth {Depth}, width {Width}, {Heads} heads, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes (label dropout {ClassDropout:P0})";
+        $"DiT depth {Depth}, width {Width}, {Heads} heads, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes (label dropout {ClassDropout:P0})" +
+        (Linears is null ? "" : $", {Linears.Describe()}") + (TrainOnly is null ? "" : $", training only [{string.Join(", ", TrainOnly)}]");
 
     /// <summary>DiT's sizes (<c>models.py</c>): S, B, L, XL at patch 2, 4 or 8, on 32×32×4 latents.</summary>
     public static DitConfig Paper(string size, int patch) => size switch

@@ -27,7 +27,8 @@ public sealed class Ema(nn.Module model, nn.Module average, double decay = 0.999
     {
         using var _ = torch.no_grad();
         var source = model.state_dict();
-        var parameters = model.named_parameters().Select(p => p.name).ToHashSet();
+        // Frozen parameters are copied, not blended: a blend of equal values may move their last bit.
+        var parameters = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToHashSet();
         foreach (var (name, target) in average.state_dict())
         {
             var value = source[name];

@@ -253,7 +253,7 @@ public class DitTests
         using var block = new DitBlock(32, 2, 4);
         block.ZeroModulation();
         var x = torch.randn(3, 49, 32);
-        Assert.True(block.forward(x, torch.randn(3, 32)).allclose(x));
+        Assert.True(block.forward(x, torch.randn(3, 32), null).allclose(x));
         using var dit = new DiffusionTransformer(Small);
         var output = dit.forward(torch.randn(3, 1, 28, 28), torch.tensor(new long[] { 0, 500, 999 }), torch.tensor(new long[] { 0, 1, 10 }));
         Assert.Equal([3L, 1, 28, 28], output.shape);

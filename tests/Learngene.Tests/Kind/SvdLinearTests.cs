@@ -22,7 +22,7 @@ public class SvdLinearTests
         using var scope = torch.NewDisposeScope();
         using var layer = Random();
         var x = torch.randn(4, 7, 6);
-        var dense = nn.functional.linear(x, layer.Dense(), layer.Bias);
+        var dense = nn.functional.linear(x, layer.Weight(), layer.Bias);
         Assert.True(layer.forward(x, null).allclose(dense, atol: 1e-5));
 
         // Loaded from a dense matrix at full rank, it reproduces that matrix.
@@ -30,7 +30,7 @@ public class SvdLinearTests
         var b = torch.randn(5);
         using var full = new SvdLinear(6, 5, 3, 1, 2);
         full.LoadDense(w, b);
-        Assert.True(full.Dense().allclose(w, atol: 1e-5));
+        Assert.True(full.Weight().allclose(w, atol: 1e-5));
         Assert.True(full.forward(x, null).allclose(nn.functional.linear(x, w, b), atol: 1e-4));
     }
 
@@ -46,7 +46,7 @@ public class SvdLinearTests
         var y = layer.forward(x, gates);
         for (int i = 0; i < 6; i++)
         {
-            var expected = nn.functional.linear(x[i], layer.Dense(gates[i]), layer.Bias);
+            var expected = nn.functional.linear(x[i], layer.Weight(gates[i]), layer.Bias);
             Assert.True(y[i].allclose(expected, atol: 1e-5), $"sample {i}");
         }
         Assert.Equal(3f, gates[4].sum().item<float>());
@@ -61,12 +61,15 @@ public class SvdLinearTests
         var gate = ClassGate.OneBlockPerClass(3, 2, 3);
         var x = torch.randn(4, 7, 6);
         layer.forward(x, gate.Of(torch.full(4, 1L))).square().sum().backward();
-        var active = new[] { 0, 1, 2, layer.TailorStart(1), layer.TailorStart(1) + 1 };
-        for (int j = 0; j < layer.Rank; j++)
+        // Every learngene component gets a gradient.
+        foreach (var p in layer.Learngenes) Assert.True(p.grad!.abs().min().item<float>() > 0 || p.dim() > 1 && p.grad!.abs().sum(0).min().item<float>() > 0);
+        // Of the tailors, only class 1's block [2, 4) does; the others get exactly zero.
+        var (tu, ts, tv) = (layer.Tailors.ElementAt(0), layer.Tailors.ElementAt(1), layer.Tailors.ElementAt(2));
+        for (int j = 0; j < 6; j++)
         {
-            bool on = active.Contains(j);
-            foreach (var (name, grad) in new[] { ("u", layer.U.grad![.., j]), ("s", layer.S.grad![j]), ("v", layer.V.grad![.., j]) })
-                Assert.True(on ? grad.abs().max().item<float>() > 0 : grad.abs().max().item<float>() == 0, $"{name} component {j} ({(on ? "active" : "gated off")})");
+            bool on = j is 2 or 3;
+            foreach (var (name, grad) in new[] { ("u", tu.grad![.., j]), ("s", ts.grad![j]), ("v", tv.grad![.., j]) })
+                Assert.True(on ? grad.abs().max().item<float>() > 0 : grad.abs().max().item<float>() == 0, $"tailor {name} component {j} ({(on ? "active" : "gated off")})");
         }
     }
 
@@ -78,11 +81,11 @@ public class SvdLinearTests
         layer.InitializeFresh(new Generator(1));
         Assert.True(layer.OrthogonalityPenalty().item<float>() < 1e-8);
         double expected = 2.0 * 48 * 96 / (48 + 96);
-        Assert.Equal(expected, layer.Dense().square().sum().item<float>(), expected * 1e-4);
+        Assert.Equal(expected, layer.Weight().square().sum().item<float>(), expected * 1e-4);
         Assert.Equal(0f, layer.Bias.abs().max().item<float>());
 
         // The penalty sees a factor that is no longer orthonormal.
-        using (torch.no_grad()) layer.U[0, 0] += 0.5f;
+        using (torch.no_grad()) layer.Learngenes.First()[0, 0] += 0.5f;
         Assert.True(layer.OrthogonalityPenalty().item<float>() > 0.1);
     }
 }

@@ -6,6 +6,7 @@ using Learngene.IO;
 using Learngene.Metrics;
 using Learngene.Models;
 using Learngene.Runs;
+using Learngene.Training;
 using Learngene.Training.Objectives;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,11 +59,13 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     /// <summary>The judge of a data set (or of some of its classes): the preset's classifier trained on the
     /// real training images, a cached cell named after them.</summary>
     public static CellResult TrainJudge(CellStore cells, DataCache data, DitPreset preset, string name, int[]? classes, Action<string>? log) =>
+        TrainJudge(cells, data, preset.Judge, preset.JudgeRecipe with { Seed = preset.Recipe.Seed }, preset.JudgeTrainLimit, name, classes, log);
+
+    public static CellResult TrainJudge(CellStore cells, DataCache data, VitConfig judge, TrainOptions recipe, int? trainLimit, string name, int[]? classes, Action<string>? log) =>
         cells.GetOrCompute($"judge-{name}{(classes is null ? "" : "-" + string.Join("-", classes))}", dir => cells.Train(dir, new RunSpec
         {
-            Data = name, Classes = classes, Model = preset.Judge, Options = preset.JudgeRecipe with { Seed = preset.Recipe.Seed },
-            TrainLimit = preset.JudgeTrainLimit, TestSeed = preset.Recipe.Seed,
-        }, data, "source", "judge", preset.Judge.Depth), log);
+            Data = name, Classes = classes, Model = judge, Options = recipe, TrainLimit = trainLimit, TestSeed = recipe.Seed,
+        }, data, "source", "judge", judge.Depth), log);
 
     /// <summary>The DiT training run of a preset on a data set: the diffusion objective with the preset's
     /// settings, judged each epoch by <paramref name="judgePath"/> when given.</summary>

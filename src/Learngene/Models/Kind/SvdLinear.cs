@@ -1,63 +1,91 @@
+using Learngene.Models.Linears;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Learngene.Models.Kind;
 
-/// <summary>A linear layer held and trained in SVD form, W = U diag(s) Vᵀ (KIND, SPEC.md §4): U [out, r],
-/// s [r], V [in, r], bias [out]. Its r components are split into the learngene components (the first
-/// <see cref="LearngeneRank"/>, class-agnostic) and tailor blocks of <see cref="TailorRank"/> components
-/// each (class-specific). A per-sample gate [N, r] in {0, 1} (<see cref="ClassGate"/>) switches components
-/// on in rank space — x·V, times s·gate, times Uᵀ — so a mixed-class batch costs about one dense layer, no
-/// per-class matrix is built, and a gated-off component gets exactly zero gradient.</summary>
-public sealed class SvdLinear : nn.Module<Tensor, Tensor?, Tensor>
+/// <summary>A linear layer held and trained in SVD form, W = U diag(s) Vᵀ = Σᵢ sᵢ uᵢ vᵢᵀ (KIND, SPEC.md §4).
+/// Its components are the <see cref="LearngeneRank"/> learngene components (<c>u</c> [out, r_G], <c>s</c>,
+/// <c>v</c> [in, r_G]: class-agnostic) followed by tailor blocks of <see cref="TailorRank"/> components each
+/// (<c>tailor_u</c>, <c>tailor_s</c>, <c>tailor_v</c>: class-specific), plus a bias. The two kinds are separate
+/// tensors so that either can be frozen whole. A per-sample gate [N, r] in {0, 1} (<see cref="ClassGate"/>)
+/// switches components on in rank space — x·V, times s·gate, times Uᵀ — so a mixed-class batch costs about
+/// one dense layer, no per-class matrix is built, and a gated-off component gets exactly zero gradient.</summary>
+public sealed class SvdLinear : BlockLinear
 {
-    public int In { get; }
-    public int Out { get; }
+    public override int In { get; }
+    public override int Out { get; }
     public int LearngeneRank { get; }
     public int TailorRank { get; }
     public int TailorBlocks { get; }
     public int Rank => LearngeneRank + TailorRank * TailorBlocks;
 
-    // Names kept short and ordered as the formula reads: u, s, v, bias.
-    private readonly Parameter u, s, v, bias;
+    private readonly Parameter u, s, v, tailor_u, tailor_s, tailor_v, bias;
 
     public SvdLinear(int inFeatures, int outFeatures, int learngeneRank, int tailorRank, int tailorBlocks) : base(nameof(SvdLinear))
     {
         if (learngeneRank < 0 || tailorRank < 0 || tailorBlocks < 0 || learngeneRank + tailorRank * tailorBlocks < 1)
             throw new LearngeneException($"an SVD-form layer needs at least one component (learngene rank {learngeneRank}, tailor rank {tailorRank} × {tailorBlocks} blocks)", setting: "rank");
         (In, Out, LearngeneRank, TailorRank, TailorBlocks) = (inFeatures, outFeatures, learngeneRank, tailorRank, tailorBlocks);
-        int r = Rank;
-        u = new Parameter(torch.zeros(outFeatures, r));
-        s = new Parameter(torch.zeros(r));
-        v = new Parameter(torch.zeros(inFeatures, r));
+        int t = tailorRank * tailorBlocks;
+        u = new Parameter(torch.zeros(outFeatures, learngeneRank));
+        s = new Parameter(torch.zeros(learngeneRank));
+        v = new Parameter(torch.zeros(inFeatures, learngeneRank));
+        tailor_u = new Parameter(torch.zeros(outFeatures, t));
+        tailor_s = new Parameter(torch.zeros(t));
+        tailor_v = new Parameter(torch.zeros(inFeatures, t));
         bias = new Parameter(torch.zeros(outFeatures));
         RegisterComponents();
+        InitializeFresh();
     }
 
-    public Parameter U => u;
-    public Parameter S => s;
-    public Parameter V => v;
-    public Parameter Bias => bias;
+    /// <summary>Every component, learngenes first: U [out, r], s [r], V [in, r].</summary>
+    public Tensor U => torch.cat([u, tailor_u], 1);
+    public Tensor S => torch.cat([s, tailor_s], 0);
+    public Tensor V => torch.cat([v, tailor_v], 1);
+    public override Tensor Bias => bias;
+    /// <summary>One sample uses its learngenes and one tailor block: the cost of a model recombined for one
+    /// class. A mixed batch in rank space costs every component (<see cref="Rank"/>).</summary>
+    public override long Macs => (long)(In + Out) * Rank;
+
+    /// <summary>The learngene tensors (u, s, v) and the tailor tensors, for freezing and copying.</summary>
+    public IEnumerable<Parameter> Learngenes => [u, s, v];
+    public IEnumerable<Parameter> Tailors => [tailor_u, tailor_s, tailor_v];
 
     /// <summary>A fresh layer (adopted; the paper gives no initialization): U and V with orthonormal columns
     /// (QR of Gaussian matrices; unit-norm random columns beyond min(in, out)), every singular value equal
     /// and set so that ‖W‖_F² matches a Xavier-uniform matrix's expectation, in·out·2/(in + out) — the dense
     /// DiT's scale — and a zero bias.</summary>
-    public void InitializeFresh(Generator? generator = null)
+    public override void InitializeFresh() => InitializeFresh(null);
+
+    public void InitializeFresh(Generator? generator)
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        u.copy_(OrthonormalColumns(Out, Rank, generator));
-        v.copy_(OrthonormalColumns(In, Rank, generator));
-        s.fill_(Math.Sqrt(2.0 * In * Out / ((In + Out) * (double)Rank)));
+        SetAll(OrthonormalColumns(Out, Rank, generator), torch.full(Rank, Math.Sqrt(2.0 * In * Out / ((In + Out) * (double)Rank))), OrthonormalColumns(In, Rank, generator));
         bias.zero_();
+    }
+
+    /// <summary>Fresh tailors for new classes (transfer, adopted): orthonormal directions and zero singular
+    /// values, so the new model starts as its learngenes alone — as LoRA's zero B starts at the base model —
+    /// and the singular values take the first gradient.</summary>
+    public void InitializeTailors(Generator? generator = null)
+    {
+        using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        int t = TailorRank * TailorBlocks;
+        if (t == 0) return;
+        tailor_u.copy_(OrthonormalColumns(Out, t, generator));
+        tailor_v.copy_(OrthonormalColumns(In, t, generator));
+        tailor_s.zero_();
     }
 
     static Tensor OrthonormalColumns(int rows, int columns, Generator? generator)
     {
         var g = torch.randn(rows, columns, dtype: float64, generator: generator);
         int k = Math.Min(rows, columns);
+        if (k == 0) return g.to(float32);
         var (q, r) = torch.linalg.qr(g.narrow(1, 0, k));
         q = q * r.diagonal().sign(); // a unique QR: columns are not flipped by the factorization's sign choice
         if (columns == k) return q.to(float32);
@@ -65,13 +93,20 @@ public sealed class SvdLinear : nn.Module<Tensor, Tensor?, Tensor>
         return torch.cat([q, rest / rest.norm(0, keepdim: true)], 1).to(float32);
     }
 
-    /// <summary>‖UᵀU − I‖_F² + ‖VᵀV − I‖_F²: zero when the factors are orthonormal (KIND's SVD form; the
-    /// penalty option of keeping them so, added to the loss with a weight).</summary>
+    void SetAll(Tensor uAll, Tensor sAll, Tensor vAll)
+    {
+        int g = LearngeneRank, t = Rank - g;
+        u.copy_(uAll.narrow(1, 0, g)); s.copy_(sAll.narrow(0, 0, g)); v.copy_(vAll.narrow(1, 0, g));
+        tailor_u.copy_(uAll.narrow(1, g, t)); tailor_s.copy_(sAll.narrow(0, g, t)); tailor_v.copy_(vAll.narrow(1, g, t));
+    }
+
+    /// <summary>‖UᵀU − I‖_F² + ‖VᵀV − I‖_F²: zero when the factors are orthonormal (the optional penalty that
+    /// keeps the SVD form one; it couples every component, so it is off by default).</summary>
     public Tensor OrthogonalityPenalty()
     {
-        int r = Rank;
-        using var eye = torch.eye(r, device: u.device);
-        return (u.t().matmul(u) - eye).square().sum() + (v.t().matmul(v) - eye).square().sum();
+        var (uu, vv) = (U, V);
+        using var eye = torch.eye(Rank, device: u.device);
+        return (uu.t().matmul(uu) - eye).square().sum() + (vv.t().matmul(vv) - eye).square().sum();
     }
 
     /// <summary>The components of tailor block <paramref name="block"/>: [start, start + TailorRank).</summary>
@@ -80,29 +115,50 @@ public sealed class SvdLinear : nn.Module<Tensor, Tensor?, Tensor>
     /// <summary>Sets the layer from a dense weight [out, in] and bias: its top singular components, in order,
     /// fill the learngenes and then the tailor blocks (the dense matrix is reproduced exactly when the rank
     /// reaches min(out, in)).</summary>
-    public void LoadDense(Tensor weight, Tensor? b)
+    public override void LoadDense(Tensor weight, Tensor b)
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var (uu, ss, vh) = torch.linalg.svd(weight.to(float64), fullMatrices: false);
         int k = Math.Min(Rank, (int)ss.shape[0]);
-        u.zero_(); s.zero_(); v.zero_();
-        u.narrow(1, 0, k).copy_(uu.narrow(1, 0, k));
-        s.narrow(0, 0, k).copy_(ss.narrow(0, 0, k));
-        v.narrow(1, 0, k).copy_(vh.narrow(0, 0, k).t());
-        if (b is not null) bias.copy_(b); else bias.zero_();
+        var (uAll, sAll, vAll) = (torch.zeros(Out, Rank, dtype: float64), torch.zeros(Rank, dtype: float64), torch.zeros(In, Rank, dtype: float64));
+        uAll.narrow(1, 0, k).copy_(uu.narrow(1, 0, k));
+        sAll.narrow(0, 0, k).copy_(ss.narrow(0, 0, k));
+        vAll.narrow(1, 0, k).copy_(vh.narrow(0, 0, k).t());
+        SetAll(uAll, sAll, vAll);
+        bias.copy_(b);
+    }
+
+    /// <summary>Copies learngenes, bias and the chosen tailor blocks (in the order given) from another layer
+    /// of the same shape: recombination and transfer.</summary>
+    public void CopyFrom(SvdLinear source, bool learngenes, IReadOnlyList<int> tailorBlocks)
+    {
+        if (source.In != In || source.Out != Out || source.LearngeneRank != LearngeneRank || source.TailorRank != TailorRank || tailorBlocks.Count > TailorBlocks)
+            throw new LearngeneException($"SVD-form layers do not match ({source.Out}×{source.In}, ranks {source.LearngeneRank}+{source.TailorRank} vs {Out}×{In}, {LearngeneRank}+{TailorRank})");
+        using var _ = torch.no_grad();
+        if (learngenes)
+        {
+            u.copy_(source.u); s.copy_(source.s); v.copy_(source.v); bias.copy_(source.bias);
+        }
+        for (int i = 0; i < tailorBlocks.Count; i++)
+        {
+            long from = (long)tailorBlocks[i] * TailorRank, to = (long)i * TailorRank;
+            tailor_u.narrow(1, to, TailorRank).copy_(source.tailor_u.narrow(1, from, TailorRank));
+            tailor_s.narrow(0, to, TailorRank).copy_(source.tailor_s.narrow(0, from, TailorRank));
+            tailor_v.narrow(1, to, TailorRank).copy_(source.tailor_v.narrow(1, from, TailorRank));
+        }
     }
 
     /// <summary>The dense matrix a gate row [r] selects (every component when null): U diag(s·g) Vᵀ.</summary>
-    public Tensor Dense(Tensor? gate = null) => (u * (gate is null ? s : s * gate)).matmul(v.t());
+    public override Tensor Weight(Tensor? gate = null) => (U * (gate is null ? S : S * gate)).matmul(V.t());
 
     /// <summary>x [N, …, in] → [N, …, out]; <paramref name="gate"/> [N, r] (null: every component).</summary>
     public override Tensor forward(Tensor x, Tensor? gate)
     {
-        var h = x.matmul(v); // [N, …, r]
-        var scale = gate is null ? s : s * gate; // [r] or [N, r]
+        var h = x.matmul(V); // [N, …, r]
+        var scale = gate is null ? S : S * gate; // [r] or [N, r]
         if (gate is not null)
             for (long d = 2; d < x.dim(); d++) scale = scale.unsqueeze(1); // broadcast over tokens
-        return (h * scale).matmul(u.t()) + bias;
+        return (h * scale).matmul(U.t()) + bias;
     }
 }

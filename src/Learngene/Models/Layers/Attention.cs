@@ -25,10 +25,16 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     /// the fly (TLEG's linear expansion) run the very same code as the plain module.</summary>
     public static Tensor Compute(Tensor x, Tensor qkvW, Tensor? qkvB, Tensor projW, Tensor? projB, int heads)
     {
-        long b = x.shape[0], n = x.shape[1], d = x.shape[2];
-        var qkvOut = nn.functional.linear(x, qkvW, qkvB).reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
-        var (q, k, v) = (qkvOut[0], qkvOut[1], qkvOut[2]);
-        var y = nn.functional.scaled_dot_product_attention(q, k, v);
-        return nn.functional.linear(y.transpose(1, 2).reshape(b, n, d), projW, projB);
+        return nn.functional.linear(Attend(nn.functional.linear(x, qkvW, qkvB), heads), projW, projB);
+    }
+
+    /// <summary>Scaled dot-product attention over a fused qkv projection [B, N, 3d] → [B, N, d] (before the
+    /// output projection), for blocks whose projections are another kind of layer.</summary>
+    public static Tensor Attend(Tensor qkv, int heads)
+    {
+        long b = qkv.shape[0], n = qkv.shape[1], d = qkv.shape[2] / 3;
+        var parts = qkv.reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
+        var y = nn.functional.scaled_dot_product_attention(parts[0], parts[1], parts[2]);
+        return y.transpose(1, 2).reshape(b, n, d);
     }
 }

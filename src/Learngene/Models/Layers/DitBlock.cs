@@ -1,3 +1,4 @@
+using Learngene.Models.Linears;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,23 +8,29 @@ namespace Learngene.Models.Layers;
 /// <summary>A DiT block with adaLN-Zero conditioning: from the condition c, <c>adaLN_modulation</c> (SiLU →
 /// Linear to 6 widths) gives shift, scale and gate for the attention and the MLP branches; the norms have no
 /// affine parameters. With the modulation zeroed (DiT's initialization) the gates are 0 and the block is the
-/// identity. The MLP uses GELU's tanh approximation, as DiT does.</summary>
-public sealed class DitBlock : nn.Module<Tensor, Tensor, Tensor>
+/// identity. The MLP uses GELU's tanh approximation, as DiT does. The four big linears (attention qkv and
+/// proj, MLP fc1 and fc2) take the config's form (<see cref="LinearForm"/>: plain, KIND's SVD form with a
+/// per-sample class gate, or a tuning adapter); the modulation stays a plain linear.</summary>
+public sealed class DitBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor>
 {
     private readonly LayerNorm norm1, norm2;
-    private readonly Attention attn;
+    private readonly DitAttention attn;
     private readonly Sequential adaLN_modulation;
-    private readonly Mlp mlp;
+    private readonly DitMlp mlp;
 
-    public DitBlock(int width, int heads, double mlpRatio) : base(nameof(DitBlock))
+    public DitBlock(int width, int heads, double mlpRatio, LinearForm? form = null) : base(nameof(DitBlock))
     {
+        Func<int, int, BlockLinear> linear = form is null ? (i, o) => new DenseLinear(i, o) : form.Create;
         norm1 = nn.LayerNorm(width, eps: 1e-6, elementwise_affine: false);
         norm2 = nn.LayerNorm(width, eps: 1e-6, elementwise_affine: false);
-        attn = new Attention(width, heads);
-        mlp = new Mlp(width, (int)(width * mlpRatio));
+        attn = new DitAttention(width, heads, linear);
+        mlp = new DitMlp(width, (int)(width * mlpRatio), linear);
         adaLN_modulation = nn.Sequential(("0", nn.SiLU()), ("1", nn.Linear(width, 6 * width)));
         RegisterComponents();
     }
+
+    /// <summary>qkv, proj, fc1, fc2.</summary>
+    public IEnumerable<BlockLinear> Linears => [attn.qkv, attn.proj, mlp.fc1, mlp.fc2];
 
     public void ZeroModulation()
     {
@@ -39,12 +46,42 @@ public sealed class DitBlock : nn.Module<Tensor, Tensor, Tensor>
     /// backward instead of seven (equal to 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), tested).</summary>
     public static Tensor GeluTanh(Tensor x) => x.gelu(TorchSharp.Modules.GELU.Approximate.tanh);
 
-    public override Tensor forward(Tensor x, Tensor c)
+    /// <summary>x [N, T, d], condition c [N, d], gate [N, r] for a class-gated form (else null).</summary>
+    public override Tensor forward(Tensor x, Tensor c, Tensor? gate)
     {
         var m = adaLN_modulation.forward(c).chunk(6, 1);
-        x = x + m[2].unsqueeze(1) * attn.forward(Modulate(norm1.forward(x), m[0], m[1]));
-        var (w1, b1, w2, b2) = mlp.Weights;
-        var h = nn.functional.linear(GeluTanh(nn.functional.linear(Modulate(norm2.forward(x), m[3], m[4]), w1, b1)), w2, b2);
+        x = x + m[2].unsqueeze(1) * attn.Forward(Modulate(norm1.forward(x), m[0], m[1]), gate);
+        var h = mlp.fc2.forward(GeluTanh(mlp.fc1.forward(Modulate(norm2.forward(x), m[3], m[4]), gate)), gate);
         return x + m[5].unsqueeze(1) * h;
+    }
+
+    /// <summary>DiT's attention (<c>attn.qkv</c>, <c>attn.proj</c>) over block linears of any form.</summary>
+    sealed class DitAttention : nn.Module
+    {
+        public readonly BlockLinear qkv, proj;
+        readonly int heads;
+
+        public DitAttention(int width, int heads, Func<int, int, BlockLinear> linear) : base("Attention")
+        {
+            this.heads = heads;
+            qkv = linear(width, 3 * width);
+            proj = linear(width, width);
+            RegisterComponents();
+        }
+
+        public Tensor Forward(Tensor x, Tensor? gate) => proj.forward(Attention.Attend(qkv.forward(x, gate), heads), gate);
+    }
+
+    /// <summary>DiT's MLP (<c>mlp.fc1</c>, <c>mlp.fc2</c>); the block applies the activation.</summary>
+    sealed class DitMlp : nn.Module
+    {
+        public readonly BlockLinear fc1, fc2;
+
+        public DitMlp(int width, int hidden, Func<int, int, BlockLinear> linear) : base("Mlp")
+        {
+            fc1 = linear(width, hidden);
+            fc2 = linear(hidden, width);
+            RegisterComponents();
+        }
     }
 }

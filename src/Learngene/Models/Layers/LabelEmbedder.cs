@@ -26,11 +26,16 @@ public sealed class LabelEmbedder : nn.Module<Tensor, bool, Tensor>
 
     public override Tensor forward(Tensor labels, bool train) => Forward(labels, train, null);
 
-    public Tensor Forward(Tensor labels, bool train, Tensor? drop)
+    public Tensor Forward(Tensor labels, bool train, Tensor? drop) => Embed(Dropped(labels, train, drop));
+
+    /// <summary>The labels with the dropped ones replaced by the null class.</summary>
+    public Tensor Dropped(Tensor labels, bool train, Tensor? drop)
     {
-        if (drop is not null) labels = torch.where(drop, torch.full_like(labels, classes), labels);
-        else if (train && dropout > 0)
-            labels = torch.where(torch.rand(labels.shape[0], device: labels.device) < dropout, torch.full_like(labels, classes), labels);
-        return embedding_table.forward(labels);
+        if (drop is not null) return torch.where(drop, torch.full_like(labels, classes), labels);
+        if (train && dropout > 0)
+            return torch.where(torch.rand(labels.shape[0], device: labels.device) < dropout, torch.full_like(labels, classes), labels);
+        return labels;
     }
+
+    public Tensor Embed(Tensor labels) => embedding_table.forward(labels);
 }

@@ -148,10 +148,12 @@ public sealed class DiffusionObjective : IObjective
     {
         long step = state.Steps.item<long>();
         using var generator = new Generator(unchecked((ulong)seed * 1_000_003UL + (ulong)step));
-        var loss = Loss((DiffusionTransformer)model, images, labels, generator, dropLabels: true);
+        var network = (DiffusionTransformer)model;
+        var loss = Loss(network, images, labels, generator, dropLabels: true);
+        var total = network.Penalty() is { } penalty ? loss + penalty : loss;
         state.Steps.add_(1);
         long n = images.shape[0];
-        return new ObjectiveStep(loss, n, new Dictionary<string, double> { ["loss"] = loss.item<float>() * n });
+        return new ObjectiveStep(total, n, new Dictionary<string, double> { ["loss"] = loss.item<float>() * n });
     }
 
     public void AfterUpdate(nn.Module model)

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Learngene.Experiments.Kind;
+using Learngene.Reporting;
+
+namespace Learngene.Cli;
+
+/// <summary><c>learngene bench kind</c>: KIND against PEFT and a learngene baseline on novel classes, and its report.</summary>
+static class KindBench
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", KindPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
+        var methods = new Option<string?>("--methods") { Description = $"Comma-separated transfer methods (default: {string.Join(",", KindExperiment.AllMethods)})" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/bench-kind-PRESET); re-running resumes it" };
+        var dataDir = Shared.DataDir();
+        var threads = Shared.Threads();
+        var cmd = new Command("kind", "KIND: pre-train an SVD-form DiT (learngenes and class tailors) and an ordinary DiT on digits 0–4 and garments 0–4, check knowledge diversion, " +
+                                      "then transfer to digits 5–9 and garments 5–9 with KIND, LoRA, PiSSA, SVDiff, full fine-tuning and Heur-LG; writes results.json, report.md, grids and a plot.");
+        foreach (var o in new Option[] { preset, methods, output, dataDir, threads }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            Shared.SetThreads(r.GetValue(threads));
+            var p = KindPreset.Registry.Find(r.GetValue(preset)!);
+            if (r.GetValue(methods) is string names) p = p with { Methods = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+            string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-kind-{p.Name}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Console.WriteLine($"KIND, preset {p.Name}; run folder {dir}");
+            var results = new KindExperiment(p, dir, Shared.Cache(r, dataDir), ConsoleProgress.Log).Run();
+            string report = KindReport.Write(dir, results);
+            Console.WriteLine();
+            foreach (var c in KindChecks.Evaluate(results)) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
+            Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text.Json;
+using Learngene.Data;
+using Learngene.Diffusion;
+using Learngene.Experiments.Dit;
+using Learngene.Genes.Kind;
+using Learngene.IO;
+using Learngene.Models;
+using Learngene.Models.Linears;
+using Learngene.Runs;
+using Learngene.Training.Objectives;
+using Learngene.Tuning;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Experiments.Kind;
+
+/// <summary>The KIND experiment (<c>learngene bench kind</c>, SPEC.md §4): a judge of the pre-training classes;
+/// KIND's SVD-form DiT and an ordinary DiT pre-trained on them with one recipe and budget; the learngene;
+/// knowledge diversion (each class drawn from the learngenes plus its tailor, and from the learngenes alone);
+/// then per novel-class task a judge and every method transferred with one recipe, data and seed — KIND
+/// (learngenes frozen, fresh tailors), LoRA and PiSSA (rank matched so that they train at least as many
+/// parameters as KIND), SVDiff, full fine-tuning and a layer-inheriting learngene baseline — each judged by
+/// FD-clf and accuracy on samples. Every step is a cached cell, so a rerun resumes.</summary>
+public sealed class KindExperiment(KindPreset preset, string runDir, DataCache data, Action<string> log)
+{
+    public static readonly string[] AllMethods = ["kind", "lora", "pissa", "svdiff", "full", "heur-lg"];
+
+    readonly CellStore cells = new(runDir);
+    const int SampleSeed = 2024;
+
+    public KindResults Run()
+    {
+        ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "" });
+        if (preset.Methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown)
+            throw new LearngeneException($"unknown transfer method '{unknown}' (known: {string.Join(", ", AllMethods)})", setting: "methods");
+        var judgeRecipe = preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed };
+        var preJudge = DitExperiment.TrainJudge(cells, data, preset.Judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses, log);
+        string preJudgePath = cells.Resolve(preJudge.ModelPath);
+
+        var kindConfig = preset.Model with { Linears = SvdForm.OnePerClass(preset.LearngeneRank, preset.TailorRank, preset.PretrainClasses.Length) };
+        var kindCell = cells.GetOrCompute("pretrain-kind", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, kindConfig, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "kind", preset.Model.Depth), log);
+        var ditCell = cells.GetOrCompute("pretrain-dit", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, preset.Model, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "dit", preset.Model.Depth), log);
+
+        string genePath = Path.Combine(cells.FolderOf("pretrain-kind"), TrainRun.GeneName);
+        if (!File.Exists(genePath)) KindGene.Save(cells.Resolve(kindCell.ModelPath), genePath, preset.PretrainData, kindCell.TrainImages, preset.PretrainRecipe.Seed);
+        using var gene = KindGene.Load(genePath);
+        var kindScores = Judged("pretrain-kind", cells.Resolve(kindCell.ModelPath), preJudgePath, preset.PretrainData);
+        var ditScores = Judged("pretrain-dit", cells.Resolve(ditCell.ModelPath), preJudgePath, preset.PretrainData);
+        var diversion = Diversion(gene, preJudgePath);
+
+        var tasks = preset.Tasks.Select(t => RunTask(t, gene, cells.Resolve(ditCell.ModelPath))).ToList();
+        var (learngene, tailor) = KindCosts.Stored(gene.Network);
+        var results = new KindResults
+        {
+            Preset = preset, PretrainJudge = preJudge, KindPretrain = kindCell, DitPretrain = ditCell,
+            KindPretrainScores = kindScores.Scores, DitPretrainScores = ditScores.Scores, Learngene = cells.Relative(genePath),
+            LearngeneParameters = learngene, TailorParametersPerClass = tailor, Diversion = diversion, Tasks = tasks,
+            WallSeconds = cells.SaveWallSeconds(), Finished = DateTime.UtcNow,
+        };
+        ExperimentFolder.SaveResults(runDir, results);
+        return results;
+    }
+
+    /// <summary>A diffusion training run: the preset's objective settings, judged each epoch.</summary>
+    RunSpec Spec(string dataName, int[] classes, DitConfig model, Training.TrainOptions recipe, int? limit, string judgePath, string? init) => new()
+    {
+        Data = dataName, Classes = classes, Model = model, Options = recipe, TrainLimit = limit, TestLimit = preset.TestLimit,
+        TestSeed = preset.PretrainRecipe.Seed, Init = init, Objective = DiffusionObjective.Kind.Name,
+        ObjectiveSettings = JsonSerializer.Serialize(preset.Diffusion with { Judge = judgePath }, ModelConfig.Json),
+    };
+
+    TaskResult RunTask(TransferTask task, KindGene.Loaded gene, string ditPath)
+    {
+        var judge = DitExperiment.TrainJudge(cells, data, preset.Judge, preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed }, preset.JudgeTrainLimit, task.Data, task.Classes, log);
+        string judgePath = cells.Resolve(judge.ModelPath);
+        var names = task.Classes.Select(k => data.Raw(task.Data).Train.ClassNames[k]).ToArray();
+        var pre = ModelFile.LoadDiffusion(ditPath);
+        using var dense = pre.Model;
+        int k = task.Classes.Length;
+        // LoRA and PiSSA get the smallest rank at which they train at least as much as KIND's tailors.
+        int rank;
+        using (var kind = KindGene.Transfer(gene, k)) rank = KindCosts.MatchedRank(kind, dense);
+        var methods = new List<TransferResult>();
+        foreach (var method in preset.Methods)
+        {
+            string id = $"{task.Id}-{method}";
+            string initPath = Path.Combine(cells.FolderOf($"init-{id}"), "init.safetensors");
+            if (!File.Exists(initPath))
+            {
+                using var model = method switch
+                {
+                    "kind" => KindGene.Transfer(gene, k, seed: preset.TransferRecipe.Seed),
+                    "lora" => TuningBaselines.Lora(dense, k, rank),
+                    "pissa" => TuningBaselines.Pissa(dense, k, rank),
+                    "svdiff" => TuningBaselines.Svdiff(dense, k),
+                    "full" => TuningBaselines.Full(dense, k),
+                    "heur-lg" => TuningBaselines.HeurLg(dense, k, preset.InheritBlocks),
+                    _ => throw new InvalidOperationException(method),
+                };
+                Directory.CreateDirectory(Path.GetDirectoryName(initPath)!);
+                ModelFile.Save(initPath, model, model, pre.Normalization, names, method == "kind" ? gene.Provenance() : pre.Metadata.Where(kv => kv.Key is DiffusionFile.PredictionKey or DiffusionFile.StepsKey).ToDictionary());
+            }
+            var config = (DitConfig)ModelFile.ReadConfig(initPath);
+            var cell = cells.GetOrCompute($"transfer-{id}", dir => cells.Train(dir, Spec(task.Data, task.Classes, config, preset.TransferRecipe, preset.TransferLimit, judgePath, initPath), data, "transfer", method, config.Depth), log);
+            var (scores, grid) = Judged($"transfer-{id}", cells.Resolve(cell.ModelPath), judgePath, task.Data);
+            using var shape = new DiffusionTransformer(config);
+            methods.Add(new TransferResult
+            {
+                Method = method, Trains = KindCosts.Trains(config), TrainableParameters = shape.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
+                Parameters = cell.Parameters, MacsPerStep = cell.MacsPerImage,
+                ImagesPerSecond = cell.History.Sum(h => h.ImagesPerSecond * h.Seconds) / Math.Max(1e-9, cell.History.Sum(h => h.Seconds)),
+                Minutes = cell.History.Sum(h => h.Seconds) / 60, Final = scores, Cell = cell, Grid = grid,
+            });
+        }
+        return new TaskResult { Task = task, ClassNames = names, Judge = judge, Methods = methods };
+    }
+
+    /// <summary>A trained model's final scores and sample grid (cached as final.json in its own folder).</summary>
+    (SampleScores Scores, string Grid) Judged(string name, string modelPath, string judgePath, string dataName)
+    {
+        string dir = cells.FolderOf($"final-{name}");
+        string path = Path.Combine(dir, "final.json");
+        string grid = Path.Combine(runDir, $"samples-{name}.png");
+        if (File.Exists(path))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<SampleScores>(File.ReadAllText(path), ModelConfig.Json) is { } cached) { log($"[final-{name}] cached: {cached.Describe()}"); return (cached, cells.Relative(grid)); }
+            }
+            catch (JsonException) { } // recomputed
+        }
+        log($"[final-{name}] sampling {preset.FinalPerClass} per class ({preset.Diffusion.Sampling.Describe()})");
+        using var scope = torch.NewDisposeScope();
+        using var model = DiffusionFile.Load(modelPath);
+        var judge = ModelFile.Load(judgePath);
+        using var judgeModel = judge.Model;
+        var (scores, images, _) = DitExperiment.Score(model, judge, data.Raw(dataName), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
+        int perRow = Math.Min(10, preset.FinalPerClass);
+        ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, perRow), perRow), grid);
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(scores, ModelConfig.Json));
+        log($"[final-{name}] {scores.Describe()}");
+        return (scores, cells.Relative(grid));
+    }
+
+    /// <summary>Knowledge diversion: each pre-training class drawn from the learngenes plus its tailor (a
+    /// recombined one-class model) and from the learngenes alone under its label; the judge's share of
+    /// samples labelled as the class (cached as diversion.json).</summary>
+    List<DiversionRow> Diversion(KindGene.Loaded gene, string judgePath)
+    {
+        string dir = cells.FolderOf("diversion");
+        string path = Path.Combine(dir, "diversion.json");
+        if (File.Exists(path))
+        {
+            try { if (JsonSerializer.Deserialize<List<DiversionRow>>(File.ReadAllText(path), ModelConfig.Json) is { } cached) { log("[diversion] cached"); return cached; } }
+            catch (JsonException) { }
+        }
+        log($"[diversion] drawing {preset.DiversionPerClass} per class from each recombined model");
+        var judge = ModelFile.Load(judgePath);
+        using var judgeModel = judge.Model;
+        var quality = new Metrics.GenerationQuality(judge.Model, judge.Normalization);
+        var schedule = new NoiseSchedule(gene.Diffusion.DiffusionSteps);
+        var prediction = DiffusionObjective.ParsePrediction(gene.Diffusion.Prediction);
+        int n = gene.Network.Architecture.Classes, per = preset.DiversionPerClass;
+        using var alone = KindGene.Recombine(gene, []);
+        var rows = new List<DiversionRow>();
+        for (int c = 0; c < n; c++)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var one = KindGene.Recombine(gene, [c]);
+            var wanted = torch.full(per, (long)c);
+            var (withTailor, _) = ClassSamples.Draw(one, schedule, prediction, [0], per, preset.Diffusion.Sampling, SampleSeed + c);
+            var (without, _) = ClassSamples.Draw(alone, schedule, prediction, [c], per, preset.Diffusion.Sampling, SampleSeed + c);
+            rows.Add(new DiversionRow(gene.Info.ClassNames[c], quality.ClassAccuracy(withTailor, wanted)[c], quality.ClassAccuracy(without, wanted)[c]));
+            log($"[diversion] {gene.Info.ClassNames[c]}: {rows[^1].WithTailor:P0} with its tailor, {rows[^1].LearngenesOnly:P0} from the learngenes alone");
+        }
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, ModelConfig.Json));
+        return rows;
+    }
+}

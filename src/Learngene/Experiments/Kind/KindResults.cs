@@ -1,0 +1,50 @@
+using Learngene.Experiments.Dit;
+
+namespace Learngene.Experiments.Kind;
+
+/// <summary>One method transferred to one task and judged.</summary>
+public sealed record TransferResult
+{
+    public string Method { get; init; } = "";
+    /// <summary>What trains, in words (and the adapter's rank where it has one).</summary>
+    public string Trains { get; init; } = "";
+    public long TrainableParameters { get; init; }
+    public long Parameters { get; init; }
+    /// <summary>Multiply-accumulates of one denoising pass for one image, as the model runs here.</summary>
+    public long MacsPerStep { get; init; }
+    public double ImagesPerSecond { get; init; }
+    public double Minutes { get; init; }
+    public SampleScores Final { get; init; } = new();
+    public CellResult Cell { get; init; } = new();
+    public string Grid { get; init; } = "";
+}
+
+public sealed record TaskResult
+{
+    public TransferTask Task { get; init; } = new("", []);
+    public string[] ClassNames { get; init; } = [];
+    public CellResult Judge { get; init; } = new();
+    public List<TransferResult> Methods { get; init; } = [];
+}
+
+/// <summary>Knowledge diversion for one pre-training class: the share of samples the judge labels as the
+/// class, drawn from the learngenes plus its tailor, and from the learngenes alone under its label.</summary>
+public sealed record DiversionRow(string Class, double WithTailor, double LearngenesOnly);
+
+public sealed record KindResults
+{
+    public KindPreset Preset { get; init; } = new();
+    public CellResult PretrainJudge { get; init; } = new();
+    /// <summary>The two pre-trained models (KIND's SVD-form DiT, the ordinary DiT) and their final scores on the pre-training classes.</summary>
+    public CellResult KindPretrain { get; init; } = new();
+    public CellResult DitPretrain { get; init; } = new();
+    public SampleScores KindPretrainScores { get; init; } = new();
+    public SampleScores DitPretrainScores { get; init; } = new();
+    public string Learngene { get; init; } = "";
+    public long LearngeneParameters { get; init; }
+    public long TailorParametersPerClass { get; init; }
+    public List<DiversionRow> Diversion { get; init; } = [];
+    public List<TaskResult> Tasks { get; init; } = [];
+    public double WallSeconds { get; init; }
+    public DateTime Finished { get; init; }
+}

@@ -1,0 +1,90 @@
+using System.Text;
+using Learngene.Experiments;
+using Learngene.Experiments.Kind;
+
+namespace Learngene.Reporting;
+
+/// <summary>report.md and the plot of <c>bench kind</c>: the pre-trained models, knowledge diversion per
+/// pre-training class, per novel-class task every method's FD-clf, accuracy on samples, trainable
+/// parameters, MACs, speed and time, the sample grids side by side, FD-clf against trainable parameters,
+/// and the floors.</summary>
+public static class KindReport
+{
+    public static KindResults Load(string runDir) => ExperimentFolder.LoadResults<KindResults>(runDir);
+
+    /// <summary>Whether a run folder's results are a KIND experiment's.</summary>
+    public static bool Holds(string runDir) => ExperimentFolder.ResultsHave(runDir, "diversion");
+
+    static string Pct(double a) => double.IsFinite(a) ? (a * 100).ToString("F1") : "–";
+    static string G(double a) => double.IsFinite(a) ? a.ToString("G4") : "–";
+
+    public static string Write(string runDir, KindResults r)
+    {
+        var p = r.Preset;
+        var m = p.Model;
+        var md = new StringBuilder();
+        md.AppendLine($"# KIND: learngenes and tailors transferred to new classes — preset `{p.Name}`");
+        md.AppendLine();
+        md.AppendLine($"DiT depth {m.Depth}, width {m.Width}, {m.Heads} heads, patch {m.PatchSize}, {p.Diffusion.Prediction} prediction, {p.Diffusion.Steps} diffusion steps. " +
+                      $"Pre-training on {p.PretrainData} classes [{string.Join(", ", p.PretrainClasses)}]: KIND's SVD-form DiT (qkv, proj, fc1, fc2 as U diag(s) Vᵀ: {p.LearngeneRank} learngene components " +
+                      $"and a block of {p.TailorRank} tailor components per class, gated per sample) and an ordinary DiT, both {p.PretrainRecipe.Epochs} epochs " +
+                      $"(AdamW lr {p.PretrainRecipe.LearningRate:G3}, batch {p.PretrainRecipe.BatchSize}, {(p.PretrainLimit is int n ? $"{n:N0}" : "all")} images). " +
+                      $"Each transfer: {p.TransferRecipe.Epochs} epoch(s) of the task's training images ({(p.TransferLimit is int l ? $"{l:N0}" : "all")}), lr {p.TransferRecipe.LearningRate:G3}, batch {p.TransferRecipe.BatchSize}, " +
+                      $"the same seed, sampler and judge for every method. **FD-clf** is the Fréchet distance between a judge ViT's penultimate features on samples and on the real test images " +
+                      $"(not comparable with FID); \"acc.\" is the judge's accuracy on samples of each requested class. Samples: {p.FinalPerClass} per class, {p.Diffusion.Sampling.Describe()}. " +
+                      $"Wall-clock time {r.WallSeconds / 60:F1} min. Finished {r.Finished:u}.");
+        md.AppendLine();
+        md.AppendLine("Methods: **kind** — the learngenes (frozen) plus fresh tailors for the new classes (one block each, zero singular values at the start); " +
+                      "**lora**, **pissa** — on the ordinary DiT, rank chosen as the smallest that trains at least as many parameters as KIND; **svdiff** — spectral shifts of the ordinary DiT's matrices; " +
+                      "**full** — every tensor of the ordinary DiT; **heur-lg** — its last " + p.InheritBlocks + " blocks and final layer inherited, the rest fresh, everything trains. " +
+                      "Every method also trains the new classes' rows of the class table (the null class's row is inherited).");
+        md.AppendLine();
+        md.AppendLine("## Pre-training");
+        md.AppendLine();
+        md.AppendLine("| model | parameters | MACs per step | train img/s | train min | FD-clf | acc. on samples (%) | lowest class (%) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var (name, cell, s) in new[] { ("KIND (SVD form)", r.KindPretrain, r.KindPretrainScores), ("ordinary DiT", r.DitPretrain, r.DitPretrainScores) })
+            md.AppendLine($"| {name} | {cell.Parameters:N0} | {cell.MacsPerImage / 1e6:F1} M | {Speed(cell):F0} | {cell.Seconds / 60:F1} | {G(s.FdClf)} | {Pct(s.MeanAccuracy)} | {Pct(s.MinAccuracy)} |");
+        md.AppendLine();
+        md.AppendLine($"Judge of the pre-training classes: test accuracy {Pct(r.PretrainJudge.FinalAccuracy)}%. The learngene stores {r.LearngeneParameters:N0} parameters (learngenes and shared parts); " +
+                      $"each class's tailors {r.TailorParametersPerClass:N0}.");
+        md.AppendLine();
+        md.AppendLine("## Knowledge diversion");
+        md.AppendLine();
+        md.AppendLine("Each pre-training class drawn from a model recombined from the learngenes plus that class's tailor (`learngene expand GENE --tailors c`), and from the learngenes alone " +
+                      "under the same class label; the share of samples the judge labels as the class.");
+        md.AppendLine();
+        md.AppendLine("| class | learngenes + its tailor (%) | learngenes alone (%) |");
+        md.AppendLine("|---|---|---|");
+        foreach (var d in r.Diversion) md.AppendLine($"| {d.Class} | {Pct(d.WithTailor)} | {Pct(d.LearngenesOnly)} |");
+        md.AppendLine();
+        foreach (var t in r.Tasks)
+        {
+            md.AppendLine($"## Transfer to {t.Task.Data} classes {string.Join(", ", t.ClassNames)}");
+            md.AppendLine();
+            md.AppendLine($"Judge test accuracy {Pct(t.Judge.FinalAccuracy)}%. Reference: real training images vs test FD-clf {G(t.Methods.FirstOrDefault()?.Final.FdTrainVsTest ?? double.NaN)}, uniform noise {G(t.Methods.FirstOrDefault()?.Final.FdNoiseVsTest ?? double.NaN)}.");
+            md.AppendLine();
+            md.AppendLine("| method | trains | trainable params | MACs per step | FD-clf | acc. on samples (%) | lowest class (%) | train img/s | train min |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|---|");
+            foreach (var x in t.Methods)
+                md.AppendLine($"| {x.Method} | {x.Trains} | {x.TrainableParameters:N0} | {x.MacsPerStep / 1e6:F1} M | {G(x.Final.FdClf)} | {Pct(x.Final.MeanAccuracy)} | {Pct(x.Final.MinAccuracy)} | {x.ImagesPerSecond:F0} | {x.Minutes:F1} |");
+            md.AppendLine();
+            md.AppendLine("| " + string.Join(" | ", t.Methods.Select(x => x.Method)) + " |");
+            md.AppendLine("|" + string.Concat(t.Methods.Select(_ => "---|")));
+            md.AppendLine("| " + string.Join(" | ", t.Methods.Select(x => $"![{x.Method}]({x.Grid})")) + " |");
+            md.AppendLine();
+        }
+        var series = r.Tasks.SelectMany(t => t.Methods.Select(x => new Plots.Series($"{x.Method} ({t.Task.Data})", [Math.Log10(Math.Max(1, x.TrainableParameters))], [x.Final.FdClf], Connected: false, Group: x.Method))).ToList();
+        Plots.Lines(Path.Combine(runDir, "fd-vs-trainable.png"), "FD-clf against trainable parameters (each transfer task)", "trainable parameters (log10)", "FD-clf", series);
+        md.AppendLine("![FD-clf against trainable parameters](fd-vs-trainable.png)");
+        md.AppendLine();
+        md.AppendLine("## Floors");
+        md.AppendLine();
+        foreach (var c in KindChecks.Evaluate(r)) md.AppendLine($"- **{(c.Met ? "met" : "missed")}** — {c.Name}: {c.Text}");
+        string path = Path.Combine(runDir, "report.md");
+        File.WriteAllText(path, md.ToString());
+        return path;
+    }
+
+    static double Speed(CellResult c) => c.History.Sum(h => h.ImagesPerSecond * h.Seconds) / Math.Max(1e-9, c.History.Sum(h => h.Seconds));
+}

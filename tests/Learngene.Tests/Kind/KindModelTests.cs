@@ -1,0 +1,143 @@
+using Learngene.Genes;
+using Learngene.Genes.Kind;
+using Learngene.Models;
+using Learngene.Models.Kind;
+using Learngene.Models.Linears;
+using Learngene.Tuning;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Learngene.Tests.Kind;
+
+/// <summary>KIND's SVD-form DiT, its recombination, and the tuning baselines' starting points (SPEC.md §4).</summary>
+public class KindModelTests
+{
+    static readonly DitConfig Tiny = new() { Width = 32, Depth = 2, Heads = 2, PatchSize = 7, ImageSize = 28, Channels = 1, Classes = 3 };
+
+    /// <summary>A model with every tensor random (a fresh DiT's zeroed modulations would make every block the identity).</summary>
+    static DiffusionTransformer Randomized(DitConfig config, int seed)
+    {
+        var model = new DiffusionTransformer(config);
+        var g = new Generator((ulong)seed);
+        using var _ = torch.no_grad();
+        foreach (var p in model.parameters()) p.copy_(torch.randn(p.shape, generator: g) * 0.2);
+        model.eval();
+        return model;
+    }
+
+    static (Tensor X, Tensor T) Inputs(int n, int seed)
+    {
+        var g = new Generator((ulong)seed);
+        return (torch.randn([n, 1, 28, 28], generator: g), torch.randint(0, 1000, [n], generator: g, dtype: int64));
+    }
+
+    [Fact]
+    public void In_a_kind_dit_a_classs_samples_send_gradient_only_to_the_learngenes_and_that_classs_tailors()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = Randomized(Tiny with { Linears = SvdForm.OnePerClass(4, 2, 3) }, 1);
+        model.train();
+        var (x, t) = Inputs(5, 2);
+        model.Forward(x, t, torch.full(5, 1L), torch.zeros(5, dtype: ScalarType.Bool)).square().sum().backward();
+        var layers = model.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>().ToList();
+        Assert.Equal(8, layers.Count);
+        foreach (var layer in layers)
+        {
+            Assert.All(layer.Learngenes, p => Assert.True(p.grad!.abs().max().item<float>() > 0));
+            var s = layer.Tailors.ElementAt(1).grad!; // tailor singular values: block 1 is [2, 4)
+            Assert.True(s[2].abs().item<float>() > 0 && s[3].abs().item<float>() > 0);
+            foreach (int j in new[] { 0, 1, 4, 5 })
+            {
+                Assert.Equal(0f, s[j].item<float>());
+                Assert.Equal(0f, layer.Tailors.ElementAt(0).grad![.., j].abs().max().item<float>());
+                Assert.Equal(0f, layer.Tailors.ElementAt(2).grad![.., j].abs().max().item<float>());
+            }
+        }
+    }
+
+    [Fact]
+    public void Recombining_the_learngenes_with_a_classs_tailor_reproduces_the_pretrained_model_on_that_class()
+    {
+        using var scope = torch.NewDisposeScope();
+        var network = Randomized(Tiny with { Linears = SvdForm.OnePerClass(4, 2, 3) }, 3);
+        using var gene = new KindGene.Loaded(network, new LearngeneInfo { Method = KindGene.Method, ClassNames = ["a", "b", "c"] }, new KindGene.Settings("velocity", 1000), "gene");
+        using var one = KindGene.Recombine(gene, [2]);
+        one.eval();
+        var (x, t) = Inputs(4, 4);
+        var full = network.forward(x, t, torch.full(4, 2L));
+        Assert.True(one.forward(x, t, torch.zeros(4, dtype: int64)).allclose(full, atol: 1e-5));
+        Assert.Equal(4 + 2, ((SvdForm)one.Architecture.Linears!).LearngeneRank + ((SvdForm)one.Architecture.Linears!).TailorRank * 1);
+        Assert.True(one.parameters().Sum(p => p.numel()) < network.parameters().Sum(p => p.numel()));
+        Assert.True(one.MacsPerImage() < network.MacsPerImage());
+
+        // The learngenes alone under class 2's label: the pre-trained model with that class's tailor switched off.
+        using var alone = KindGene.Recombine(gene, []);
+        alone.eval();
+        using (torch.no_grad())
+            foreach (var layer in network.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>()) layer.Tailors.ElementAt(1).zero_();
+        Assert.True(alone.forward(x, t, torch.full(4, 2L)).allclose(network.forward(x, t, torch.full(4, 2L)), atol: 1e-5));
+    }
+
+    [Fact]
+    public void Lora_with_a_zero_update_pissa_at_its_start_and_svdiff_with_zero_shift_equal_the_base_model()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var dense = Randomized(Tiny, 5);
+        var (x, t) = Inputs(4, 6);
+        var labels = torch.tensor(new long[] { 0, 1, 2, 3 }); // 3: the null class
+        var expected = dense.forward(x, t, labels);
+        foreach (var (name, model, tolerance) in new[]
+        {
+            ("lora", TuningBaselines.Lora(dense, 3, 4), 0.0),
+            ("pissa", TuningBaselines.Pissa(dense, 3, 4), 1e-4),
+            ("svdiff", TuningBaselines.Svdiff(dense, 3), 1e-4),
+            ("full", TuningBaselines.Full(dense, 3), 0.0),
+        })
+        {
+            using (model)
+            {
+                // Carried to "new" classes the table rows are fresh: give it the base's rows to compare.
+                using (torch.no_grad()) model.LabelEmbedder.Table.weight!.copy_(dense.LabelEmbedder.Table.weight!);
+                model.eval();
+                var y = model.forward(x, t, labels);
+                double diff = (y - expected).abs().max().item<float>();
+                Assert.True(diff <= tolerance, $"{name}: max difference {diff}");
+                // Only the adapter and the class table train.
+                var trains = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
+                if (name == "full") Assert.Equal(model.named_parameters().Count(), trains.Count);
+                else Assert.All(trains, n => Assert.True(n.Contains(name == "svdiff" ? "delta" : "lora_") || n.StartsWith("y_embedder."), n));
+            }
+        }
+        // A non-zero LoRA update changes the output.
+        using var lora = TuningBaselines.Lora(dense, 3, 4);
+        using (torch.no_grad()) foreach (var l in lora.Blocks.SelectMany(b => b.Linears).Cast<LoraLinear>()) l.B.fill_(0.1);
+        lora.LabelEmbedder.Table.weight!.requires_grad = false;
+        using (torch.no_grad()) lora.LabelEmbedder.Table.weight!.copy_(dense.LabelEmbedder.Table.weight!);
+        lora.eval();
+        Assert.True((lora.forward(x, t, labels) - expected).abs().max().item<float>() > 1e-3);
+    }
+
+    [Fact]
+    public void Kinds_transfer_model_keeps_the_learngenes_and_starts_with_silent_tailors()
+    {
+        using var scope = torch.NewDisposeScope();
+        var network = Randomized(Tiny with { Linears = SvdForm.OnePerClass(4, 2, 3) }, 7);
+        using var gene = new KindGene.Loaded(network, new LearngeneInfo { Method = KindGene.Method, ClassNames = ["a", "b", "c"] }, new KindGene.Settings("velocity", 1000), "gene");
+        using var transfer = KindGene.Transfer(gene, 2);
+        var form = (SvdForm)transfer.Architecture.Linears!;
+        Assert.Equal([0, 1], form.TailorOf);
+        foreach (var (src, dst) in network.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>().Zip(transfer.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>()))
+        {
+            foreach (var (a, b) in src.Learngenes.Zip(dst.Learngenes)) { Assert.True(a.SameAs(b)); Assert.False(b.requires_grad); }
+            Assert.All(dst.Tailors, p => Assert.True(p.requires_grad));
+            Assert.Equal(0f, dst.Tailors.ElementAt(1).abs().max().item<float>());
+        }
+        // With silent tailors a new class is drawn by the learngenes alone (the null class's row here, for a fixed label embedding).
+        transfer.eval();
+        var (x, t) = Inputs(3, 8);
+        var nul = torch.full(3, 2L);
+        using var alone = KindGene.Recombine(gene, []);
+        alone.eval();
+        Assert.True(transfer.forward(x, t, nul).allclose(alone.forward(x, t, torch.full(3, 3L)), atol: 1e-5));
+    }
+}
