@@ -88,12 +88,15 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
     }
 
     /// <summary>One denoising pass for one image: embeddings, blocks (attention, MLP, adaLN), final layer.</summary>
-    public long MacsPerImage()
+    public long MacsPerImage() => MacsPerImage(deployed: false);
+
+    /// <summary>The same, with each block linear as deployed (<see cref="BlockLinear.DeployedMacs"/>).</summary>
+    public long MacsPerImage(bool deployed)
     {
         var c = Architecture;
         long n = x_embedder.NumPatches, w = c.Width;
         long embed = n * c.Channels * c.PatchSize * c.PatchSize * w + TimestepEmbedder.Frequencies * w + w * w;
-        long linears = blocks[0].Linears.Sum(l => l.Macs);
+        long linears = blocks[0].Linears.Sum(l => deployed ? l.DeployedMacs : l.Macs);
         long perBlock = n * linears + 2 * n * n * w + w * 6 * w;
         return embed + c.Depth * perBlock + w * 2 * w + n * w * c.PatchSize * c.PatchSize * c.OutChannels;
     }

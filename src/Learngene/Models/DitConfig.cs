@@ -20,13 +20,21 @@ public sealed record DitConfig : ModelConfig
     /// <summary>The form of every block's qkv, proj, fc1 and fc2 (null: plain matrices, DiT's).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public LinearForm? Linears { get; init; }
-    /// <summary>Fragments of the names of the tensors that train (a tuned or transferred model freezes the
-    /// rest); null: every tensor trains.</summary>
+    /// <summary>The tensors that train (a tuned or transferred model freezes the rest); null: every tensor.
+    /// An entry ending in "." is a name prefix (<c>y_embedder.</c>), one ending in "_" a prefix of the
+    /// tensor's own name (<c>tailor_</c>, <c>lora_</c>), any other the tensor's own name (<c>delta</c>, <c>u</c>).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string[]? TrainOnly { get; init; }
 
     /// <summary>True when a tensor of this name trains.</summary>
-    public bool Trains(string name) => TrainOnly is null || TrainOnly.Any(name.Contains);
+    public bool Trains(string name) => TrainOnly is null || TrainOnly.Any(e => Matches(name, e));
+
+    static bool Matches(string name, string entry)
+    {
+        if (entry.EndsWith('.')) return name.StartsWith(entry);
+        string own = name[(name.LastIndexOf('.') + 1)..];
+        return entry.EndsWith('_') ? own.StartsWith(entry) : own == entry;
+    }
 
     public int OutChannels => LearnSigma ? 2 * Channels : Channels;
     /// <summary>The label of "no class" (the last row of the label table), present when labels are dropped.</summary>

@@ -37,7 +37,9 @@ public static class KindReport
         md.AppendLine("Methods: **kind** — the learngenes (frozen) plus fresh tailors for the new classes (one block each, zero singular values at the start); " +
                       "**lora**, **pissa** — on the ordinary DiT, rank chosen as the smallest that trains at least as many parameters as KIND; **svdiff** — spectral shifts of the ordinary DiT's matrices; " +
                       "**full** — every tensor of the ordinary DiT; **heur-lg** — its last " + p.InheritBlocks + " blocks and final layer inherited, the rest fresh, everything trains. " +
-                      "Every method also trains the new classes' rows of the class table (the null class's row is inherited).");
+                      "Every method also trains the new classes' rows of the class table (the null class's row is inherited). " +
+                      "MACs are one network pass for one image (a guided sampling step makes two); \"as run\" is the model as trained and sampled here (KIND's rank-space product over every component, adapters unmerged), " +
+                      "\"deployed\" with adapters merged into their matrices and KIND recombined for one class (its learngenes and one tailor block).");
         md.AppendLine();
         md.AppendLine("## Pre-training");
         md.AppendLine();
@@ -47,16 +49,18 @@ public static class KindReport
             md.AppendLine($"| {name} | {cell.Parameters:N0} | {cell.MacsPerImage / 1e6:F1} M | {Speed(cell):F0} | {cell.Seconds / 60:F1} | {G(s.FdClf)} | {Pct(s.MeanAccuracy)} | {Pct(s.MinAccuracy)} |");
         md.AppendLine();
         md.AppendLine($"Judge of the pre-training classes: test accuracy {Pct(r.PretrainJudge.FinalAccuracy)}%. The learngene stores {r.LearngeneParameters:N0} parameters (learngenes and shared parts); " +
-                      $"each class's tailors {r.TailorParametersPerClass:N0}.");
+                      $"one tailor block (a class's tailors) {r.TailorParametersPerBlock:N0}.");
         md.AppendLine();
         md.AppendLine("## Knowledge diversion");
         md.AppendLine();
         md.AppendLine("Each pre-training class drawn from a model recombined from the learngenes plus that class's tailor (`learngene expand GENE --tailors c`), and from the learngenes alone " +
                       "under the same class label; the share of samples the judge labels as the class.");
         md.AppendLine();
-        md.AppendLine("| class | learngenes + its tailor (%) | learngenes alone (%) |");
-        md.AppendLine("|---|---|---|");
-        foreach (var d in r.Diversion) md.AppendLine($"| {d.Class} | {Pct(d.WithTailor)} | {Pct(d.LearngenesOnly)} |");
+        md.AppendLine("The last columns put another class's tailor under the class's label: the judge then says which of the two the samples show.");
+        md.AppendLine();
+        md.AppendLine("| class | learngenes + its tailor (%) | learngenes alone (%) | another tailor | … seen as the label's class (%) | … seen as the tailor's class (%) |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var d in r.Diversion) md.AppendLine($"| {d.Class} | {Pct(d.WithTailor)} | {Pct(d.LearngenesOnly)} | {d.SwappedTailor} | {Pct(d.SwappedAsLabel)} | {Pct(d.SwappedAsTailor)} |");
         md.AppendLine();
         foreach (var t in r.Tasks)
         {
@@ -64,10 +68,10 @@ public static class KindReport
             md.AppendLine();
             md.AppendLine($"Judge test accuracy {Pct(t.Judge.FinalAccuracy)}%. Reference: real training images vs test FD-clf {G(t.Methods.FirstOrDefault()?.Final.FdTrainVsTest ?? double.NaN)}, uniform noise {G(t.Methods.FirstOrDefault()?.Final.FdNoiseVsTest ?? double.NaN)}.");
             md.AppendLine();
-            md.AppendLine("| method | trains | trainable params | MACs per step | FD-clf | acc. on samples (%) | lowest class (%) | train img/s | train min |");
+            md.AppendLine("| method | trains | trainable params | MACs per pass (as run / deployed) | FD-clf | acc. on samples (%) | lowest class (%) | train img/s | train min |");
             md.AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var x in t.Methods)
-                md.AppendLine($"| {x.Method} | {x.Trains} | {x.TrainableParameters:N0} | {x.MacsPerStep / 1e6:F1} M | {G(x.Final.FdClf)} | {Pct(x.Final.MeanAccuracy)} | {Pct(x.Final.MinAccuracy)} | {x.ImagesPerSecond:F0} | {x.Minutes:F1} |");
+                md.AppendLine($"| {x.Method} | {x.Trains} | {x.TrainableParameters:N0} | {x.MacsPerStep / 1e6:F1} M / {x.DeployedMacsPerStep / 1e6:F1} M | {G(x.Final.FdClf)} | {Pct(x.Final.MeanAccuracy)} | {Pct(x.Final.MinAccuracy)} | {x.ImagesPerSecond:F0} | {x.Minutes:F1} |");
             md.AppendLine();
             md.AppendLine("| " + string.Join(" | ", t.Methods.Select(x => x.Method)) + " |");
             md.AppendLine("|" + string.Concat(t.Methods.Select(_ => "---|")));

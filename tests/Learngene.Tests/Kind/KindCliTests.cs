@@ -69,6 +69,9 @@ public class KindCliTests
         (code, _, err) = Run("expand", gene, "--tailors", "7", "--out", genes);
         Assert.NotEqual(0, code);
         Assert.Contains("class 7 is not one of the learngene's 3 classes", err);
+        (code, _, err) = Run("expand", gene, "--depths", "2", "--out", genes);
+        Assert.NotEqual(0, code);
+        Assert.Contains("recombines with --tailors", err);
         (code, _, err) = Run("train", "kind", "--gene", Path.Combine(transfer, "model.safetensors"), "--preset", "smoke", "--data", "mnist", "--out", Path.Combine(dir, "bad"));
         Assert.NotEqual(0, code);
         Assert.Contains("not a learngene file", err);

@@ -7,8 +7,9 @@ namespace Learngene.Experiments.Kind;
 /// <summary>What KIND stores and trains, and the adapter rank that matches it.</summary>
 public static class KindCosts
 {
-    /// <summary>Parameters of the learngene (everything but the tailors) and of one tailor block (every layer).</summary>
-    public static (long Learngene, long TailorPerClass) Stored(DiffusionTransformer svd)
+    /// <summary>Parameters of the learngene (everything but the tailors: learngene components and shared parts,
+    /// the class table included) and of one tailor block over every layer.</summary>
+    public static (long Learngene, long TailorPerBlock) Stored(DiffusionTransformer svd)
     {
         var layers = svd.Blocks.SelectMany(b => b.Linears).OfType<SvdLinear>().ToList();
         long tailors = layers.Sum(l => l.Tailors.Sum(p => p.numel()));
@@ -28,7 +29,7 @@ public static class KindCosts
     /// <summary>What trains, in words.</summary>
     public static string Trains(DitConfig c) => c.TrainOnly is null ? "everything" : c.Linears switch
     {
-        SvdForm => c.TrainOnly.Contains(".u") ? "learngenes, tailors, class table" : "tailors, class table",
+        SvdForm => c.TrainOnly.Contains("u") ? "learngenes, tailors, class table" : "tailors, class table",
         LoraForm l => $"LoRA rank {l.Rank}, class table",
         PissaForm p => $"PiSSA rank {p.Rank}, class table",
         SvdiffForm => "spectral shifts, class table",

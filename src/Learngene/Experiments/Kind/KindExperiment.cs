@@ -54,7 +54,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         {
             Preset = preset, PretrainJudge = preJudge, KindPretrain = kindCell, DitPretrain = ditCell,
             KindPretrainScores = kindScores.Scores, DitPretrainScores = ditScores.Scores, Learngene = cells.Relative(genePath),
-            LearngeneParameters = learngene, TailorParametersPerClass = tailor, Diversion = diversion, Tasks = tasks,
+            LearngeneParameters = learngene, TailorParametersPerBlock = tailor, Diversion = diversion, Tasks = tasks,
             WallSeconds = cells.SaveWallSeconds(), Finished = DateTime.UtcNow,
         };
         ExperimentFolder.SaveResults(runDir, results);
@@ -87,6 +87,8 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
             string initPath = Path.Combine(cells.FolderOf($"init-{id}"), "init.safetensors");
             if (!File.Exists(initPath))
             {
+                // Every method's fresh tensors (class rows, adapters, layers) from the same seed, whatever was cached before.
+                torch.manual_seed(preset.TransferRecipe.Seed);
                 using var model = method switch
                 {
                     "kind" => KindGene.Transfer(gene, k, seed: preset.TransferRecipe.Seed),
@@ -107,7 +109,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
             methods.Add(new TransferResult
             {
                 Method = method, Trains = KindCosts.Trains(config), TrainableParameters = shape.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
-                Parameters = cell.Parameters, MacsPerStep = cell.MacsPerImage,
+                Parameters = cell.Parameters, MacsPerStep = cell.MacsPerImage, DeployedMacsPerStep = shape.MacsPerImage(deployed: true),
                 ImagesPerSecond = cell.History.Sum(h => h.ImagesPerSecond * h.Seconds) / Math.Max(1e-9, cell.History.Sum(h => h.Seconds)),
                 Minutes = cell.History.Sum(h => h.Seconds) / 60, Final = scores, Cell = cell, Grid = grid,
             });
@@ -144,8 +146,9 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
     }
 
     /// <summary>Knowledge diversion: each pre-training class drawn from the learngenes plus its tailor (a
-    /// recombined one-class model) and from the learngenes alone under its label; the judge's share of
-    /// samples labelled as the class (cached as diversion.json).</summary>
+    /// recombined one-class model), from the learngenes alone under its label, and with the next class's
+    /// tailor under its label (which of the two does the judge see: the label's class or the tailor's?);
+    /// the judge's shares (cached as diversion.json).</summary>
     List<DiversionRow> Diversion(KindGene.Loaded gene, string judgePath)
     {
         string dir = cells.FolderOf("diversion");
@@ -171,8 +174,19 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
             var wanted = torch.full(per, (long)c);
             var (withTailor, _) = ClassSamples.Draw(one, schedule, prediction, [0], per, preset.Diffusion.Sampling, SampleSeed + c);
             var (without, _) = ClassSamples.Draw(alone, schedule, prediction, [c], per, preset.Diffusion.Sampling, SampleSeed + c);
-            rows.Add(new DiversionRow(gene.Info.ClassNames[c], quality.ClassAccuracy(withTailor, wanted)[c], quality.ClassAccuracy(without, wanted)[c]));
-            log($"[diversion] {gene.Info.ClassNames[c]}: {rows[^1].WithTailor:P0} with its tailor, {rows[^1].LearngenesOnly:P0} from the learngenes alone");
+            // Label c with the tailor of c' = the next class: the recombined c' model with c's class row.
+            int other = (c + 1) % n;
+            using var swapped = KindGene.Recombine(gene, [other]);
+            using (torch.no_grad()) swapped.LabelEmbedder.Table.weight![0].copy_(gene.Network.LabelEmbedder.Table.weight![c]);
+            var (mixed, _) = ClassSamples.Draw(swapped, schedule, prediction, [0], per, preset.Diffusion.Sampling, SampleSeed + c);
+            rows.Add(new DiversionRow(gene.Info.ClassNames[c], quality.ClassAccuracy(withTailor, wanted)[c], quality.ClassAccuracy(without, wanted)[c])
+            {
+                SwappedTailor = gene.Info.ClassNames[other],
+                SwappedAsLabel = quality.ClassAccuracy(mixed, wanted)[c],
+                SwappedAsTailor = quality.ClassAccuracy(mixed, torch.full(per, (long)other))[other],
+            });
+            var row = rows[^1];
+            log($"[diversion] {row.Class}: {row.WithTailor:P0} with its tailor, {row.LearngenesOnly:P0} from the learngenes alone; under its label with {row.SwappedTailor}'s tailor {row.SwappedAsLabel:P0} {row.Class}, {row.SwappedAsTailor:P0} {row.SwappedTailor}");
         }
         Directory.CreateDirectory(dir);
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, ModelConfig.Json));

@@ -12,6 +12,8 @@ public sealed record TransferResult
     public long Parameters { get; init; }
     /// <summary>Multiply-accumulates of one denoising pass for one image, as the model runs here.</summary>
     public long MacsPerStep { get; init; }
+    /// <summary>The same once deployed: adapters merged into their matrices, KIND recombined for one class.</summary>
+    public long DeployedMacsPerStep { get; init; }
     public double ImagesPerSecond { get; init; }
     public double Minutes { get; init; }
     public SampleScores Final { get; init; } = new();
@@ -28,8 +30,14 @@ public sealed record TaskResult
 }
 
 /// <summary>Knowledge diversion for one pre-training class: the share of samples the judge labels as the
-/// class, drawn from the learngenes plus its tailor, and from the learngenes alone under its label.</summary>
-public sealed record DiversionRow(string Class, double WithTailor, double LearngenesOnly);
+/// class, drawn from the learngenes plus its tailor, and from the learngenes alone under its label; and,
+/// under its label with another class's tailor, the shares labelled as the label's class and as the tailor's.</summary>
+public sealed record DiversionRow(string Class, double WithTailor, double LearngenesOnly)
+{
+    public string SwappedTailor { get; init; } = "";
+    public double SwappedAsLabel { get; init; } = double.NaN;
+    public double SwappedAsTailor { get; init; } = double.NaN;
+}
 
 public sealed record KindResults
 {
@@ -42,7 +50,8 @@ public sealed record KindResults
     public SampleScores DitPretrainScores { get; init; } = new();
     public string Learngene { get; init; } = "";
     public long LearngeneParameters { get; init; }
-    public long TailorParametersPerClass { get; init; }
+    /// <summary>Parameters of one tailor block over every layer (a class's, when each class has its own).</summary>
+    public long TailorParametersPerBlock { get; init; }
     public List<DiversionRow> Diversion { get; init; } = [];
     public List<TaskResult> Tasks { get; init; } = [];
     public double WallSeconds { get; init; }

@@ -74,7 +74,7 @@ public static class KindGene
     public static DiffusionTransformer Transfer(Loaded gene, int classes, int[]? tailorOf = null, bool tuneLearngenes = false, int seed = 0)
     {
         var form = gene.Form with { TailorOf = tailorOf ?? Enumerable.Range(0, classes).ToArray() };
-        string[] trains = tuneLearngenes ? ["tailor_", DitTransfer.TableName, ".u", ".s", ".v"] : ["tailor_", DitTransfer.TableName];
+        string[] trains = tuneLearngenes ? ["tailor_", DitTransfer.TableName, "u", "s", "v"] : ["tailor_", DitTransfer.TableName];
         var target = gene.Network.Architecture with { Classes = classes, Linears = form, TrainOnly = trains };
         using var generator = new Generator((ulong)seed + 99);
         return DitTransfer.Build(gene.Network, target, (b, s, d) =>

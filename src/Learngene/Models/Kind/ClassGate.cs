@@ -39,7 +39,7 @@ public sealed class ClassGate
                 for (int j = 0; j < TailorRank; j++) table[c * Rank + LearngeneRank + block * TailorRank + j] = 1;
         }
         using var rows = torch.tensor(table).view(BlockOf.Count + 1, Rank).to(labels.device);
-        using var index = labels.clamp(0, BlockOf.Count).to(int64); // the null class (and beyond) → the last row
+        using var index = labels.clamp_max(BlockOf.Count).to(int64); // the null class (and beyond) → the last row
         return rows.index_select(0, index);
     }
 }

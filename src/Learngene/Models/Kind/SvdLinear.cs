@@ -45,9 +45,10 @@ public sealed class SvdLinear : BlockLinear
     public Tensor S => torch.cat([s, tailor_s], 0);
     public Tensor V => torch.cat([v, tailor_v], 1);
     public override Tensor Bias => bias;
-    /// <summary>One sample uses its learngenes and one tailor block: the cost of a model recombined for one
-    /// class. A mixed batch in rank space costs every component (<see cref="Rank"/>).</summary>
+    /// <summary>As run: a mixed batch in rank space costs every component (<see cref="Rank"/>).</summary>
     public override long Macs => (long)(In + Out) * Rank;
+    /// <summary>A model recombined for one class runs its learngenes and one tailor block.</summary>
+    public override long DeployedMacs => (long)(In + Out) * (LearngeneRank + Math.Min(TailorRank, Rank - LearngeneRank));
 
     /// <summary>The learngene tensors (u, s, v) and the tailor tensors, for freezing and copying.</summary>
     public IEnumerable<Parameter> Learngenes => [u, s, v];

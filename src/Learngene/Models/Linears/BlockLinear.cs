@@ -20,6 +20,10 @@ public abstract class BlockLinear(string name) : nn.Module<Tensor, Tensor?, Tens
     /// <summary>Multiply-accumulates per token as the layer runs (a factored form costs its factors).</summary>
     public abstract long Macs { get; }
 
+    /// <summary>Multiply-accumulates per token once deployed: an adapter merged into its matrix (in·out), a
+    /// KIND layer recombined for one class (its learngenes and one tailor block).</summary>
+    public virtual long DeployedMacs => Macs;
+
     /// <summary>A fresh layer at the dense DiT's scale (Xavier-uniform, zero bias).</summary>
     public abstract void InitializeFresh();
 

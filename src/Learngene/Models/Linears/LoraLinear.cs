@@ -23,6 +23,8 @@ public sealed class LoraLinear : BlockLinear
     public LoraLinear(int inFeatures, int outFeatures, int rank, double scale, bool principal) : base(nameof(LoraLinear))
     {
         if (rank < 1) throw new LearngeneException($"a low-rank update needs rank at least 1 (got {rank})", setting: "rank");
+        if (principal && rank > Math.Min(inFeatures, outFeatures))
+            throw new LearngeneException($"PiSSA's rank {rank} exceeds the {outFeatures}×{inFeatures} matrix's {Math.Min(inFeatures, outFeatures)} singular components", setting: "rank");
         (Rank, Scale, Principal) = (rank, scale, principal);
         weight = new Parameter(torch.zeros(outFeatures, inFeatures));
         bias = new Parameter(torch.zeros(outFeatures));
@@ -37,6 +39,7 @@ public sealed class LoraLinear : BlockLinear
     public override Tensor Bias => bias;
     /// <summary>Unmerged, as trained and sampled here (merged after training it would cost in·out).</summary>
     public override long Macs => (long)In * Out + (long)Rank * (In + Out);
+    public override long DeployedMacs => (long)In * Out;
     public Parameter A => lora_a;
     public Parameter B => lora_b;
 

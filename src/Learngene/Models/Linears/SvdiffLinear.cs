@@ -6,7 +6,9 @@ namespace Learngene.Models.Linears;
 
 /// <summary>SVDiff (Han et al.): a pre-trained matrix's full SVD is frozen (<c>u</c> [out, k], <c>s</c> [k],
 /// <c>v</c> [in, k], k = min(in, out)) and only a spectral shift <c>delta</c> [k] trains:
-/// W = U diag(ReLU(s + δ)) Vᵀ. With δ = 0 the layer is the pre-trained matrix (up to the SVD's rounding).</summary>
+/// W = U diag(ReLU(s + δ)) Vᵀ, built once per forward and applied as a dense layer (mkshing/svdiff-pytorch's
+/// <c>layers.py</c>). With δ = 0 the layer is the pre-trained matrix (up to the SVD's rounding). The authors
+/// shift every weight of their network; here only the block linears every other method adapts.</summary>
 public sealed class SvdiffLinear : BlockLinear
 {
     private readonly Parameter u, s, v, delta, bias;
@@ -26,7 +28,8 @@ public sealed class SvdiffLinear : BlockLinear
     public override int In => (int)v.shape[0];
     public override int Out => (int)u.shape[0];
     public override Tensor Bias => bias;
-    public override long Macs => (long)(In + Out) * s.shape[0];
+    /// <summary>The authors build W once per forward and apply it as a dense layer: in·out per token.</summary>
+    public override long Macs => (long)In * Out;
     public Parameter Shift => delta;
 
     Tensor Spectrum => nn.functional.relu(s + delta);
@@ -54,5 +57,5 @@ public sealed class SvdiffLinear : BlockLinear
         bias.copy_(b);
     }
 
-    public override Tensor forward(Tensor x, Tensor? gate) => (x.matmul(v) * Spectrum).matmul(u.t()) + bias;
+    public override Tensor forward(Tensor x, Tensor? gate) => nn.functional.linear(x, Weight(), bias);
 }
