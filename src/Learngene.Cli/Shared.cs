@@ -44,6 +44,14 @@ static class Shared
     /// <summary>One data cache per command: every run it starts reads each data set once.</summary>
     public static DataCache Cache(ParseResult r, Option<string?> dataDir) => new(Catalog(r, dataDir));
 
+    /// <summary>An experiment's floors, its time and where its report is, for the console.</summary>
+    public static void PrintOutcome(IEnumerable<Learngene.Reporting.Check> checks, System.Diagnostics.Stopwatch clock, string report, string extra = "")
+    {
+        Console.WriteLine();
+        foreach (var c in checks) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
+        Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}{extra}");
+    }
+
     public static void SetThreads(int threads)
     {
         if (threads < 0) throw new LearngeneException($"--threads must not be negative (got {threads})");

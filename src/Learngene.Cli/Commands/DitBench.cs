@@ -27,9 +27,7 @@ static class DitBench
             Console.WriteLine($"DiT, preset {p.Name}, data {string.Join(", ", p.Data)}; run folder {dir}");
             var results = new DitExperiment(p, dir, Shared.Cache(r, dataDir), ConsoleProgress.Log).Run();
             string report = DitReport.Write(dir, results);
-            Console.WriteLine();
-            foreach (var c in DitChecks.Evaluate(results)) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
-            Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}");
+            Shared.PrintOutcome(DitChecks.Evaluate(results), clock, report);
             return 0;
         });
         return cmd;

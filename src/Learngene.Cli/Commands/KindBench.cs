@@ -27,9 +27,7 @@ static class KindBench
             Console.WriteLine($"KIND, preset {p.Name}; run folder {dir}");
             var results = new KindExperiment(p, dir, Shared.Cache(r, dataDir), ConsoleProgress.Log).Run();
             string report = KindReport.Write(dir, results);
-            Console.WriteLine();
-            foreach (var c in KindChecks.Evaluate(results)) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
-            Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}");
+            Shared.PrintOutcome(KindChecks.Evaluate(results), clock, report);
             return 0;
         });
         return cmd;

@@ -26,9 +26,7 @@ static class PoolBench
             Console.WriteLine($"Learngene Pool vs SN-Net, preset {p.Name}, data {p.Data}; run folder {dir}");
             var results = new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only).Run();
             string report = PoolReport.Write(dir, results);
-            Console.WriteLine();
-            foreach (var c in PoolChecks.Evaluate(results)) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
-            Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}; learngene files: {string.Join(", ", results.Families.Select(f => Path.Combine(dir, f.File)))}");
+            Shared.PrintOutcome(PoolChecks.Evaluate(results), clock, report, $"; learngene files: {string.Join(", ", results.Families.Select(f => Path.Combine(dir, f.File)))}");
             return 0;
         });
         return cmd;

@@ -39,6 +39,24 @@ public static class ExperimentFolder
         catch (JsonException) { return false; }
     }
 
+    /// <summary>A step's result kept as JSON at <paramref name="path"/>: read back when it is there and parses
+    /// (<paramref name="cached"/> is told), else computed and written atomically.</summary>
+    public static T Cached<T>(string path, Func<T> compute, Action<T>? cached = null) where T : class
+    {
+        if (File.Exists(path))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<T>(File.ReadAllText(path), ModelConfig.Json) is { } done) { cached?.Invoke(done); return done; }
+            }
+            catch (JsonException) { } // a damaged record is recomputed
+        }
+        var result = compute();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result, ModelConfig.Json));
+        return result;
+    }
+
     public static void SaveResults<T>(string runDir, T results) =>
         AtomicFile.WriteAllText(Path.Combine(runDir, ResultsName), JsonSerializer.Serialize(results, new JsonSerializerOptions(ModelConfig.Json) { WriteIndented = true }));
 

@@ -1,4 +1,5 @@
 using System.Text;
+using static Learngene.Reporting.Cells;
 using Learngene.Experiments;
 using Learngene.Experiments.Dit;
 
@@ -13,8 +14,6 @@ public static class DitReport
     /// <summary>Whether a run folder's results are a DiT experiment's.</summary>
     public static bool Holds(string runDir) => ExperimentFolder.ResultsHave(runDir, "data") && !ExperimentFolder.ResultsHave(runDir, "families");
 
-    static string Pct(double a) => double.IsFinite(a) ? (a * 100).ToString("F1") : "–";
-    static string G(double a) => double.IsFinite(a) ? a.ToString("G4") : "–";
 
     public static string Write(string runDir, DitResults r)
     {

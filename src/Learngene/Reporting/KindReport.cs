@@ -1,4 +1,5 @@
 using System.Text;
+using static Learngene.Reporting.Cells;
 using Learngene.Experiments;
 using Learngene.Experiments.Kind;
 
@@ -15,8 +16,6 @@ public static class KindReport
     /// <summary>Whether a run folder's results are a KIND experiment's.</summary>
     public static bool Holds(string runDir) => ExperimentFolder.ResultsHave(runDir, "diversion");
 
-    static string Pct(double a) => double.IsFinite(a) ? (a * 100).ToString("F1") : "–";
-    static string G(double a) => double.IsFinite(a) ? a.ToString("G4") : "–";
 
     public static string Write(string runDir, KindResults r)
     {

@@ -80,30 +80,21 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     DitDataResult Evaluate(string name, CellResult ditCell, string judgePath)
     {
         string dir = cells.FolderOf($"final-{name}");
-        string path = Path.Combine(dir, "final.json");
-        if (File.Exists(path))
+        return ExperimentFolder.Cached(Path.Combine(dir, "final.json"), () =>
         {
-            try
-            {
-                var cached = JsonSerializer.Deserialize<DitDataResult>(File.ReadAllText(path), ModelConfig.Json);
-                if (cached is not null) { log($"[final-{name}] cached: FD-clf {cached.Final.FdClf:G4}, accuracy on samples {cached.Final.MeanAccuracy:P1}"); return cached; }
-            }
-            catch (JsonException) { } // recomputed
-        }
-        log($"[final-{name}] sampling {preset.FinalPerClass} per class ({preset.Diffusion.Sampling.Describe()})");
-        using var scope = torch.NewDisposeScope();
-        using var model = DiffusionFile.Load(cells.Resolve(ditCell.ModelPath));
-        var judge = ModelFile.Load(judgePath);
-        using var judgeModel = judge.Model;
-        var (scores, images, labels) = Score(model, judge, data.Raw(name), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
-        string grid = Path.Combine(runDir, $"samples-{name}.png");
-        ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, 10), Math.Min(10, preset.FinalPerClass)), grid);
-        string folder = Path.Combine(dir, "samples");
-        ImageFiles.SaveFolder(images, labels, model.ClassNames, folder);
-        var result = new DitDataResult { Data = name, ClassNames = model.ClassNames, Final = scores, Grid = cells.Relative(grid), SamplesFolder = cells.Relative(folder) };
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result, ModelConfig.Json));
-        log($"[final-{name}] {scores.Describe()}");
-        return result;
+            log($"[final-{name}] sampling {preset.FinalPerClass} per class ({preset.Diffusion.Sampling.Describe()})");
+            using var scope = torch.NewDisposeScope();
+            using var model = DiffusionFile.Load(cells.Resolve(ditCell.ModelPath));
+            var judge = ModelFile.Load(judgePath);
+            using var judgeModel = judge.Model;
+            var (scores, images, labels) = Score(model, judge, data.Raw(name), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
+            string grid = Path.Combine(runDir, $"samples-{name}.png");
+            ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, 10), Math.Min(10, preset.FinalPerClass)), grid);
+            string folder = Path.Combine(dir, "samples");
+            ImageFiles.SaveFolder(images, labels, model.ClassNames, folder);
+            log($"[final-{name}] {scores.Describe()}");
+            return new DitDataResult { Data = name, ClassNames = model.ClassNames, Final = scores, Grid = cells.Relative(grid), SamplesFolder = cells.Relative(folder) };
+        }, cached => log($"[final-{name}] cached: FD-clf {cached.Final.FdClf:G4}, accuracy on samples {cached.Final.MeanAccuracy:P1}"));
     }
 
     /// <summary>Draws <paramref name="perClass"/> samples of every class of <paramref name="model"/> and

@@ -120,28 +120,20 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
     /// <summary>A trained model's final scores and sample grid (cached as final.json in its own folder).</summary>
     (SampleScores Scores, string Grid) Judged(string name, string modelPath, string judgePath, string dataName)
     {
-        string dir = cells.FolderOf($"final-{name}");
-        string path = Path.Combine(dir, "final.json");
         string grid = Path.Combine(runDir, $"samples-{name}.png");
-        if (File.Exists(path))
+        var scores = ExperimentFolder.Cached(Path.Combine(cells.FolderOf($"final-{name}"), "final.json"), () =>
         {
-            try
-            {
-                if (JsonSerializer.Deserialize<SampleScores>(File.ReadAllText(path), ModelConfig.Json) is { } cached) { log($"[final-{name}] cached: {cached.Describe()}"); return (cached, cells.Relative(grid)); }
-            }
-            catch (JsonException) { } // recomputed
-        }
-        log($"[final-{name}] sampling {preset.FinalPerClass} per class ({preset.Diffusion.Sampling.Describe()})");
-        using var scope = torch.NewDisposeScope();
-        using var model = DiffusionFile.Load(modelPath);
-        var judge = ModelFile.Load(judgePath);
-        using var judgeModel = judge.Model;
-        var (scores, images, _) = DitExperiment.Score(model, judge, data.Raw(dataName), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
-        int perRow = Math.Min(10, preset.FinalPerClass);
-        ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, perRow), perRow), grid);
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(scores, ModelConfig.Json));
-        log($"[final-{name}] {scores.Describe()}");
+            log($"[final-{name}] sampling {preset.FinalPerClass} per class ({preset.Diffusion.Sampling.Describe()})");
+            using var scope = torch.NewDisposeScope();
+            using var model = DiffusionFile.Load(modelPath);
+            var judge = ModelFile.Load(judgePath);
+            using var judgeModel = judge.Model;
+            var (scores, images, _) = DitExperiment.Score(model, judge, data.Raw(dataName), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
+            int perRow = Math.Min(10, preset.FinalPerClass);
+            ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, perRow), perRow), grid);
+            log($"[final-{name}] {scores.Describe()}");
+            return scores;
+        }, done => log($"[final-{name}] cached: {done.Describe()}"));
         return (scores, cells.Relative(grid));
     }
 
@@ -149,15 +141,11 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
     /// recombined one-class model), from the learngenes alone under its label, and with the next class's
     /// tailor under its label (which of the two does the judge see: the label's class or the tailor's?);
     /// the judge's shares (cached as diversion.json).</summary>
-    List<DiversionRow> Diversion(KindGene.Loaded gene, string judgePath)
+    List<DiversionRow> Diversion(KindGene.Loaded gene, string judgePath) =>
+        ExperimentFolder.Cached(Path.Combine(cells.FolderOf("diversion"), "diversion.json"), () => DrawDiversion(gene, judgePath), _ => log("[diversion] cached"));
+
+    List<DiversionRow> DrawDiversion(KindGene.Loaded gene, string judgePath)
     {
-        string dir = cells.FolderOf("diversion");
-        string path = Path.Combine(dir, "diversion.json");
-        if (File.Exists(path))
-        {
-            try { if (JsonSerializer.Deserialize<List<DiversionRow>>(File.ReadAllText(path), ModelConfig.Json) is { } cached) { log("[diversion] cached"); return cached; } }
-            catch (JsonException) { }
-        }
         log($"[diversion] drawing {preset.DiversionPerClass} per class from each recombined model");
         var judge = ModelFile.Load(judgePath);
         using var judgeModel = judge.Model;
@@ -188,8 +176,6 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
             var row = rows[^1];
             log($"[diversion] {row.Class}: {row.WithTailor:P0} with its tailor, {row.LearngenesOnly:P0} from the learngenes alone; under its label with {row.SwappedTailor}'s tailor {row.SwappedAsLabel:P0} {row.Class}, {row.SwappedAsTailor:P0} {row.SwappedTailor}");
         }
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, ModelConfig.Json));
         return rows;
     }
 }
