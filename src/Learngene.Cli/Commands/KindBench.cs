@@ -10,7 +10,7 @@ static class KindBench
     public static Command Create()
     {
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", KindPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
-        var methods = new Option<string?>("--methods") { Description = $"Comma-separated transfer methods (default: {string.Join(",", KindExperiment.AllMethods)})" };
+        var methods = new Option<string?>("--methods") { Description = $"Comma-separated transfer methods (default: {string.Join(",", KindExperiment.DefaultMethods)}; also {string.Join(", ", KindExperiment.AllMethods.Except(KindExperiment.DefaultMethods))}); methods may be added to an existing run folder" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/bench-kind-PRESET); re-running resumes it" };
         var dataDir = Shared.DataDir();
         var threads = Shared.Threads();

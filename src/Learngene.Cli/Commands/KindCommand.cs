@@ -85,13 +85,15 @@ static class KindCommand
         var dataDir = Shared.DataDir();
         var classes = Classes("The new classes (indices of the data's classes; default: all)");
         var tune = new Option<bool>("--tune-learngenes") { Description = "Train the learngene components too (default: frozen; tailors and the class table train)" };
+        var tailorRank = new Option<int?>("--tailor-rank") { Description = "Components per fresh tailor block (default: the learngene's)" };
+        var tailorMap = new Option<string?>("--tailor-map") { Description = "The fresh tailor block of each new class, e.g. 0,0,0,0,0 (one shared block); default: one block per class" };
         var judge = Judge();
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/train-kind-TIMESTAMP)" };
         var threads = Shared.Threads();
         var recipe = new RecipeOptions();
         var cmd = new Command("kind", "Transfer a KIND learngene to new classes: the learngenes plus fresh tailors (one block per class), training only the tailors and the class table; " +
                                       "reports trainable parameters and MACs. Resume with 'learngene diffusion train --resume'.");
-        foreach (var o in new Option[] { gene, preset, data, dataDir, classes, tune, judge, output, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { gene, preset, data, dataDir, classes, tune, tailorRank, tailorMap, judge, output, threads }) cmd.Options.Add(o);
         recipe.AddTo(cmd);
         cmd.SetAction(r =>
         {
@@ -100,7 +102,8 @@ static class KindCommand
             string genePath = r.GetValue(gene)!;
             if (!File.Exists(genePath)) throw new LearngeneException($"{genePath}: no such file", setting: "gene");
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"train-kind-{DateTime.Now:yyyyMMdd-HHmmss}");
-            var spec = KindRuns.TransferSpec(genePath, DiffusionSpec(r, preset, data, classes, judge, new ArchitectureOptions(), recipe), r.GetValue(tune), dir, cache);
+            var spec = KindRuns.TransferSpec(genePath, DiffusionSpec(r, preset, data, classes, judge, new ArchitectureOptions(), recipe), r.GetValue(tune), dir, cache,
+                ParseList(r.GetValue(tailorMap), "--tailor-map"), r.GetValue(tailorRank));
             using (var shape = new Learngene.Models.DiffusionTransformer((DitConfig)spec.Model))
                 Console.WriteLine($"{spec.Model.Describe()}: {shape.parameters().Where(p => p.requires_grad).Sum(p => p.numel()):N0} of {shape.parameters().Sum(p => p.numel()):N0} parameters train, {shape.MacsPerImage() / 1e6:F1} M MACs per denoising step and image");
             var result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));

@@ -32,7 +32,7 @@ public class KindExperimentTests
         Assert.Equal(r.KindPretrain.TrainImages, r.DitPretrain.TrainImages);
         foreach (var t in r.Tasks)
         {
-            Assert.Equal(KindExperiment.AllMethods, t.Methods.Select(m => m.Method));
+            Assert.Equal(KindExperiment.DefaultMethods, t.Methods.Select(m => m.Method));
             var specs = t.Methods.Select(m => RunSpec.Load(Path.Combine(dir, "cells", $"transfer-{t.Task.Id}-{m.Method}"))).ToList();
             Assert.All(specs, s => Assert.Equal((specs[0].Data, string.Join(",", specs[0].Classes!), specs[0].Options, specs[0].TrainLimit, specs[0].TestLimit, specs[0].ObjectiveSettings),
                 (s.Data, string.Join(",", s.Classes!), s.Options, s.TrainLimit, s.TestLimit, s.ObjectiveSettings)));

@@ -23,14 +23,18 @@ namespace Learngene.Experiments.Kind;
 /// FD-clf and accuracy on samples. Every step is a cached cell, so a rerun resumes.</summary>
 public sealed class KindExperiment(KindPreset preset, string runDir, DataCache data, Action<string> log)
 {
-    public static readonly string[] AllMethods = ["kind", "lora", "pissa", "svdiff", "full", "heur-lg"];
+    /// <summary>The methods of the issue's comparison (the default).</summary>
+    public static readonly string[] DefaultMethods = ["kind", "lora", "pissa", "svdiff", "full", "heur-lg"];
+    /// <summary>And, on request, KIND with its learngenes tuned too, and LoRA and PiSSA at the rank that matches it.</summary>
+    public static readonly string[] AllMethods = [.. DefaultMethods, "kind-tune", "lora-wide", "pissa-wide"];
 
     readonly CellStore cells = new(runDir);
     const int SampleSeed = 2024;
 
     public KindResults Run()
     {
-        ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "" });
+        // Methods may be added to a folder (their cells are new); the budget may not change.
+        ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "", Methods = [] });
         if (preset.Methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown)
             throw new LearngeneException($"unknown transfer method '{unknown}' (known: {string.Join(", ", AllMethods)})", setting: "methods");
         var judgeRecipe = preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed };
@@ -78,8 +82,9 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         using var dense = pre.Model;
         int k = task.Classes.Length;
         // LoRA and PiSSA get the smallest rank at which they train at least as much as KIND's tailors.
-        int rank;
+        int rank, wide;
         using (var kind = KindGene.Transfer(gene, k)) rank = KindCosts.MatchedRank(kind, dense);
+        using (var tuned = KindGene.Transfer(gene, k, tuneLearngenes: true)) wide = KindCosts.MatchedRank(tuned, dense);
         var methods = new List<TransferResult>();
         foreach (var method in preset.Methods)
         {
@@ -92,6 +97,9 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
                 using var model = method switch
                 {
                     "kind" => KindGene.Transfer(gene, k, seed: preset.TransferRecipe.Seed),
+                    "kind-tune" => KindGene.Transfer(gene, k, tuneLearngenes: true, seed: preset.TransferRecipe.Seed),
+                    "lora-wide" => TuningBaselines.Lora(dense, k, wide),
+                    "pissa-wide" => TuningBaselines.Pissa(dense, k, wide),
                     "lora" => TuningBaselines.Lora(dense, k, rank),
                     "pissa" => TuningBaselines.Pissa(dense, k, rank),
                     "svdiff" => TuningBaselines.Svdiff(dense, k),

@@ -41,7 +41,7 @@ public sealed record KindPreset : INamed
     /// <summary>Blocks the layer-inheriting baseline takes from the pre-trained DiT.</summary>
     public int InheritBlocks { get; init; } = 3;
     /// <summary>The transfer methods, in report order.</summary>
-    public string[] Methods { get; init; } = [.. KindExperiment.AllMethods];
+    public string[] Methods { get; init; } = [.. KindExperiment.DefaultMethods];
 
     static readonly TrainOptions Cpu = new() { BatchSize = 128, LearningRate = 1e-3, MinLearningRate = 1e-5, WeightDecay = 0, WarmupEpochs = 0.2, ClipGrad = 1, Augment = false, LabelSmoothing = 0 };
     static readonly DitConfig CpuDit = new() { Width = 128, Depth = 6, Heads = 4, PatchSize = 4, ImageSize = 0 };

@@ -68,19 +68,19 @@ public static class KindGene
     }
 
     /// <summary>Transfer to <paramref name="classes"/> new classes: the learngenes and shared parts carried
-    /// over, fresh tailors (one block per new class, or <paramref name="tailorOf"/>) starting at zero singular
-    /// values, a fresh class table. Trains the tailors and the class table; with
-    /// <paramref name="tuneLearngenes"/> the learngene components too.</summary>
-    public static DiffusionTransformer Transfer(Loaded gene, int classes, int[]? tailorOf = null, bool tuneLearngenes = false, int seed = 0)
+    /// over, fresh tailors (one block per new class, or <paramref name="tailorOf"/>; of the learngene's tailor
+    /// rank, or <paramref name="tailorRank"/>) starting at zero singular values, a fresh class table. Trains the
+    /// tailors and the class table; with <paramref name="tuneLearngenes"/> the learngene components too.</summary>
+    public static DiffusionTransformer Transfer(Loaded gene, int classes, int[]? tailorOf = null, bool tuneLearngenes = false, int seed = 0, int? tailorRank = null)
     {
-        var form = gene.Form with { TailorOf = tailorOf ?? Enumerable.Range(0, classes).ToArray() };
+        var form = gene.Form with { TailorOf = tailorOf ?? Enumerable.Range(0, classes).ToArray(), TailorRank = tailorRank ?? gene.Form.TailorRank };
         string[] trains = tuneLearngenes ? ["tailor_", DitTransfer.TableName, "u", "s", "v"] : ["tailor_", DitTransfer.TableName];
         var target = gene.Network.Architecture with { Classes = classes, Linears = form, TrainOnly = trains };
         using var generator = new Generator((ulong)seed + 99);
         return DitTransfer.Build(gene.Network, target, (b, s, d) =>
         {
             var dst = (SvdLinear)d;
-            dst.CopyFrom((SvdLinear)s, learngenes: true, []);
+            dst.CopyLearngenes((SvdLinear)s);
             dst.InitializeTailors(generator);
         });
     }

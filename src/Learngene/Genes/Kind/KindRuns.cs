@@ -3,6 +3,7 @@ using Learngene.IO;
 using Learngene.Models;
 using Learngene.Models.Linears;
 using Learngene.Runs;
+using TorchSharp;
 
 namespace Learngene.Genes.Kind;
 
@@ -29,12 +30,16 @@ public static class KindRuns
 
     /// <summary>A transfer run: the diffusion run <paramref name="dit"/> (its data and classes) starting from the
     /// learngenes plus fresh tailors, whose starting model is written into the run folder.</summary>
-    public static RunSpec TransferSpec(string genePath, RunSpec dit, bool tuneLearngenes, string runDir, DataCache cache)
+    public static RunSpec TransferSpec(string genePath, RunSpec dit, bool tuneLearngenes, string runDir, DataCache cache, int[]? tailorOf = null, int? tailorRank = null)
     {
         if (File.Exists(Path.Combine(runDir, RunSpec.FileName))) throw new LearngeneException($"{runDir} already holds a run: resume it, or choose another run folder", setting: "out");
         using var gene = KindGene.Load(genePath);
         var names = ClassNames(dit, cache);
-        using var model = KindGene.Transfer(gene, names.Length, tuneLearngenes: tuneLearngenes, seed: dit.Options.Seed);
+        if (tailorOf is not null && tailorOf.Length != names.Length)
+            throw new LearngeneException($"the tailor map has {tailorOf.Length} entries for {names.Length} classes", setting: "tailor-map");
+        if (tailorRank is < 1) throw new LearngeneException($"the tailor rank must be at least 1 (got {tailorRank})", setting: "tailor-rank");
+        torch.manual_seed(dit.Options.Seed);
+        using var model = KindGene.Transfer(gene, names.Length, tailorOf, tuneLearngenes, dit.Options.Seed, tailorRank);
         string init = Path.Combine(Path.GetFullPath(runDir), "init.safetensors");
         Directory.CreateDirectory(runDir);
         ModelFile.Save(init, model, model, gene.Info.Normalization, names, gene.Provenance());

@@ -130,17 +130,24 @@ public sealed class SvdLinear : BlockLinear
         bias.copy_(b);
     }
 
+    /// <summary>Copies the learngene components and the bias from a layer of the same shape and learngene rank
+    /// (its tailors may differ).</summary>
+    public void CopyLearngenes(SvdLinear source)
+    {
+        if (source.In != In || source.Out != Out || source.LearngeneRank != LearngeneRank)
+            throw new LearngeneException($"SVD-form layers do not match ({source.Out}×{source.In}, learngene rank {source.LearngeneRank} vs {Out}×{In}, {LearngeneRank})");
+        using var _ = torch.no_grad();
+        u.copy_(source.u); s.copy_(source.s); v.copy_(source.v); bias.copy_(source.bias);
+    }
+
     /// <summary>Copies learngenes, bias and the chosen tailor blocks (in the order given) from another layer
     /// of the same shape: recombination and transfer.</summary>
     public void CopyFrom(SvdLinear source, bool learngenes, IReadOnlyList<int> tailorBlocks)
     {
         if (source.In != In || source.Out != Out || source.LearngeneRank != LearngeneRank || source.TailorRank != TailorRank || tailorBlocks.Count > TailorBlocks)
             throw new LearngeneException($"SVD-form layers do not match ({source.Out}×{source.In}, ranks {source.LearngeneRank}+{source.TailorRank} vs {Out}×{In}, {LearngeneRank}+{TailorRank})");
+        if (learngenes) CopyLearngenes(source);
         using var _ = torch.no_grad();
-        if (learngenes)
-        {
-            u.copy_(source.u); s.copy_(source.s); v.copy_(source.v); bias.copy_(source.bias);
-        }
         for (int i = 0; i < tailorBlocks.Count; i++)
         {
             long from = (long)tailorBlocks[i] * TailorRank, to = (long)i * TailorRank;
