@@ -99,7 +99,7 @@ public static class KindGene
         var blocks = kept.Select(c => pre.TailorOf[c]).Where(b => b >= 0).Distinct().ToList();
         var form = pre with { TailorOf = alone ? kept.Select(_ => -1).ToArray() : kept.Select(c => pre.TailorOf[c] < 0 ? -1 : blocks.IndexOf(pre.TailorOf[c])).ToArray() };
         var target = gene.Network.Architecture with { Classes = kept.Length, Linears = form, TrainOnly = null };
-        var model = DitTransfer.Build(gene.Network, target, (b, s, d) => ((SvdLinear)d).CopyFrom((SvdLinear)s, learngenes: true, alone ? [] : blocks));
+        var model = DitTransfer.Build(gene.Network, target, (b, s, d) => ((SvdLinear)d).CopyFrom((SvdLinear)s, alone ? [] : blocks));
         using var _ = torch.no_grad();
         var table = model.LabelEmbedder.Table.weight!;
         var oldTable = gene.Network.LabelEmbedder.Table.weight!;

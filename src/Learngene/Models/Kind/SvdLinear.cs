@@ -141,12 +141,12 @@ public sealed class SvdLinear : BlockLinear
     }
 
     /// <summary>Copies learngenes, bias and the chosen tailor blocks (in the order given) from another layer
-    /// of the same shape: recombination and transfer.</summary>
-    public void CopyFrom(SvdLinear source, bool learngenes, IReadOnlyList<int> tailorBlocks)
+    /// of the same shape and ranks: recombination.</summary>
+    public void CopyFrom(SvdLinear source, IReadOnlyList<int> tailorBlocks)
     {
-        if (source.In != In || source.Out != Out || source.LearngeneRank != LearngeneRank || source.TailorRank != TailorRank || tailorBlocks.Count > TailorBlocks)
-            throw new LearngeneException($"SVD-form layers do not match ({source.Out}×{source.In}, ranks {source.LearngeneRank}+{source.TailorRank} vs {Out}×{In}, {LearngeneRank}+{TailorRank})");
-        if (learngenes) CopyLearngenes(source);
+        if (source.TailorRank != TailorRank || tailorBlocks.Count > TailorBlocks)
+            throw new LearngeneException($"SVD-form layers do not match (tailor rank {source.TailorRank} vs {TailorRank}, {tailorBlocks.Count} blocks asked of {TailorBlocks})");
+        CopyLearngenes(source);
         using var _ = torch.no_grad();
         for (int i = 0; i < tailorBlocks.Count; i++)
         {
