@@ -11,6 +11,8 @@ root.Subcommands.Add(LearnCommand.Create());
 root.Subcommands.Add(ExpandCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(PoolCommand.Create());
 root.Subcommands.Add(DiffusionCommand.Create());
 root.Subcommands.Add(DataCommand.Create());

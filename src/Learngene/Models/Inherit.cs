@@ -56,14 +56,18 @@ public static class Inherit
         var t = target.state_dict();
         var s = source.state_dict();
         using var _ = torch.no_grad();
-        Copy(t["norm.weight"], s["norm.weight"], false, "norm.weight", how);
-        Copy(t["norm.bias"], s["norm.bias"], false, "norm.bias", how);
+        // The final norm is `norm` or, in an imported timm model, `fc_norm`: either initializes either.
+        string tn = FinalNorm(t), sn = FinalNorm(s);
+        Copy(t[tn + ".weight"], s[sn + ".weight"], false, "norm.weight", how);
+        Copy(t[tn + ".bias"], s[sn + ".bias"], false, "norm.bias", how);
         if (sameLabelSpace && target.Config.Classes == source.Config.Classes)
         {
             Copy(t["head.weight"], s["head.weight"], false, "head.weight", how);
             Copy(t["head.bias"], s["head.bias"], false, "head.bias", how);
         }
     }
+
+    static string FinalNorm(IDictionary<string, Tensor> state) => state.ContainsKey("norm.weight") ? "norm" : "fc_norm";
 
     static void Copy(Tensor target, Tensor source, bool fusedQkv, string name, ElementSelection how)
     {

@@ -14,7 +14,8 @@ public class VisionTransformer : Classifier
     private readonly Parameter? cls_token;
     private readonly Parameter pos_embed;
     private readonly ModuleList<Block> blocks;
-    private readonly LayerNorm norm;
+    private readonly LayerNorm? norm;
+    private readonly LayerNorm? fc_norm;
     private readonly Linear head;
 
     public VisionTransformer(VitConfig config) : this(config, buildBlocks: true) { }
@@ -31,7 +32,9 @@ public class VisionTransformer : Classifier
         }
         pos_embed = nn.Parameter(torch.zeros(1, tokens, config.Width));
         blocks = new ModuleList<Block>(Enumerable.Range(0, buildBlocks ? config.Depth : 0).Select(_ => new Block(config.Width, config.Heads, config.MlpRatio)).ToArray());
-        norm = nn.LayerNorm(config.Width, eps: 1e-6);
+        // timm's names: the final norm is `norm` on the tokens, or `fc_norm` on the pooled vector.
+        if (config.FcNorm) fc_norm = nn.LayerNorm(config.Width, eps: 1e-6);
+        else norm = nn.LayerNorm(config.Width, eps: 1e-6);
         head = nn.Linear(config.Width, config.Classes);
         RegisterComponents();
         WeightInit.Timm(this);
@@ -56,8 +59,9 @@ public class VisionTransformer : Classifier
     /// <summary>Final norm and pooling: the vector the head reads.</summary>
     Tensor Pool(Tensor tokens)
     {
-        var x = norm.forward(tokens);
-        return Architecture.Pooling == "cls" ? x[.., 0] : x.mean([1]);
+        var x = norm?.forward(tokens) ?? tokens;
+        x = Architecture.Pooling == "cls" ? x[.., 0] : x.mean([1]);
+        return fc_norm?.forward(x) ?? x;
     }
 
     public override Tensor Features(Tensor images) => Pool(RunBlocks(Embed(images)));

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Learngene.Models;
 
 /// <summary>A DeiT-style vision transformer's architecture (<see cref="VisionTransformer"/>).</summary>
@@ -11,6 +13,11 @@ public sealed record VitConfig : ModelConfig
     public double MlpRatio { get; init; } = 4.0;
     /// <summary>"cls" (class token) or "avg" (mean of the patch tokens, as the learngene auxiliary models).</summary>
     public string Pooling { get; init; } = "cls";
+    /// <summary>timm's <c>fc_norm</c>: the final LayerNorm applied to the pooled vector (timm's default with
+    /// average pooling) instead of to every token before pooling (<c>norm</c>: DeiT's, and the learngene
+    /// auxiliary models'). Only imported timm models set it; absent from files when false.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool FcNorm { get; init; }
 
     protected override void ValidateFamily()
     {
@@ -24,7 +31,7 @@ public sealed record VitConfig : ModelConfig
     }
 
     public override string Describe() =>
-        $"ViT depth {Depth}, width {Width}, {Heads} heads, MLP x{MlpRatio:g}, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes, {Pooling} pooling";
+        $"ViT depth {Depth}, width {Width}, {Heads} heads, MLP x{MlpRatio:g}, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes, {Pooling} pooling{(FcNorm ? ", norm after pooling (fc_norm)" : "")}";
 
     /// <summary>The same family at another width, keeping the width of each head.</summary>
     public VitConfig Narrowed(int width) =>
