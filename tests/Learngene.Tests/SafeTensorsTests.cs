@@ -57,3 +57,86 @@ public class SafeTensorsTests
         Assert.Throws<LearngeneException>(() => SafeTensors.Load(path));
     }
 }
+
+/// <summary>Files carry a format version and a SHA-256 of their tensor data, checked at load.</summary>
+public class FileIntegrityTests
+{
+    static (string Path, long DataStart) Write()
+    {
+        string path = Path.Combine(TestData.TempDir(), "m.safetensors");
+        SafeTensors.Save(path, new Dictionary<string, Tensor> { ["w"] = torch.randn(64, 64) }, new Dictionary<string, string> { ["format"] = "x" });
+        long headerLen = BitConverter.ToInt64(File.ReadAllBytes(path), 0);
+        return (path, 8 + headerLen);
+    }
+
+    [Fact]
+    public void Every_file_says_its_format_version_and_data_hash()
+    {
+        var (path, _) = Write();
+        var meta = SafeTensors.ReadMetadata(path);
+        Assert.Equal(SafeTensors.FormatVersion, meta[SafeTensors.VersionKey]);
+        Assert.Equal(64, meta[SafeTensors.HashKey].Length); // hex SHA-256
+    }
+
+    [Fact]
+    public void A_flipped_bit_in_a_weight_is_caught_at_load()
+    {
+        var (path, dataStart) = Write();
+        var bytes = File.ReadAllBytes(path);
+        bytes[dataStart + 1000] ^= 0x10; // one bit of one float: still a plausible weight
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<LearngeneException>(() => SafeTensors.Load(path));
+        Assert.Contains("SHA-256", e.Message);
+    }
+
+    [Fact]
+    public void A_file_without_version_or_hash_still_loads()
+    {
+        // As PyTorch's safetensors or another tool writes it: no Learngene metadata at all.
+        string path = Path.Combine(TestData.TempDir(), "plain.safetensors");
+        var header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"u8.ToArray();
+        using (var f = File.Create(path))
+        {
+            f.Write(BitConverter.GetBytes((long)header.Length));
+            f.Write(header);
+            f.Write(BitConverter.GetBytes(1.5f));
+            f.Write(BitConverter.GetBytes(-2f));
+        }
+        var (t, meta) = SafeTensors.Load(path);
+        Assert.Empty(meta);
+        Assert.Equal([1.5f, -2f], t["w"].data<float>().ToArray());
+    }
+
+    [Fact]
+    public void A_newer_major_version_is_refused_with_a_clear_error()
+    {
+        string path = Path.Combine(TestData.TempDir(), "future.safetensors");
+        // Written by hand: Save always stamps this build's version.
+        var header = "{\"__metadata__\":{\"format_version\":\"2.0\"},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"u8.ToArray();
+        using (var f = File.Create(path))
+        {
+            f.Write(BitConverter.GetBytes((long)header.Length));
+            f.Write(header);
+            f.Write(BitConverter.GetBytes(1f));
+        }
+        var e = Assert.Throws<LearngeneException>(() => SafeTensors.Load(path));
+        Assert.Contains("newer Learngene", e.Message);
+        Assert.Throws<LearngeneException>(() => SafeTensors.ReadMetadata(path));
+    }
+
+    [Fact]
+    public void Eval_of_a_corrupted_model_file_is_one_error_line()
+    {
+        using var model = Learngene.Models.Classifier.Create(new Learngene.Models.VitConfig { Width = 16, Depth = 1, Heads = 2, Classes = 10 });
+        string path = Path.Combine(TestData.TempDir(), "model.safetensors");
+        ModelFile.Save(path, model, model, new Learngene.Data.Normalization([0.5f], [0.25f]), Enumerable.Range(0, 10).Select(k => k.ToString()).ToArray());
+        var bytes = File.ReadAllBytes(path);
+        bytes[^3] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+        var (code, _, err) = CliTests.Run("eval", path, "--data", "fashion-mnist", "--test-limit", "10");
+        Assert.NotEqual(0, code);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains("corrupt", lines[0]);
+    }
+}

@@ -8,6 +8,44 @@ namespace Learngene.Cli;
 
 static class BenchCommand
 {
+    /// <summary>`bench onnx`: ONNX Runtime against TorchSharp for inference, back to back.</summary>
+    static Command OnnxBenchCommand()
+    {
+        var output = new Option<string?>("--out") { Description = "Folder for onnx.json (default: runs/bench-onnx)" };
+        var steps = new Option<int>("--steps") { Description = "Timed batches per round", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch") { Description = "Images per batch", DefaultValueFactory = _ => 64 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for both runtimes", DefaultValueFactory = _ => 2 };
+        var models = new Option<string>("--models") { Description = "Comma-separated classifier presets", DefaultValueFactory = _ => "vit-cpu,deit-ti-32,resnet-cpu" };
+        var cmd = new Command("onnx", "Inference images/s of TorchSharp and ONNX Runtime on the same exported classifier, same batch and threads, in alternating rounds.");
+        foreach (var o in new Option[] { output, steps, batch, threads, models }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            if (r.GetValue(steps) < 1 || r.GetValue(batch) < 1) throw new LearngeneException("--steps and --batch must be at least 1");
+            Shared.SetThreads(r.GetValue(threads));
+            var results = new List<OnnxBench.Result>();
+            foreach (var name in r.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var preset = ModelPresets.Registry.Find(name.Trim());
+                Console.WriteLine($"{preset.Name}: TorchSharp and ONNX Runtime, {r.GetValue(steps)} batches of {r.GetValue(batch)}, 3 rounds each");
+                results.Add(OnnxBench.Measure(preset.Name, preset.Config.Validate(), r.GetValue(batch), r.GetValue(steps), r.GetValue(threads)));
+            }
+            Console.WriteLine();
+            Console.WriteLine($"CPU: {OnnxBench.CpuName()}, {r.GetValue(threads)} threads");
+            Console.WriteLine("| model | batch | MMACs/img | TorchSharp img/s | ONNX Runtime img/s | ONNX / TorchSharp | max abs logit difference |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
+            foreach (var x in results)
+                Console.WriteLine($"| {x.Model} | {x.Batch} | {x.MacsPerImage / 1e6:F1} | {x.TorchImagesPerSec:F0} | {x.OnnxImagesPerSec:F0} | {x.OnnxOverTorch:F2}× | {x.MaxAbsDifference:E1} |");
+            string dir = r.GetValue(output) ?? Path.Combine("runs", "bench-onnx");
+            AtomicFile.WriteAllText(Path.Combine(dir, "onnx.json"), JsonSerializer.Serialize(new
+            {
+                cpu = OnnxBench.CpuName(), threads = r.GetValue(threads), steps = r.GetValue(steps), date = DateTime.UtcNow, results,
+            }, ModelConfig.Json));
+            Console.WriteLine($"written: {Path.Combine(dir, "onnx.json")}");
+            return 0;
+        });
+        return cmd;
+    }
+
     public static Command Create()
     {
         var cmd = new Command("bench", "Benchmarks.");
@@ -46,6 +84,7 @@ static class BenchCommand
             return 0;
         });
         cmd.Subcommands.Add(throughput);
+        cmd.Subcommands.Add(OnnxBenchCommand());
         cmd.Subcommands.Add(CompareBench.Create());
         cmd.Subcommands.Add(CompareBench.CreateTleg());
         cmd.Subcommands.Add(PoolBench.Create());

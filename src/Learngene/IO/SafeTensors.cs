@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,6 +16,15 @@ public static class SafeTensors
 {
     const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>The version of the files this build writes (major.minor) and the highest major it reads. A file
+    /// from a newer major version is refused with a clear error rather than misread.</summary>
+    public const string FormatVersion = "1.0";
+    const int ReadableMajor = 1;
+    public const string VersionKey = "format_version";
+    /// <summary>The SHA-256 (hex) of the data section (every byte after the header), checked at load: the header
+    /// is validated by parsing, the weights only by this. Files from elsewhere, without it, load unchecked.</summary>
+    public const string HashKey = "data_sha256";
+
     static readonly Dictionary<ScalarType, (string Name, int Size)> Dtypes = new()
     {
         [ScalarType.Float32] = ("F32", 4), [ScalarType.Float64] = ("F64", 8), [ScalarType.Float16] = ("F16", 2),
@@ -28,12 +38,6 @@ public static class SafeTensors
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new JsonObject();
-        if (metadata is { Count: > 0 })
-        {
-            var meta = new JsonObject();
-            foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[k] = v;
-            header["__metadata__"] = meta;
-        }
         var names = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
         // Temporaries are freed here, on this thread: tensors left to the GC's finalizer thread race with
         // libtorch calls on the training thread (a segfault in a long experiment run was traced to this).
@@ -54,7 +58,17 @@ public static class SafeTensors
             offset += bytes.Length;
             data.Add(bytes);
         }
-        byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
+        var all = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        {
+            [VersionKey] = FormatVersion,
+            [HashKey] = Hash(data),
+        };
+        var meta = new JsonObject();
+        foreach (var (k, v) in all.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[k] = v;
+        // __metadata__ first, as other writers put it (the format allows any order).
+        var ordered = new JsonObject { ["__metadata__"] = meta };
+        foreach (var (k, v) in header.ToList()) { header.Remove(k); ordered[k] = v; }
+        byte[] headerBytes = Encoding.UTF8.GetBytes(ordered.ToJsonString());
         int pad = (8 - headerBytes.Length % 8) % 8; // the format allows trailing spaces; aligned data is friendlier to mmap readers
         AtomicFile.Write(path, stream =>
         {
@@ -85,35 +99,44 @@ public static class SafeTensors
 
         long dataStart = 8 + (long)headerLen;
         long dataLen = file.Length - dataStart;
-        var metadata = new Dictionary<string, string>();
-        var tensors = new Dictionary<string, Tensor>();
+        var metadata = ParseMetadata(header, path);
+        CheckVersion(metadata, path);
+        // Every entry is checked against the file before anything is allocated: a header that claims a huge
+        // tensor, a negative dimension or an overflowing size is refused without asking for the memory.
+        var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
         foreach (var (name, node) in header)
         {
-            if (name == "__metadata__")
-            {
-                foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.GetValue<string>() ?? "";
-                continue;
-            }
+            if (name == "__metadata__") continue;
             try
             {
                 string dtype = node!["dtype"]!.GetValue<string>();
                 long[] shape = node["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
                 var offs = node["data_offsets"]!.AsArray();
+                if (offs.Count != 2) throw new FormatException();
                 long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
                 var match = Dtypes.FirstOrDefault(kv => kv.Value.Name == dtype);
                 if (match.Value.Name is null) throw new LearngeneException(Bad($"tensor '{name}' has unknown dtype {dtype}"));
-                var (scalar, size) = (match.Key, match.Value.Size);
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                if (begin < 0 || end > dataLen || end - begin != count * size)
-                    throw new LearngeneException(Bad($"tensor '{name}' lies outside the file (truncated?)"));
-                var t = torch.empty(shape, scalar);
-                t.bytes = new Span<byte>(file, (int)(dataStart + begin), (int)(end - begin));
-                tensors[name] = t;
+                if (shape.Any(d => d < 0)) throw new LearngeneException(Bad($"tensor '{name}' has a negative dimension"));
+                long bytes;
+                try { bytes = checked(shape.Aggregate(1L, (a, b) => a * b) * match.Value.Size); }
+                catch (OverflowException) { throw new LearngeneException(Bad($"tensor '{name}' claims more elements than any file holds")); }
+                if (begin < 0 || end < begin || end > dataLen || end - begin != bytes)
+                    throw new LearngeneException(Bad($"tensor '{name}' lies outside the file or disagrees with its shape and dtype (truncated?)"));
+                entries.Add((name, match.Key, shape, begin, end));
             }
-            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException)
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or IndexOutOfRangeException or ArgumentOutOfRangeException)
             {
                 throw new LearngeneException(Bad($"the header entry for '{name}' is malformed"));
             }
+        }
+        if (metadata.TryGetValue(HashKey, out var expected) && !string.Equals(expected, Convert.ToHexStringLower(SHA256.HashData(file.AsSpan((int)dataStart))), StringComparison.OrdinalIgnoreCase))
+            throw new LearngeneException($"{path} is corrupt: its tensor data does not match the SHA-256 in its metadata (a changed byte or a partial copy)");
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, type, shape, begin, end) in entries)
+        {
+            var t = torch.empty(shape, type);
+            if (end > begin) t.bytes = new Span<byte>(file, (int)(dataStart + begin), (int)(end - begin));
+            tensors[name] = t;
         }
         return (tensors, metadata);
     }
@@ -130,11 +153,41 @@ public static class SafeTensors
             throw new LearngeneException($"{path} is not a valid safetensors file: the header length is larger than the file (truncated or not safetensors)");
         var buf = new byte[headerLen];
         fs.ReadExactly(buf);
-        try
-        {
-            var meta = JsonNode.Parse(buf)?["__metadata__"]?.AsObject();
-            return meta?.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "") ?? [];
-        }
-        catch (JsonException) { throw new LearngeneException($"{path} is not a valid safetensors file: its JSON header does not parse"); }
+        JsonObject header;
+        try { header = JsonNode.Parse(buf)?.AsObject() ?? throw new JsonException("empty"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        { throw new LearngeneException($"{path} is not a valid safetensors file: its JSON header does not parse"); }
+        var metadata = ParseMetadata(header, path);
+        CheckVersion(metadata, path);
+        return metadata;
+    }
+
+    static string Hash(List<byte[]> data)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var b in data) sha.AppendData(b);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>The <c>__metadata__</c> map: strings only, as the format says.</summary>
+    static Dictionary<string, string> ParseMetadata(JsonObject header, string path)
+    {
+        var metadata = new Dictionary<string, string>();
+        if (!header.TryGetPropertyValue("__metadata__", out var node) || node is null) return metadata;
+        if (node is not JsonObject obj) throw new LearngeneException($"{path} is not a valid safetensors file: __metadata__ is not a map of strings");
+        foreach (var (k, v) in obj)
+            metadata[k] = v is JsonValue value && value.TryGetValue<string>(out var text) ? text
+                : throw new LearngeneException($"{path} is not a valid safetensors file: metadata '{k}' is not a string");
+        return metadata;
+    }
+
+    static void CheckVersion(Dictionary<string, string> metadata, string path)
+    {
+        if (!metadata.TryGetValue(VersionKey, out var version)) return; // written before versions, or elsewhere
+        var major = version.Split('.')[0];
+        if (!int.TryParse(major, out int m) || m < 0)
+            throw new LearngeneException($"{path}: its format_version '{version}' is not a version number");
+        if (m > ReadableMajor)
+            throw new LearngeneException($"{path} was written in file format {version} by a newer Learngene; this one reads format {ReadableMajor}.x: upgrade Learngene");
     }
 }
