@@ -10,6 +10,8 @@ public class WeakenGlibcxxRequirement : Task
 {
     [Required] public string Directory { get; set; } = "";
     [Required] public string Version { get; set; } = "";
+    /// <summary>Patch even where this machine's libstdc++ has the version: a published or packed copy runs elsewhere.</summary>
+    public bool Force { get; set; }
 
     const uint ShtGnuVerneed = 0x6ffffffe;
     const ushort VerFlgWeak = 0x2;
@@ -17,7 +19,7 @@ public class WeakenGlibcxxRequirement : Task
     public override bool Execute()
     {
         if (!System.IO.Directory.Exists(Directory)) return true;
-        if (SystemLibstdcxxHas(Version))
+        if (!Force && SystemLibstdcxxHas(Version))
         {
             Log.LogMessage(MessageImportance.Low, "libstdc++ provides " + Version + "; nothing to patch.");
             return true;
