@@ -12,7 +12,10 @@ static class Errors
         string message = e switch
         {
             LearngeneException le => le.Message,
-            IOException or UnauthorizedAccessException => e.Message,
+            // .NET says "Reason : 'path'"; the path first reads better.
+            IOException or UnauthorizedAccessException => System.Text.RegularExpressions.Regex.Match(e.Message, @"^(.*?)\s*:\s*'([^']*)'\s*$") is { Success: true } m
+                ? $"{m.Groups[2].Value}: {m.Groups[1].Value}" : e.Message,
+            Learngene.Training.TrainingInterrupted => e.Message,
             OperationCanceledException => "interrupted",
             _ => $"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}",
         };
@@ -20,6 +23,7 @@ static class Errors
         if (e is LearngeneException { Setting: string setting } && !message.Contains("--" + setting)) message += $" (--{setting})";
         Console.Error.WriteLine($"error: {message}");
         if (Environment.GetEnvironmentVariable("LEARNGENE_DEBUG") == "1") Console.Error.WriteLine(e);
-        return e is LearngeneException ? 2 : 1;
+        // 130: the shell's code for a stop by Ctrl-C (128 + SIGINT).
+        return e is OperationCanceledException ? 130 : e is LearngeneException ? 2 : 1;
     }
 }

@@ -4,6 +4,10 @@ using Learngene.Cli;
 
 // Every verb is one file under Commands/; this file only wires them and turns errors into one line.
 NativeAllocator.Tune(); // before the first tensor: training buffers stay in the heap (README, platform notes)
+// Ctrl-C or SIGTERM asks a training loop to stop cleanly after its current step (resumable); a second one, or
+// one outside training, stops at once (every file is written atomically, so nothing good is lost either way).
+using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Interrupt);
+using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Interrupt);
 var root = new RootCommand("Learngene: build variable-sized vision transformers from condensed knowledge (learngenes).");
 root.Subcommands.Add(QuickstartCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
@@ -26,4 +30,13 @@ try
 catch (Exception e)
 {
     return Errors.Report(e);
+}
+
+static void Interrupt(System.Runtime.InteropServices.PosixSignalContext context)
+{
+    // Outside training, or the second signal: the default action, an immediate stop.
+    if (!Learngene.Training.StopSignal.Training || Learngene.Training.StopSignal.Requested) return;
+    context.Cancel = true;
+    Learngene.Training.StopSignal.Request();
+    Console.WriteLine("stopping after the current step (again to stop at once)…");
 }

@@ -7,9 +7,13 @@ public class CliTests
 {
     static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "Learngene.Cli.dll");
 
-    public static (int Code, string Out, string Err) Run(params string[] args)
+    public static (int Code, string Out, string Err) Run(params string[] args) => Run(args, null);
+
+    /// <summary>Runs the CLI in <paramref name="workDir"/> (null: the tests' own).</summary>
+    public static (int Code, string Out, string Err) Run(string[] args, string? workDir)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workDir is not null) psi.WorkingDirectory = workDir;
         psi.ArgumentList.Add(CliDll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("LEARNGENE_DEBUG");

@@ -7,6 +7,9 @@ namespace Learngene.Data;
 /// big-endian dimensions, then the data.</summary>
 public static class IdxReader
 {
+    /// <summary>The largest IDX payload read (1 GiB: 4× ImageNet-64's training images would not fit anyway).</summary>
+    const long MaxBytes = 1L << 30;
+
     public static (int[] Shape, byte[] Data) Read(string path)
     {
         if (!File.Exists(path)) throw new LearngeneException($"file not found: {path}");
@@ -16,7 +19,13 @@ public static class IdxReader
             using var fs = File.OpenRead(path);
             using Stream s = IsGzip(fs) ? new GZipStream(fs, CompressionMode.Decompress) : fs;
             using var ms = new MemoryStream();
-            s.CopyTo(ms);
+            // A bounded copy: a damaged or hostile gzip stream cannot inflate without limit.
+            var buffer = new byte[1 << 16];
+            for (int n; (n = s.Read(buffer)) > 0;)
+            {
+                if (ms.Length + n > MaxBytes) throw new LearngeneException($"{path}: more than {MaxBytes >> 20} MiB of data (not an image set this reader takes)");
+                ms.Write(buffer, 0, n);
+            }
             bytes = ms.ToArray();
         }
         catch (InvalidDataException) { throw new LearngeneException($"{path}: corrupt gzip stream (truncated or damaged)"); }
@@ -33,7 +42,7 @@ public static class IdxReader
         {
             shape[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
             if (shape[i] < 0) throw new LearngeneException($"{path}: IDX header has a negative dimension");
-            expected *= shape[i];
+            expected = Math.Min(expected * shape[i], MaxBytes + 1); // dims up to 2³¹ each: kept from overflowing
         }
         int offset = 4 + 4 * rank;
         if (bytes.Length - offset != expected)

@@ -67,9 +67,23 @@ public static class ImageFolderDataset
         return items;
     }
 
+    /// <summary>Images larger than this many pixels are refused before decoding (a header can claim anything).</summary>
+    const long MaxPixels = 64L << 20;
+
+    /// <summary>Decodes one image after checking what its header claims.</summary>
+    static SKBitmap Open(string path)
+    {
+        using (var codec = SKCodec.Create(path) ?? throw new LearngeneException($"{path}: not a readable image (unknown format, truncated or damaged)"))
+        {
+            if (codec.Info.Width <= 0 || codec.Info.Height <= 0 || (long)codec.Info.Width * codec.Info.Height > MaxPixels)
+                throw new LearngeneException($"{path}: its header claims {codec.Info.Width}x{codec.Info.Height} pixels (refused: more than {MaxPixels >> 20} M or empty)");
+        }
+        return SKBitmap.Decode(path) ?? throw new LearngeneException($"{path}: not a readable image (truncated or damaged)");
+    }
+
     static int FirstWidth(string path)
     {
-        using var bmp = SKBitmap.Decode(path) ?? throw new LearngeneException($"{path}: not a readable image");
+        using var bmp = Open(path);
         if (bmp.Width != bmp.Height) throw new LearngeneException($"{path} is {bmp.Width}x{bmp.Height}: non-square images need an image size to be resized to", setting: "image-size");
         return bmp.Width;
     }
@@ -81,7 +95,7 @@ public static class ImageFolderDataset
         int plane = side * side;
         for (int i = 0; i < items.Count; i++)
         {
-            using var src = SKBitmap.Decode(items[i].Path) ?? throw new LearngeneException($"{items[i].Path}: not a readable image");
+            using var src = Open(items[i].Path);
             using var img = src.Width == side && src.Height == side && src.ColorType == SKColorType.Rgba8888
                 ? src.Copy()
                 : src.Resize(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))

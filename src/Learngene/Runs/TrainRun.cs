@@ -54,7 +54,12 @@ public static class TrainRun
     {
         var spec = RunSpec.Load(runDir);
         string checkpoint = Path.Combine(runDir, Trainer.CheckpointName);
-        if (!File.Exists(checkpoint)) throw new LearngeneException($"{runDir} has no checkpoint to resume from ({Trainer.CheckpointName})", setting: "resume");
+        if (!File.Exists(checkpoint))
+        {
+            // Stopped before its first epoch ended: nothing to continue, so the saved run starts again.
+            log?.Invoke($"{runDir} has no checkpoint yet (stopped in its first epoch): starting the run again");
+            return Run(spec, runDir, LoadData(spec, cache, log), cache, null, observer, log);
+        }
         var state = Checkpoint.ReadState(checkpoint);
         if (requested is not null && !requested.SameArchitecture(state.Config))
             throw new LearngeneException($"{checkpoint} is a checkpoint of another architecture ({state.Config.Describe()}), not of {requested.Describe()}");

@@ -47,6 +47,7 @@ public sealed class Trainer(TrainOptions options)
             startEpoch = state.EpochsDone + 1;
         }
 
+        using var listening = StopSignal.Listen();
         var loaderSteps = (data.Train.Count + Options.BatchSize - 1) / Options.BatchSize;
         var schedule = new CosineSchedule(Options.LearningRate, Options.MinLearningRate,
             (long)Math.Round(Options.WarmupEpochs * loaderSteps), (long)Options.Epochs * loaderSteps);
@@ -72,6 +73,10 @@ public sealed class Trainer(TrainOptions options)
                     var (x, y) = it.Current;
                     lr = schedule.At(optimizer.Step);
                     var result = objective.Step(model, x, y);
+                    // A NaN or infinite loss stops the run before it reaches the weights: the last checkpoint stays good.
+                    if (result.Sums.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
+                        throw new LearngeneException($"training diverged at step {step + 1} of epoch {epoch} (optimizer step {optimizer.Step + 1}): the loss is {loss / result.Count}; " +
+                            (epoch > startEpoch || startEpoch > 1 ? $"the checkpoint of epoch {epoch - 1} is kept; " : "") + "try a lower learning rate", setting: "lr");
                     optimizer.ZeroGrad();
                     result.Loss.backward();
                     if (Options.ClipGrad > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, Options.ClipGrad);
@@ -81,6 +86,9 @@ public sealed class Trainer(TrainOptions options)
                     seen += result.Count;
                     step++;
                     Observer?.StepDone(step, loader.Steps, sums.GetValueOrDefault("loss") / seen, seen / clock.Elapsed.TotalSeconds);
+                    if (StopSignal.Requested)
+                        throw new TrainingInterrupted($"interrupted at step {step} of epoch {epoch}" + (RunDir is null ? ""
+                            : epoch > 1 ? $"; {Path.Combine(RunDir, CheckpointName)} holds epoch {epoch - 1}: continue with --resume" : "; no epoch had finished, so there is no checkpoint yet"));
                 }
             }
             double seconds = clock.Elapsed.TotalSeconds;

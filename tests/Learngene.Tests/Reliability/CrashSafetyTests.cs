@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using Learngene.IO;
+using static TorchSharp.torch;
+
+namespace Learngene.Tests.Reliability;
+
+/// <summary>A run killed with SIGKILL at random moments, then resumed, ends with the weights of an
+/// uninterrupted run with the same seed, bit for bit; a kill never leaves a checkpoint that does not load.
+/// Real processes of the CLI, as a user's crash would be.</summary>
+[Collection("processes")] // one CLI at a time: the random kill moments assume the run's normal pace
+public class CrashSafetyTests
+{
+    static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "Learngene.Cli.dll");
+
+    static Process Start(string workDir, string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        psi.ArgumentList.Add(CliDll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    /// <summary>Runs to the end; returns the wall time.</summary>
+    static TimeSpan RunToEnd(string workDir, string[] args)
+    {
+        var clock = Stopwatch.StartNew();
+        var (code, _, err) = CliTests.Run(args, workDir);
+        Assert.True(code == 0, $"{string.Join(' ', args)}: {err}");
+        return clock.Elapsed;
+    }
+
+    /// <summary>Starts the run, kills it (SIGKILL) at <paramref name="kills"/> random moments of its life,
+    /// continuing it with <paramref name="resume"/> after each (or <paramref name="start"/> when nothing was
+    /// saved yet), then lets it finish. After every kill, every checkpoint in the folder must load.</summary>
+    static void KillAndResume(string workDir, string runDir, string[] start, string[] resume, TimeSpan typical, int kills, int seed)
+    {
+        var random = new Random(seed);
+        int killed = 0;
+        for (int k = 0; k < kills; k++)
+        {
+            bool begun = File.Exists(Path.Combine(runDir, "run.json")) || File.Exists(Path.Combine(runDir, "preset.json"));
+            using var p = Start(workDir, begun ? resume : start);
+            int ms = 300 + random.Next(Math.Max(1, (int)(typical.TotalMilliseconds * 0.9) - 300));
+            if (!p.WaitForExit(ms)) { p.Kill(entireProcessTree: true); p.WaitForExit(); killed++; }
+            foreach (var checkpoint in Directory.Exists(runDir) ? Directory.EnumerateFiles(runDir, "checkpoint.safetensors", SearchOption.AllDirectories) : [])
+            {
+                var (tensors, _) = SafeTensors.Load(checkpoint); // whole and matching its SHA-256, or the test fails
+                foreach (var t in tensors.Values) t.Dispose();
+            }
+        }
+        Assert.True(killed > 0, "no kill landed before the run ended");
+        bool started = File.Exists(Path.Combine(runDir, "run.json")) || File.Exists(Path.Combine(runDir, "preset.json"));
+        RunToEnd(workDir, started ? resume : start);
+    }
+
+    static void AssertSameTensors(string expected, string actual)
+    {
+        var (a, _) = SafeTensors.Load(expected);
+        var (b, _) = SafeTensors.Load(actual);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (name, t) in a) Assert.True(t.equal(b[name]).all().item<bool>(), $"{actual}: tensor {name} differs from the uninterrupted run's");
+        foreach (var t in a.Values.Concat(b.Values)) t.Dispose();
+    }
+
+    static readonly string[] Classifier = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "3", "--train-limit", "600", "--test-limit", "200"];
+
+    [Fact]
+    public void A_killed_classifier_run_resumes_to_the_same_weights()
+    {
+        string dir = TestData.TempDir();
+        var typical = RunToEnd(dir, [.. Classifier, "--out", "straight"]);
+        KillAndResume(dir, Path.Combine(dir, "killed"), [.. Classifier, "--out", "killed"], ["train", "--resume", "killed"], typical, kills: 3, seed: 1);
+        AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(dir, "killed", "model.safetensors"));
+    }
+
+    [Fact]
+    public void A_killed_learngene_distillation_resumes_to_the_same_learngene()
+    {
+        string dir = TestData.TempDir();
+        RunToEnd(dir, [.. Classifier, "--out", "teacher"]);
+        string[] learn = ["learn", "tleg", "--preset", "smoke", "--teacher", "teacher/model.safetensors", "--epochs", "3", "--train-limit", "600", "--test-limit", "200"];
+        var typical = RunToEnd(dir, [.. learn, "--out", "straight"]);
+        KillAndResume(dir, Path.Combine(dir, "killed"), [.. learn, "--out", "killed"], ["train", "--resume", "killed"], typical, kills: 3, seed: 2);
+        AssertSameTensors(Path.Combine(dir, "straight", "learngene.safetensors"), Path.Combine(dir, "killed", "learngene.safetensors"));
+    }
+
+    [Fact]
+    public void A_killed_pool_run_resumes_to_the_same_pool()
+    {
+        string dir = TestData.TempDir();
+        string[] pool = ["learn", "pool", "--preset", "smoke"];
+        var typical = RunToEnd(dir, [.. pool, "--out", "straight"]);
+        KillAndResume(dir, Path.Combine(dir, "killed"), [.. pool, "--out", "killed"], [.. pool, "--out", "killed"], typical, kills: 3, seed: 3);
+        AssertSameTensors(Path.Combine(dir, "straight", "pool-learned.safetensors"), Path.Combine(dir, "killed", "pool-learned.safetensors"));
+    }
+
+    [Fact]
+    public void A_killed_diffusion_run_resumes_to_the_same_weights()
+    {
+        string dir = TestData.TempDir();
+        string[] dit = ["diffusion", "train", "--preset", "smoke", "--data", "mnist", "--epochs", "3", "--train-limit", "400"];
+        var typical = RunToEnd(dir, [.. dit, "--out", "straight"]);
+        KillAndResume(dir, Path.Combine(dir, "killed"), [.. dit, "--out", "killed"], ["diffusion", "train", "--resume", "killed"], typical, kills: 3, seed: 4);
+        AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(dir, "killed", "model.safetensors"));
+    }
+
+    [Fact]
+    public void A_killed_comparison_rerun_gives_the_same_descendants()
+    {
+        string dir = TestData.TempDir();
+        string[] compare = ["bench", "compare", "--preset", "smoke", "--depths", "2"];
+        var typical = RunToEnd(dir, [.. compare, "--out", "straight"]);
+        KillAndResume(dir, Path.Combine(dir, "killed"), [.. compare, "--out", "killed"], [.. compare, "--out", "killed"], typical, kills: 2, seed: 5);
+        var straight = Directory.GetFiles(Path.Combine(dir, "straight", "descendants"), "*.safetensors", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Path.Combine(dir, "straight"), f)).Order().ToList();
+        Assert.NotEmpty(straight);
+        foreach (var f in straight) AssertSameTensors(Path.Combine(dir, "straight", f), Path.Combine(dir, "killed", f));
+        Assert.True(File.Exists(Path.Combine(dir, "killed", "results.json")));
+    }
+
+    [Fact]
+    public void Ctrl_C_stops_cleanly_with_one_line_and_the_run_resumes_to_the_same_weights()
+    {
+        string dir = TestData.TempDir();
+        string[] longer = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "6", "--train-limit", "1200", "--test-limit", "200"];
+        RunToEnd(dir, [.. longer, "--out", "straight"]);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        psi.ArgumentList.Add(CliDll);
+        foreach (var a in longer.Concat(["--out", "stopped"])) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        // Once the first epoch's checkpoint is written, a Ctrl-C (SIGINT) in the middle of the next.
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(dir, "stopped", Learngene.Training.Trainer.CheckpointName)) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
+        Thread.Sleep(150);
+        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        p.WaitForExit();
+        Assert.Equal(130, p.ExitCode);
+        var lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: interrupted at step", lines[0]);
+        Assert.Contains("--resume", lines[0]);
+        Assert.Contains("stopping after the current step", stdout.Result);
+        RunToEnd(dir, ["train", "--resume", "stopped"]);
+        AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(dir, "stopped", "model.safetensors"));
+    }
+}
