@@ -16,6 +16,9 @@ public static class SafeTensors
 {
     const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>The format's header is UTF-8 JSON: anything else is refused, not silently replaced.</summary>
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The version of the files this build writes (major.minor) and the highest major it reads. A file
     /// from a newer major version is refused with a clear error rather than misread.</summary>
     public const string FormatVersion = "1.0";
@@ -93,7 +96,8 @@ public static class SafeTensors
         if (headerLen > MaxHeaderBytes || (long)headerLen > file.Length - 8)
             throw new LearngeneException(Bad("the header length is larger than the file (truncated or not safetensors)"));
         JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(file, 8, (int)headerLen))?.AsObject() ?? throw new JsonException("empty"); }
+        try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(file, 8, (int)headerLen))); }
+        catch (DecoderFallbackException) { throw new LearngeneException(Bad("its header is not UTF-8 text")); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         { throw new LearngeneException(Bad("its JSON header does not parse")); }
 
@@ -154,12 +158,22 @@ public static class SafeTensors
         var buf = new byte[headerLen];
         fs.ReadExactly(buf);
         JsonObject header;
-        try { header = JsonNode.Parse(buf)?.AsObject() ?? throw new JsonException("empty"); }
+        try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(buf))); }
+        catch (DecoderFallbackException) { throw new LearngeneException($"{path} is not a valid safetensors file: its header is not UTF-8 text"); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         { throw new LearngeneException($"{path} is not a valid safetensors file: its JSON header does not parse"); }
         var metadata = ParseMetadata(header, path);
         CheckVersion(metadata, path);
         return metadata;
+    }
+
+    /// <summary>The header as an object, its members read now: System.Text.Json defers them, and a repeated
+    /// name (which the format forbids) would otherwise throw later, outside the parse's error handling.</summary>
+    static JsonObject Materialized(JsonNode? node)
+    {
+        var obj = node?.AsObject() ?? throw new JsonException("empty");
+        _ = obj.Count;
+        return obj;
     }
 
     static string Hash(List<byte[]> data)
