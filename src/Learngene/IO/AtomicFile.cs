@@ -3,6 +3,8 @@ namespace Learngene.IO;
 /// <summary>Write-then-rename, so an interrupted write never leaves a half file in place of a good one.</summary>
 public static class AtomicFile
 {
+    static readonly int WriteDelay = int.TryParse(Environment.GetEnvironmentVariable("LEARNGENE_TEST_WRITE_DELAY_MS"), out int ms) ? ms : 0;
+
     public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
@@ -18,6 +20,8 @@ public static class AtomicFile
             {
                 write(fs);
                 fs.Flush(flushToDisk: true);
+                // For the crash tests only: hold the half-done write open so a kill lands inside it.
+                if (WriteDelay > 0) Thread.Sleep(WriteDelay);
             }
             File.Move(tmp, full, overwrite: true);
         }

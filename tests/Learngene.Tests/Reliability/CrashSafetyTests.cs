@@ -123,6 +123,34 @@ public class CrashSafetyTests
     }
 
     [Fact]
+    public void A_kill_inside_a_checkpoint_write_keeps_the_last_good_checkpoint()
+    {
+        string dir = TestData.TempDir();
+        RunToEnd(dir, [.. Classifier, "--out", "straight"]);
+        // Every write is held open for a while (a test hook), so the kill lands inside one for certain.
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        psi.ArgumentList.Add(CliDll);
+        foreach (var a in Classifier.Concat(["--out", "killed"])) psi.ArgumentList.Add(a);
+        psi.Environment["LEARNGENE_TEST_WRITE_DELAY_MS"] = "1500";
+        using var p = Process.Start(psi)!;
+        p.BeginOutputReadLine(); p.BeginErrorReadLine();
+        string run = Path.Combine(dir, "killed"), checkpoint = Path.Combine(run, Learngene.Training.Trainer.CheckpointName);
+        // Wait for the epoch-1 checkpoint, then for the epoch-2 checkpoint's temporary: kill while it is written.
+        var clock = Stopwatch.StartNew();
+        bool Wait(Func<bool> done) { while (!done() && clock.Elapsed < TimeSpan.FromSeconds(90)) Thread.Sleep(5); return done(); }
+        Assert.True(Wait(() => File.Exists(checkpoint)));
+        var firstEpoch = File.ReadAllBytes(checkpoint);
+        Assert.True(Wait(() => Directory.EnumerateFiles(run, Learngene.Training.Trainer.CheckpointName + ".tmp*").Any()));
+        p.Kill(entireProcessTree: true);
+        p.WaitForExit();
+        Assert.Equal(firstEpoch, File.ReadAllBytes(checkpoint)); // untouched by the half-written one
+        Assert.Equal(1, Learngene.Training.Checkpoint.ReadState(checkpoint).EpochsDone);
+        RunToEnd(dir, ["train", "--resume", "killed"]);
+        Assert.Empty(Directory.EnumerateFiles(run, "*.tmp*")); // the killed writer's temporary is gone
+        AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(run, "model.safetensors"));
+    }
+
+    [Fact]
     public void Ctrl_C_stops_cleanly_with_one_line_and_the_run_resumes_to_the_same_weights()
     {
         string dir = TestData.TempDir();
