@@ -49,8 +49,11 @@ static class Shared
     {
         Console.WriteLine();
         foreach (var c in checks) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
-        Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}{extra}");
+        Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; {PeakMemory()}; report: {report}{extra}");
     }
+
+    /// <summary>The process's peak resident memory so far (Linux: VmHWM), for the closing line of long jobs.</summary>
+    public static string PeakMemory() => $"peak resident memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB";
 
     public static void SetThreads(int threads)
     {

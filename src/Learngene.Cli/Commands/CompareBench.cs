@@ -69,6 +69,6 @@ static class CompareBench
         string report = CompareReport.Write(dir, results);
         Console.WriteLine();
         Console.WriteLine(ReportCommand.Summary(report));
-        Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; report: {report}");
+        Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; {Shared.PeakMemory()}; report: {report}");
     }
 }

@@ -27,4 +27,17 @@ public class MemoryTests
         var settled = rss[3..];
         Assert.True(settled.Max() - settled[0] < 24, $"resident MiB per epoch: {string.Join(", ", rss.Select(r => r.ToString("F0")))}");
     }
+
+    [Fact]
+    public void A_comparison_reports_its_peak_memory_and_stays_within_bounds()
+    {
+        // The smoke comparison (a teacher, two learngenes, descendants): measured 649 MiB at its peak here;
+        // quickstart, the same runner at a larger budget, peaks at 1.81 GiB (README). 1 GiB catches a leak.
+        string dir = TestData.TempDir();
+        var (code, output, err) = CliTests.Run(["bench", "compare", "--preset", "smoke", "--depths", "2", "--out", Path.Combine(dir, "run")], dir);
+        Assert.True(code == 0, err);
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"peak resident memory (\d+) MiB");
+        Assert.True(match.Success, output);
+        Assert.InRange(int.Parse(match.Groups[1].Value), 100, 1024);
+    }
 }
