@@ -154,7 +154,7 @@ public class CrashSafetyTests
     public void Ctrl_C_stops_cleanly_with_one_line_and_the_run_resumes_to_the_same_weights()
     {
         string dir = TestData.TempDir();
-        string[] longer = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "6", "--train-limit", "1200", "--test-limit", "200"];
+        string[] longer = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "12", "--train-limit", "2000", "--test-limit", "200"];
         RunToEnd(dir, [.. longer, "--out", "straight"]);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
         psi.ArgumentList.Add(CliDll);
@@ -165,7 +165,7 @@ public class CrashSafetyTests
         // Once the first epoch's checkpoint is written, a Ctrl-C (SIGINT) in the middle of the next.
         var clock = Stopwatch.StartNew();
         while (!File.Exists(Path.Combine(dir, "stopped", Learngene.Training.Trainer.CheckpointName)) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
-        Thread.Sleep(150);
+        Thread.Sleep(50);
         using (var kill = Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
         p.WaitForExit();
         Assert.Equal(130, p.ExitCode);
