@@ -9,9 +9,18 @@ public sealed class DataCache(DataCatalog catalog)
 
     readonly Dictionary<(string, int?), DataSplits> raw = [];
     readonly Dictionary<(string, int?, int), ImageDataset> taskData = [];
+    // One cache may serve runs on several threads (the tests share one): each data set is read once, and a
+    // run's Release never sees a half-updated table (a set loaded twice and then freed under another run's
+    // feet was the test losses' intermittent NaN).
+    readonly Lock gate = new();
 
     /// <summary>A data set as read from disk.</summary>
     public DataSplits Raw(string data, int? size = null, Action<string>? log = null)
+    {
+        lock (gate) return RawLocked(data, size, log);
+    }
+
+    DataSplits RawLocked(string data, int? size, Action<string>? log)
     {
         if (raw.TryGetValue((data, size), out var r)) return r;
         if (size is int s && raw.TryGetValue((data, null), out var native) && native.Train.ImageSize == s) return native;
@@ -36,12 +45,15 @@ public sealed class DataCache(DataCatalog catalog)
     public ImageDataset TaskData(string data, int? limit, int seed)
     {
         var key = (data, limit, seed);
-        if (!taskData.TryGetValue(key, out var d))
+        lock (gate)
         {
-            var all = Raw(data).Train;
-            taskData[key] = d = (limit is int n ? all.Subset(n, seed) : all).Kept();
+            if (!taskData.TryGetValue(key, out var d))
+            {
+                var all = Raw(data).Train;
+                taskData[key] = d = (limit is int n ? all.Subset(n, seed) : all).Kept();
+            }
+            return d;
         }
-        return d;
     }
 
     /// <summary>Train and test images resized to <paramref name="size"/> (null: the data's own), each cut
@@ -69,6 +81,8 @@ public sealed class DataCache(DataCatalog catalog)
     }
 
     /// <summary>True for a data set this cache keeps (it must not be freed by a run that used it).</summary>
-    public bool Holds(ImageDataset d) =>
-        raw.Values.Any(c => ReferenceEquals(d, c.Train) || ReferenceEquals(d, c.Test)) || taskData.Values.Any(t => ReferenceEquals(t, d));
+    public bool Holds(ImageDataset d)
+    {
+        lock (gate) return raw.Values.Any(c => ReferenceEquals(d, c.Train) || ReferenceEquals(d, c.Test)) || taskData.Values.Any(t => ReferenceEquals(t, d));
+    }
 }
