@@ -96,23 +96,29 @@ public static partial class DitNaming
         foreach (var name in t.Keys)
             if (!Known().IsMatch(name))
                 throw new LearngeneException(Where($"tensor '{name}' is not part of facebookresearch/DiT's model (a tuned or other model? export it with Learngene's --format dit)"));
-        long[] Shape(string name) => t.TryGetValue(name, out var x) ? x.shape
-            : throw new LearngeneException(Where($"tensor '{name}' is missing: not a DiT state dict"));
+        // Every shape read below is checked for its rank and for positive sizes first: a lying file gets one line.
+        long[] Shape(string name, int rank)
+        {
+            if (!t.TryGetValue(name, out var x)) throw new LearngeneException(Where($"tensor '{name}' is missing: not a DiT state dict"));
+            if (x.shape.Length != rank || x.shape.Any(d => d < 1))
+                throw new LearngeneException(Where($"tensor '{name}' has shape [{string.Join(",", x.shape)}], not {rank} positive dimensions"));
+            return x.shape;
+        }
 
-        var patch = Shape("x_embedder.proj.weight");
+        var patch = Shape("x_embedder.proj.weight", 4);
         if (patch.Length != 4 || patch[2] != patch[3]) throw new LearngeneException(Where("x_embedder.proj.weight is not a square convolution kernel"));
         int width = (int)patch[0], channels = (int)patch[1], patchSize = (int)patch[2];
-        long tokens = Shape("pos_embed")[1];
+        long tokens = Shape("pos_embed", 3)[1];
         int grid = (int)Math.Round(Math.Sqrt(tokens));
         if (grid * grid != tokens) throw new LearngeneException(Where($"pos_embed holds {tokens} positions, not a square grid"));
         int depth = t.Keys.Count(k => k.StartsWith("blocks.") && k.EndsWith(".adaLN_modulation.1.weight"));
         if (depth == 0) throw new LearngeneException(Where("there are no blocks"));
-        long hidden = Shape("blocks.0.mlp.fc1.weight")[0];
-        long outChannels = Shape("final_layer.linear.weight")[0] / (patchSize * patchSize);
+        long hidden = Shape("blocks.0.mlp.fc1.weight", 2)[0];
+        long outChannels = Shape("final_layer.linear.weight", 2)[0] / (patchSize * patchSize);
         if (outChannels != channels && outChannels != 2 * channels) throw new LearngeneException(Where("final_layer.linear is neither C nor 2C channels per pixel"));
         // DiT keeps one more label row for the null class whenever labels are dropped (class_dropout_prob > 0).
         double dropout = cfg.Get<double?>("class_dropout_prob") ?? 0.1;
-        int rows = (int)Shape("y_embedder.embedding_table.weight")[0];
+        int rows = (int)Shape("y_embedder.embedding_table.weight", 2)[0];
         int classes = rows - (dropout > 0 ? 1 : 0);
 
         cfg.Agree("input_size", grid * patchSize);

@@ -77,7 +77,8 @@ public static class Interchange
         var c = model.Architecture;
         var x = TorchSharp.torch.randn([3, c.Channels, c.ImageSize, c.ImageSize], generator: new TorchSharp.torch.Generator(2024));
         var t = TorchSharp.torch.tensor(new float[] { 0, 417, 999 });
-        var y = TorchSharp.torch.tensor(new long[] { 0, Math.Min(1, c.Classes - 1), c.NullClass });
+        // The null class only where the model has one (labels dropped in training).
+        var y = TorchSharp.torch.tensor(new long[] { 0, Math.Min(1, c.Classes - 1), c.ClassDropout > 0 ? c.NullClass : c.Classes - 1 });
         model.eval();
         SafeTensors.Save(path, new Dictionary<string, TorchSharp.torch.Tensor> { ["input"] = x, ["t"] = t, ["y"] = y, ["output"] = model.forward(x, t, y) });
     }

@@ -71,20 +71,26 @@ public static partial class TimmVit
             if (!Known().IsMatch(name))
                 throw new LearngeneException(Where($"tensor '{name}' belongs to a timm feature Learngene's ViT does not have " +
                                                    "(supported: a plain VisionTransformer — no LayerScale, register or distillation tokens, qk-norm, pre-norm or attention pooling)"));
-        long[] Shape(string name) => t.TryGetValue(name, out var x) ? x.shape
-            : throw new LearngeneException(Where($"tensor '{name}' is missing: not a timm VisionTransformer with a classifier head"));
+        // Every shape read below is checked for its rank and for positive sizes first: a lying file gets one line.
+        long[] Shape(string name, int rank)
+        {
+            if (!t.TryGetValue(name, out var x)) throw new LearngeneException(Where($"tensor '{name}' is missing: not a timm VisionTransformer with a classifier head"));
+            if (x.shape.Length != rank || x.shape.Any(d => d < 1))
+                throw new LearngeneException(Where($"tensor '{name}' has shape [{string.Join(",", x.shape)}], not {rank} positive dimensions"));
+            return x.shape;
+        }
 
-        var patch = Shape("patch_embed.proj.weight");
+        var patch = Shape("patch_embed.proj.weight", 4);
         if (patch.Length != 4 || patch[2] != patch[3]) throw new LearngeneException(Where("patch_embed.proj.weight is not a square convolution kernel"));
         int width = (int)patch[0], channels = (int)patch[1], patchSize = (int)patch[2];
         bool cls = t.ContainsKey("cls_token");
-        long tokens = Shape("pos_embed")[1] - (cls ? 1 : 0);
+        long tokens = Shape("pos_embed", 3)[1] - (cls ? 1 : 0);
         int grid = (int)Math.Round(Math.Sqrt(tokens));
         if (grid * grid != tokens) throw new LearngeneException(Where($"pos_embed holds {tokens} patch positions, not a square grid"));
         int depth = t.Keys.Where(k => k.StartsWith("blocks.") && k.EndsWith(".norm1.weight")).Count();
         if (depth == 0) throw new LearngeneException(Where("there are no blocks"));
-        long hidden = Shape("blocks.0.mlp.fc1.weight")[0];
-        int classes = (int)Shape("head.weight")[0];
+        long hidden = Shape("blocks.0.mlp.fc1.weight", 2)[0];
+        int classes = (int)Shape("head.weight", 2)[0];
         bool fcNorm = t.ContainsKey("fc_norm.weight");
 
         cfg.Agree("img_size", grid * patchSize);

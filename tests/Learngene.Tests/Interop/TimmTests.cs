@@ -116,6 +116,12 @@ public class TimmTests
         SafeTensors.Save(path, state);
         e = Assert.Throws<LearngeneException>(() => TimmVit.Import(path, "{\"num_heads\": 2}"));
         Assert.Contains("blocks.0.ls1.gamma", e.Message);
+
+        state.Remove("blocks.0.ls1.gamma");
+        state["patch_embed.proj.weight"] = torch.zeros(32); // a shape of the wrong rank: one line, no crash
+        SafeTensors.Save(path, state);
+        e = Assert.Throws<LearngeneException>(() => TimmVit.Import(path, "{\"num_heads\": 2}"));
+        Assert.Contains("patch_embed.proj.weight", e.Message);
     }
 
     [Fact]
