@@ -90,6 +90,21 @@ public class FileIntegrityTests
     }
 
     [Fact]
+    public void A_Learngene_file_whose_hash_entry_was_lost_is_refused_not_loaded_unchecked()
+    {
+        var (path, dataStart) = Write();
+        var bytes = File.ReadAllBytes(path);
+        // A damaged header that still parses: the hash's key changed by one letter, and a weight's bit flipped.
+        var text = System.Text.Encoding.UTF8.GetString(bytes, 8, (int)dataStart - 8).Replace(SafeTensors.HashKey, "data_sha25x");
+        System.Text.Encoding.UTF8.GetBytes(text).CopyTo(bytes, 8);
+        bytes[dataStart + 1000] ^= 0x10;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<LearngeneException>(() => SafeTensors.Load(path));
+        Assert.Contains("SHA-256", e.Message);
+        Assert.Contains("missing", e.Message);
+    }
+
+    [Fact]
     public void A_file_without_version_or_hash_still_loads()
     {
         // As PyTorch's safetensors or another tool writes it: no Learngene metadata at all.

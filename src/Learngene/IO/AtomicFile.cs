@@ -12,18 +12,22 @@ public static class AtomicFile
         try { if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new LearngeneException($"could not create the folder {dir}: {Reason(e)}", e); }
-        string tmp = full + $".tmp{Environment.ProcessId}";
+        // A unique temporary, locked while it is written: another process (a rank, a container sharing the volume)
+        // may write the same file, and a killed writer's leftover is recognised by nobody holding its lock.
+        string tmp = full + ".tmp-" + Guid.NewGuid().ToString("N");
         RemoveStale(full);
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            // FileShare.None takes an exclusive advisory lock (flock) on Unix; it is held through the rename,
+            // so a cleaner never sees this temporary unlocked before it has become the file.
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 write(fs);
                 fs.Flush(flushToDisk: true);
                 // For the crash tests only: hold the half-done write open so a kill lands inside it.
                 if (WriteDelay > 0) Thread.Sleep(WriteDelay);
+                File.Move(tmp, full, overwrite: true);
             }
-            File.Move(tmp, full, overwrite: true);
         }
         catch (Exception e)
         {
@@ -39,23 +43,27 @@ public static class AtomicFile
     public static string Reason(Exception e) =>
         System.Text.RegularExpressions.Regex.Replace(e.Message.Split('\n')[0], @"\s*:\s*'[^']*'\s*$", "");
 
-    /// <summary>Half-written temporaries of this file left by a killed process (its id no longer running).</summary>
+    /// <summary>A writer opens its temporary and then locks it (two system calls): a temporary this young may be
+    /// between the two, so it is left alone even when unlocked.</summary>
+    static readonly TimeSpan Settled = TimeSpan.FromSeconds(2);
+
+    /// <summary>Half-written temporaries of this file left by a killed writer: those whose lock nobody holds
+    /// (the kernel drops a dead process's locks). A live writer's temporary cannot be opened exclusively.</summary>
     static void RemoveStale(string full)
     {
         string? dir = Path.GetDirectoryName(full);
         if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir)) return;
         foreach (var stale in Directory.EnumerateFiles(dir, Path.GetFileName(full) + ".tmp*"))
         {
-            if (!int.TryParse(stale[(full.Length + 4)..], out int pid) || pid == Environment.ProcessId || Alive(pid)) continue;
-            try { File.Delete(stale); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(stale) < Settled) continue;
+                using var locked = new FileStream(stale, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                File.Delete(stale); // unlinked while we hold its lock: no writer can be inside it
+            }
+            catch (IOException) { } // being written (locked) or already gone
+            catch (UnauthorizedAccessException) { }
         }
-    }
-
-    static bool Alive(int pid)
-    {
-        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
-        catch (ArgumentException) { return false; }
-        catch (InvalidOperationException) { return false; }
     }
 
     public static void WriteAllText(string path, string text) =>

@@ -25,7 +25,9 @@ public static class SafeTensors
     const int ReadableMajor = 1;
     public const string VersionKey = "format_version";
     /// <summary>The SHA-256 (hex) of the data section (every byte after the header), checked at load: the header
-    /// is validated by parsing, the weights only by this. Files from elsewhere, without it, load unchecked.</summary>
+    /// is validated by parsing, the weights only by this. Files from elsewhere, without it, load unchecked; a file
+    /// with <see cref="VersionKey"/> must have it. It covers the tensor bytes, not the metadata (which other tools
+    /// rewrite and which is checked by parsing).</summary>
     public const string HashKey = "data_sha256";
 
     static readonly Dictionary<ScalarType, (string Name, int Size)> Dtypes = new()
@@ -133,6 +135,9 @@ public static class SafeTensors
                 throw new LearngeneException(Bad($"the header entry for '{name}' is malformed"));
             }
         }
+        // A file that says it is ours (format_version) always carries its hash: one without it was damaged.
+        if (metadata.ContainsKey(VersionKey) && !metadata.ContainsKey(HashKey))
+            throw new LearngeneException($"{path} is corrupt: it was written by Learngene (format_version) but its SHA-256 ({HashKey}) is missing from its metadata");
         if (metadata.TryGetValue(HashKey, out var expected) && !string.Equals(expected, Convert.ToHexStringLower(SHA256.HashData(file.AsSpan((int)dataStart))), StringComparison.OrdinalIgnoreCase))
             throw new LearngeneException($"{path} is corrupt: its tensor data does not match the SHA-256 in its metadata (a changed byte or a partial copy)");
         var tensors = new Dictionary<string, Tensor>();

@@ -6,6 +6,7 @@ using Learngene.Diffusion;
 using Learngene.IO;
 using Learngene.Models;
 using Learngene.Models.Linears;
+using Learngene.Training.Objectives;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,53 +73,34 @@ public static partial class DitNaming
     /// is DiT's (noise) over 1000 steps, and pixels map to [−1, 1] (mean 0.5, std 0.5), as DiT's data loader does.</summary>
     public static Imported Import(string path, string? config)
     {
-        var (tensors, meta) = SafeTensors.Load(path);
-        try
-        {
-            var cfg = ForeignConfig.Read(config, meta, ArgsKey);
-            var dit = ConfigOf(tensors, cfg, path);
-            var model = new DiffusionTransformer(dit);
-            try { ModelFile.LoadInto(model, tensors, path); }
-            catch { model.Dispose(); throw; }
-            var half = Enumerable.Repeat(0.5f, dit.Channels).ToArray();
-            string prediction = cfg.Get<string>("prediction") ?? meta.GetValueOrDefault(DiffusionFile.PredictionKey) ?? "noise";
-            int steps = cfg.Get<int?>("diffusion_steps") ?? (int.TryParse(meta.GetValueOrDefault(DiffusionFile.StepsKey), out int s) ? s : 1000);
-            if (prediction is not ("noise" or "velocity")) throw new LearngeneException($"{path}: unknown prediction '{prediction}' (noise or velocity)");
-            if (steps < 1) throw new LearngeneException($"{path}: diffusion_steps must be positive");
-            return new Imported(model, cfg.Normalization(dit.Channels, new Normalization(half, half)), cfg.ClassNames(meta, dit.Classes), prediction, steps);
-        }
-        finally { foreach (var t in tensors.Values) t.Dispose(); }
+        using var dict = ForeignStateDict.Open(path, config, ArgsKey, "a DiT state dict");
+        var dit = ConfigOf(dict);
+        var cfg = dict.Config;
+        string named = cfg.Get<string>("prediction") ?? dict.Metadata.GetValueOrDefault(DiffusionFile.PredictionKey) ?? "noise";
+        int steps = cfg.Get<int?>("diffusion_steps") ?? (int.TryParse(dict.Metadata.GetValueOrDefault(DiffusionFile.StepsKey), out int s) ? s : 1000);
+        // The objective's own parser (it knows the aliases eps and v); the stored name is its canonical one.
+        string prediction;
+        try { prediction = DiffusionObjective.ParsePrediction(named).ToString().ToLowerInvariant(); }
+        catch (LearngeneException e) { throw dict.Error(e.Message); }
+        if (steps < 1) throw dict.Error("diffusion_steps must be positive");
+        var model = dict.Build(() => new DiffusionTransformer(dit));
+        var half = Enumerable.Repeat(0.5f, dit.Channels).ToArray();
+        return new Imported(model, cfg.Normalization(dit.Channels, new Normalization(half, half)), cfg.ClassNames(dict.Metadata, dit.Classes), prediction, steps);
     }
 
-    static DitConfig ConfigOf(Dictionary<string, Tensor> t, ForeignConfig cfg, string path)
+    static DitConfig ConfigOf(ForeignStateDict t)
     {
-        string Where(string what) => $"{path}: {what}";
-        foreach (var name in t.Keys)
-            if (!Known().IsMatch(name))
-                throw new LearngeneException(Where($"tensor '{name}' is not part of facebookresearch/DiT's model (a tuned or other model? export it with Learngene's --format dit)"));
-        // Every shape read below is checked for its rank and for positive sizes first: a lying file gets one line.
-        long[] Shape(string name, int rank)
-        {
-            if (!t.TryGetValue(name, out var x)) throw new LearngeneException(Where($"tensor '{name}' is missing: not a DiT state dict"));
-            if (x.shape.Length != rank || x.shape.Any(d => d < 1))
-                throw new LearngeneException(Where($"tensor '{name}' has shape [{string.Join(",", x.shape)}], not {rank} positive dimensions"));
-            return x.shape;
-        }
-
-        var patch = Shape("x_embedder.proj.weight", 4);
-        if (patch.Length != 4 || patch[2] != patch[3]) throw new LearngeneException(Where("x_embedder.proj.weight is not a square convolution kernel"));
-        int width = (int)patch[0], channels = (int)patch[1], patchSize = (int)patch[2];
-        long tokens = Shape("pos_embed", 3)[1];
-        int grid = (int)Math.Round(Math.Sqrt(tokens));
-        if (grid * grid != tokens) throw new LearngeneException(Where($"pos_embed holds {tokens} positions, not a square grid"));
-        int depth = t.Keys.Count(k => k.StartsWith("blocks.") && k.EndsWith(".adaLN_modulation.1.weight"));
-        if (depth == 0) throw new LearngeneException(Where("there are no blocks"));
-        long hidden = Shape("blocks.0.mlp.fc1.weight", 2)[0];
-        long outChannels = Shape("final_layer.linear.weight", 2)[0] / (patchSize * patchSize);
-        if (outChannels != channels && outChannels != 2 * channels) throw new LearngeneException(Where("final_layer.linear is neither C nor 2C channels per pixel"));
+        t.RefuseUnknown(Known(), "is not part of facebookresearch/DiT's model (a tuned or other model? export it with Learngene's --format dit)");
+        var (width, channels, patchSize) = t.PatchEmbedding("x_embedder.proj.weight");
+        int grid = t.Grid("pos_embed", extra: 0);
+        int depth = t.Blocks(".adaLN_modulation.1.weight");
+        long hidden = t.Shape("blocks.0.mlp.fc1.weight", 2)[0];
+        long outChannels = t.Shape("final_layer.linear.weight", 2)[0] / (patchSize * patchSize);
+        if (outChannels != channels && outChannels != 2 * channels) throw t.Error("final_layer.linear is neither C nor 2C channels per pixel");
         // DiT keeps one more label row for the null class whenever labels are dropped (class_dropout_prob > 0).
+        var cfg = t.Config;
         double dropout = cfg.Get<double?>("class_dropout_prob") ?? 0.1;
-        int rows = (int)Shape("y_embedder.embedding_table.weight", 2)[0];
+        int rows = (int)t.Shape("y_embedder.embedding_table.weight", 2)[0];
         int classes = rows - (dropout > 0 ? 1 : 0);
 
         cfg.Agree("input_size", grid * patchSize);
@@ -128,12 +110,10 @@ public static partial class DitNaming
         cfg.Agree("depth", depth);
         cfg.Agree("num_classes", classes);
         cfg.Agree("learn_sigma", outChannels == 2 * channels);
-        int heads = cfg.Get<int?>("num_heads") ?? throw new LearngeneException(
-            $"{path}: the number of attention heads is not in the tensors' shapes; give it: --config '{{\"num_heads\": H}}'");
         return (DitConfig)new DitConfig
         {
             ImageSize = grid * patchSize, Channels = channels, Classes = classes, PatchSize = patchSize, Width = width, Depth = depth,
-            Heads = heads, MlpRatio = (double)hidden / width, ClassDropout = dropout, LearnSigma = outChannels == 2 * channels,
+            Heads = t.Heads(), MlpRatio = (double)hidden / width, ClassDropout = dropout, LearnSigma = outChannels == 2 * channels,
         }.Validate();
     }
 

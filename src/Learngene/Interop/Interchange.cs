@@ -43,14 +43,9 @@ public static class Interchange
                     return $"DiT(**{DitNaming.Args(dit).ToJsonString()})";
                 }
             case "onnx":
-                if (reference)
-                {
-                    if (config is DitConfig) throw new LearngeneException("--reference with --format onnx is for classifiers; export the DiT with --format dit --reference", setting: "reference");
-                    var loaded = ModelFile.Load(modelPath);
-                    using var model = loaded.Model;
-                    ClassifierReference(ReferencePath(outPath), model, loaded.Normalization);
-                }
-                return OnnxExport.Export(modelPath, outPath);
+                if (reference && config is DitConfig)
+                    throw new LearngeneException("--reference with --format onnx is for classifiers; export the DiT with --format dit --reference", setting: "reference");
+                return OnnxExport.Export(modelPath, outPath, reference ? (model, norm) => ClassifierReference(ReferencePath(outPath), model, norm) : null);
             default:
                 throw new LearngeneException($"unknown export format '{format}' (expected {string.Join(", ", ExportFormats)})", setting: "format");
         }

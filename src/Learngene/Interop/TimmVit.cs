@@ -45,18 +45,11 @@ public static partial class TimmVit
     /// into a Learngene ViT. Tensors of timm features this ViT lacks are refused by name.</summary>
     public static ModelFile.Loaded Import(string path, string? config)
     {
-        var (tensors, meta) = SafeTensors.Load(path);
-        try
-        {
-            var cfg = ForeignConfig.Read(config, meta, ArgsKey);
-            var vit = ConfigOf(tensors, cfg, path);
-            var model = new VisionTransformer(vit);
-            try { ModelFile.LoadInto(model, tensors, path); }
-            catch { model.Dispose(); throw; }
-            var norm = cfg.Normalization(vit.Channels, vit.Channels == 3 ? ImageNetDefault : new Normalization(Fill(vit.Channels, 0.5f), Fill(vit.Channels, 0.5f)));
-            return new ModelFile.Loaded(model, norm, cfg.ClassNames(meta, vit.Classes), meta);
-        }
-        finally { foreach (var t in tensors.Values) t.Dispose(); }
+        using var dict = ForeignStateDict.Open(path, config, ArgsKey, "a timm VisionTransformer with a classifier head");
+        var vit = ConfigOf(dict);
+        var model = dict.Build(() => new VisionTransformer(vit));
+        var norm = dict.Config.Normalization(vit.Channels, vit.Channels == 3 ? ImageNetDefault : new Normalization(Fill(vit.Channels, 0.5f), Fill(vit.Channels, 0.5f)));
+        return new ModelFile.Loaded(model, norm, dict.Config.ClassNames(dict.Metadata, vit.Classes), dict.Metadata);
     }
 
     /// <summary>timm's IMAGENET_DEFAULT_MEAN and _STD, its default for ViTs trained on ImageNet.</summary>
@@ -64,35 +57,19 @@ public static partial class TimmVit
 
     static float[] Fill(int n, float v) => Enumerable.Repeat(v, n).ToArray();
 
-    static VitConfig ConfigOf(Dictionary<string, Tensor> t, ForeignConfig cfg, string path)
+    static VitConfig ConfigOf(ForeignStateDict t)
     {
-        string Where(string what) => $"{path}: {what}";
-        foreach (var name in t.Keys)
-            if (!Known().IsMatch(name))
-                throw new LearngeneException(Where($"tensor '{name}' belongs to a timm feature Learngene's ViT does not have " +
-                                                   "(supported: a plain VisionTransformer — no LayerScale, register or distillation tokens, qk-norm, pre-norm or attention pooling)"));
-        // Every shape read below is checked for its rank and for positive sizes first: a lying file gets one line.
-        long[] Shape(string name, int rank)
-        {
-            if (!t.TryGetValue(name, out var x)) throw new LearngeneException(Where($"tensor '{name}' is missing: not a timm VisionTransformer with a classifier head"));
-            if (x.shape.Length != rank || x.shape.Any(d => d < 1))
-                throw new LearngeneException(Where($"tensor '{name}' has shape [{string.Join(",", x.shape)}], not {rank} positive dimensions"));
-            return x.shape;
-        }
+        t.RefuseUnknown(Known(), "belongs to a timm feature Learngene's ViT does not have " +
+                                 "(supported: a plain VisionTransformer — no LayerScale, register or distillation tokens, qk-norm, pre-norm or attention pooling)");
+        var (width, channels, patchSize) = t.PatchEmbedding("patch_embed.proj.weight");
+        bool cls = t.Has("cls_token");
+        int grid = t.Grid("pos_embed", extra: cls ? 1 : 0);
+        int depth = t.Blocks(".norm1.weight");
+        long hidden = t.Shape("blocks.0.mlp.fc1.weight", 2)[0];
+        int classes = (int)t.Shape("head.weight", 2)[0];
+        bool fcNorm = t.Has("fc_norm.weight");
 
-        var patch = Shape("patch_embed.proj.weight", 4);
-        if (patch.Length != 4 || patch[2] != patch[3]) throw new LearngeneException(Where("patch_embed.proj.weight is not a square convolution kernel"));
-        int width = (int)patch[0], channels = (int)patch[1], patchSize = (int)patch[2];
-        bool cls = t.ContainsKey("cls_token");
-        long tokens = Shape("pos_embed", 3)[1] - (cls ? 1 : 0);
-        int grid = (int)Math.Round(Math.Sqrt(tokens));
-        if (grid * grid != tokens) throw new LearngeneException(Where($"pos_embed holds {tokens} patch positions, not a square grid"));
-        int depth = t.Keys.Where(k => k.StartsWith("blocks.") && k.EndsWith(".norm1.weight")).Count();
-        if (depth == 0) throw new LearngeneException(Where("there are no blocks"));
-        long hidden = Shape("blocks.0.mlp.fc1.weight", 2)[0];
-        int classes = (int)Shape("head.weight", 2)[0];
-        bool fcNorm = t.ContainsKey("fc_norm.weight");
-
+        var cfg = t.Config;
         cfg.Agree("img_size", grid * patchSize);
         cfg.Agree("patch_size", patchSize);
         cfg.Agree("in_chans", channels);
@@ -101,15 +78,13 @@ public static partial class TimmVit
         cfg.Agree("num_classes", classes);
         cfg.Agree("class_token", cls);
         string pool = cfg.Get<string>("global_pool") ?? (cls ? "token" : "avg");
-        if (pool is not ("token" or "avg")) throw new LearngeneException(Where($"global_pool '{pool}' is not supported (token or avg)"));
+        if (pool is not ("token" or "avg")) throw t.Error($"global_pool '{pool}' is not supported (token or avg)");
         if ((pool == "token") != cls)
-            throw new LearngeneException(Where(cls ? "average pooling beside a class token is not supported" : "token pooling needs a class token"));
-        int heads = cfg.Get<int?>("num_heads") ?? throw new LearngeneException(
-            $"{path}: the number of attention heads is not in the tensors' shapes; give it: --config '{{\"num_heads\": H}}'");
+            throw t.Error(cls ? "average pooling beside a class token is not supported" : "token pooling needs a class token");
         return (VitConfig)new VitConfig
         {
             ImageSize = grid * patchSize, Channels = channels, Classes = classes, PatchSize = patchSize, Width = width, Depth = depth,
-            Heads = heads, MlpRatio = (double)hidden / width, Pooling = cls ? "cls" : "avg", FcNorm = fcNorm,
+            Heads = t.Heads(), MlpRatio = (double)hidden / width, Pooling = cls ? "cls" : "avg", FcNorm = fcNorm,
         }.Validate();
     }
 

@@ -9,7 +9,7 @@ namespace Learngene.Models;
 /// evaluates, fine-tunes and inspects like any model file. Tensor names follow the ViT's:
 /// <c>patch_embed.*</c>, <c>cls_token</c>, <c>pos_embed</c> (the front's), <c>blocks.i</c> (the front's
 /// blocks, then the end's, renumbered in order), <c>stitch.*</c> (Linear front width → end width),
-/// <c>norm.*</c> and <c>head.*</c> (the end's).</summary>
+/// <c>norm.*</c> (or timm's <c>fc_norm.*</c>) and <c>head.*</c> (the end's).</summary>
 public sealed class StitchedVisionTransformer : Classifier
 {
     private readonly PatchEmbed patch_embed;
@@ -17,7 +17,8 @@ public sealed class StitchedVisionTransformer : Classifier
     private readonly Parameter pos_embed;
     private readonly ModuleList<Block> blocks;
     private readonly Linear stitch;
-    private readonly LayerNorm norm;
+    private readonly LayerNorm? norm;
+    private readonly LayerNorm? fc_norm;
     private readonly Linear head;
 
     public StitchedVisionTransformer(StitchedVitConfig config) : base(nameof(StitchedVisionTransformer), config.Validate())
@@ -31,7 +32,9 @@ public sealed class StitchedVisionTransformer : Classifier
             Enumerable.Range(0, config.FrontBlocks).Select(_ => new Block(f.Width, f.Heads, f.MlpRatio))
                 .Concat(Enumerable.Range(0, config.EndBlocks).Select(_ => new Block(e.Width, e.Heads, e.MlpRatio))).ToArray());
         stitch = nn.Linear(f.Width, e.Width);
-        norm = nn.LayerNorm(e.Width, eps: 1e-6);
+        // The end's final norm where the end has it: on the tokens, or (timm's fc_norm) on the pooled vector.
+        if (e.FcNorm) fc_norm = nn.LayerNorm(e.Width, eps: 1e-6);
+        else norm = nn.LayerNorm(e.Width, eps: 1e-6);
         head = nn.Linear(e.Width, config.Classes);
         RegisterComponents();
         WeightInit.Timm(this);
@@ -50,9 +53,9 @@ public sealed class StitchedVisionTransformer : Classifier
             if (i == c.FrontBlocks) x = stitch.forward(x);
             x = blocks[i].forward(x);
         }
-        x = norm.forward(x);
+        x = norm?.forward(x) ?? x;
         x = c.End.Pooling == "cls" ? x[.., 0] : x.mean([1]);
-        return head.forward(x);
+        return head.forward(fc_norm?.forward(x) ?? x);
     }
 
     public override long MacsPerImage()

@@ -45,7 +45,20 @@ public static class TrainRun
         var data = LoadData(spec, cache, log);
         var model = spec.Model.WithData(data.Train.ImageSize, data.Train.Channels, data.Train.Classes);
         spec = spec with { Model = model.Validate() };
-        Directory.CreateDirectory(runDir);
+        RunLock runLock;
+        try
+        {
+            Directory.CreateDirectory(runDir);
+            runLock = RunLock.Acquire(runDir);
+            // Checked again under the lock: another process may have started a run here meanwhile.
+            if (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName)))
+            {
+                runLock.Dispose();
+                throw new LearngeneException($"{runDir} already holds a run: resume it, or choose another run folder", setting: "out");
+            }
+        }
+        catch { cache.Release(data); throw; }
+        using var _ = runLock;
         spec.Save(runDir);
         return Run(spec, runDir, data, cache, resume: null, observer, log);
     }
@@ -53,9 +66,12 @@ public static class TrainRun
     public static RunResult Resume(string runDir, DataCache cache, ModelConfig? requested = null, ITrainingObserver? observer = null, Action<string>? log = null)
     {
         var spec = RunSpec.Load(runDir);
+        using var runLock = RunLock.Acquire(runDir);
         string checkpoint = Path.Combine(runDir, Trainer.CheckpointName);
         if (!File.Exists(checkpoint))
         {
+            if (requested is not null && !requested.SameArchitecture(spec.Model))
+                throw new LearngeneException($"{runDir} is a run of another architecture ({spec.Model.Describe()}), not of {requested.Describe()}");
             // Stopped before its first epoch ended: nothing to continue, so the saved run starts again.
             log?.Invoke($"{runDir} has no checkpoint yet (stopped in its first epoch): starting the run again");
             return Run(spec, runDir, LoadData(spec, cache, log), cache, null, observer, log);

@@ -117,6 +117,11 @@ public sealed class Trainer(TrainOptions options)
             }
             Observer?.EpochDone(m);
             Native.CollectGarbage();
+            // A stop asked for after the last step (during evaluation or the checkpoint's write) is honoured here,
+            // with the epoch saved, even after the last epoch: a stop is never taken and then ignored.
+            if (StopSignal.Requested)
+                throw new TrainingInterrupted($"interrupted after epoch {epoch}" + (RunDir is null ? ""
+                    : $"; {Path.Combine(RunDir, CheckpointName)} holds it: continue with --resume"));
         }
         return history;
     }

@@ -15,7 +15,7 @@ public class OnnxTests
     static readonly Normalization Norm = new([0.3f], [0.2f]);
     static readonly VitConfig Vit = new() { Width = 32, Depth = 2, Heads = 2, PatchSize = 7, Classes = 10, ImageSize = 28, Channels = 1 };
 
-    public static TheoryData<string> Families => ["vit-cls", "vit-avg", "vit-fcnorm", "stitched", "resnet"];
+    public static TheoryData<string> Families => ["vit-cls", "vit-avg", "vit-fcnorm", "stitched", "stitched-fcnorm", "resnet"];
 
     static Classifier Build(string family) => family switch
     {
@@ -23,6 +23,11 @@ public class OnnxTests
         "vit-avg" => new VisionTransformer(Vit with { Pooling = "avg" }),
         "vit-fcnorm" => new VisionTransformer(Vit with { Pooling = "avg", FcNorm = true }),
         "stitched" => Classifier.Create(new StitchedVitConfig { Front = Vit with { Width = 16, Heads = 2, Depth = 4 }, End = Vit with { Depth = 4, Heads = 4 }, FrontBlocks = 2, EndStart = 2, Classes = 10 }),
+        "stitched-fcnorm" => Classifier.Create(new StitchedVitConfig
+        {
+            Front = Vit with { Width = 16, Heads = 2, Depth = 4, Pooling = "avg", FcNorm = true }, End = Vit with { Depth = 4, Heads = 4, Pooling = "avg", FcNorm = true },
+            FrontBlocks = 2, EndStart = 2, Classes = 10,
+        }),
         _ => Classifier.Create(new ResNetConfig { Width = 8, StageBlocks = [1, 1], Classes = 10, ImageSize = 28, Channels = 1 }),
     };
 

@@ -193,6 +193,27 @@ public class StitchPoolTests
     }
 
     [Fact]
+    public void A_pool_of_timm_models_with_the_norm_after_pooling_exports_configurations_with_their_logits()
+    {
+        torch.manual_seed(6);
+        // As imported timm ViTs with average pooling are: the final norm is fc_norm, on the pooled vector.
+        var models = Config().Models.Select(m => m with { Pooling = "avg", FcNorm = true }).ToArray();
+        using var pool = new StitchPool(StitchPoolConfig.Neighbours(models));
+        using (torch.no_grad())
+            foreach (var (_, p) in pool.named_parameters().Where(p => p.name.Contains("fc_norm"))) p.add_(torch.randn_like(p) * 0.3);
+        var images = torch.randn(2, 1, 28, 28);
+        pool.eval();
+        foreach (var c in pool.Configurations.Where(c => !c.IsInstance))
+        {
+            using var model = pool.Export(c);
+            model.eval();
+            Assert.Contains(model.state_dict().Keys, k => k.StartsWith("fc_norm."));
+            Assert.DoesNotContain(model.state_dict().Keys, k => k.StartsWith("norm."));
+            Assert.True(model.forward(images).allclose(pool.Forward(images, c), rtol: 1e-5, atol: 1e-6), c.Id);
+        }
+    }
+
+    [Fact]
     public void Least_squares_stitches_match_the_end_models_features_better_than_random_ones()
     {
         torch.manual_seed(5);

@@ -216,6 +216,25 @@ public class BadInputTests
     }
 
     [Fact]
+    public void A_run_folder_in_use_by_another_process_is_refused_with_one_line_and_left_alone()
+    {
+        string dir = TestData.TempDir(), run = Path.Combine(dir, "run");
+        string[] train = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "1", "--train-limit", "200", "--test-limit", "50"];
+        var first = CliTests.Run([.. train, "--out", run], dir);
+        Assert.True(first.Code == 0, first.Err);
+        var model = File.ReadAllBytes(Path.Combine(run, "model.safetensors"));
+        File.Delete(Path.Combine(run, Trainer.CheckpointName)); // as if still in its first epoch: resume restarts it
+        using (Learngene.Runs.RunLock.Acquire(run)) // what the first process, still running, would hold
+        {
+            OneLine(CliTests.Run(["train", "--resume", run], dir), "in use by another Learngene process");
+            OneLine(CliTests.Run([.. train, "--out", run], dir), "already holds a run");
+        }
+        Assert.Equal(model, File.ReadAllBytes(Path.Combine(run, "model.safetensors")));
+        // A resume that names another architecture is refused even before the first checkpoint.
+        OneLine(CliTests.Run(["train", "--resume", run, "--depth", "7"], dir), "another architecture");
+    }
+
+    [Fact]
     public void A_NaN_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint()
     {
         var data = new DataSplits(TestData.Synthetic(256, seed: 1), TestData.Synthetic(64, seed: 2));
@@ -234,12 +253,15 @@ public class BadInputTests
     }
 
     /// <summary>Runs the CLI inside a private mount namespace where <paramref name="mountOptions"/> mount a
-    /// tmpfs on the output folder: a small disk that fills, or a read-only one (root ignores permission bits).</summary>
+    /// tmpfs on the output folder: a small disk that fills, or a read-only one (root ignores permission bits).
+    /// After the CLI, the folder's files are listed on stdout after a line <c>--- files</c> (the tmpfs goes
+    /// with the namespace, so this is the only look at what the run left on it).</summary>
     static (int Code, string Out, string Err) InMount(string folder, string mountOptions, params string[] args)
     {
         Directory.CreateDirectory(folder);
         string cli = Path.Combine(AppContext.BaseDirectory, "Learngene.Cli.dll");
-        string script = $"mount -t tmpfs -o {mountOptions} tmpfs '{folder}' && exec dotnet '{cli}' " + string.Join(' ', args.Select(a => $"'{a}'"));
+        string script = $"mount -t tmpfs -o {mountOptions} tmpfs '{folder}' || exit 99; dotnet '{cli}' " + string.Join(' ', args.Select(a => $"'{a}'")) +
+                        $"; code=$?; echo '--- files'; find '{folder}' -type f; exit $code";
         var psi = new ProcessStartInfo("unshare", ["-m", "--propagation", "private", "sh", "-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
@@ -257,6 +279,11 @@ public class BadInputTests
         OneLine(run, "could not write");
         Assert.Contains("checkpoint.safetensors", run.Err);
         Assert.DoesNotContain(".tmp", run.Err);
+        // What the full disk kept: the run's description, no checkpoint and no half-written temporary.
+        var files = run.Out[(run.Out.IndexOf("--- files", StringComparison.Ordinal) + 9)..].Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFileName).ToList();
+        Assert.Contains("run.json", files);
+        Assert.DoesNotContain(Trainer.CheckpointName, files);
+        Assert.DoesNotContain(files, f => f!.Contains(".tmp"));
     }
 
     [Fact]

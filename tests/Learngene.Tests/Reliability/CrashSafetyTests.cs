@@ -40,20 +40,39 @@ public class CrashSafetyTests
     static void KillAndResume(string workDir, string runDir, string[] start, string[] resume, TimeSpan typical, int kills, int seed)
     {
         var random = new Random(seed);
-        int killed = 0;
-        for (int k = 0; k < kills; k++)
+        int killed = 0, killedAfterCheckpoint = 0;
+        IEnumerable<string> Checkpoints() => Directory.Exists(runDir) ? Directory.EnumerateFiles(runDir, "checkpoint.safetensors", SearchOption.AllDirectories) : [];
+        bool Begun() => File.Exists(Path.Combine(runDir, "run.json")) || File.Exists(Path.Combine(runDir, "preset.json"));
+        void Kill(Process p)
         {
-            bool begun = File.Exists(Path.Combine(runDir, "run.json")) || File.Exists(Path.Combine(runDir, "preset.json"));
-            using var p = Start(workDir, begun ? resume : start);
-            int ms = 300 + random.Next(Math.Max(1, (int)(typical.TotalMilliseconds * 0.9) - 300));
-            if (!p.WaitForExit(ms)) { p.Kill(entireProcessTree: true); p.WaitForExit(); killed++; }
-            foreach (var checkpoint in Directory.Exists(runDir) ? Directory.EnumerateFiles(runDir, "checkpoint.safetensors", SearchOption.AllDirectories) : [])
+            bool saved = Checkpoints().Any();
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            killed++;
+            if (saved) killedAfterCheckpoint++;
+            foreach (var checkpoint in Checkpoints())
             {
                 var (tensors, _) = SafeTensors.Load(checkpoint); // whole and matching its SHA-256, or the test fails
                 foreach (var t in tensors.Values) t.Dispose();
             }
         }
+        for (int k = 0; k < kills; k++)
+        {
+            using var p = Start(workDir, Begun() ? resume : start);
+            int ms = 300 + random.Next(Math.Max(1, (int)(typical.TotalMilliseconds * 0.9) - 300));
+            if (!p.WaitForExit(ms)) Kill(p);
+        }
         Assert.True(killed > 0, "no kill landed before the run ended");
+        // The random moments may all fall before the first checkpoint (a slow start): then one more kill, once a
+        // checkpoint exists, so that resuming from one after a kill is always exercised.
+        if (killedAfterCheckpoint == 0)
+        {
+            using var p = Start(workDir, Begun() ? resume : start);
+            var clock = Stopwatch.StartNew();
+            while (!Checkpoints().Any() && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(10);
+            if (!p.WaitForExit(random.Next(50, 300))) Kill(p);
+        }
+        Assert.True(killedAfterCheckpoint > 0, "no kill landed while a checkpoint existed (the run ended first)");
         bool started = File.Exists(Path.Combine(runDir, "run.json")) || File.Exists(Path.Combine(runDir, "preset.json"));
         RunToEnd(workDir, started ? resume : start);
     }
@@ -147,6 +166,33 @@ public class CrashSafetyTests
         Assert.Equal(1, Learngene.Training.Checkpoint.ReadState(checkpoint).EpochsDone);
         RunToEnd(dir, ["train", "--resume", "killed"]);
         Assert.Empty(Directory.EnumerateFiles(run, "*.tmp*")); // the killed writer's temporary is gone
+        AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(run, "model.safetensors"));
+    }
+
+    [Fact]
+    public void A_stop_signal_after_an_epochs_last_step_stops_after_that_epoch_and_resumes_to_the_same_weights()
+    {
+        string dir = TestData.TempDir();
+        RunToEnd(dir, [.. Classifier, "--out", "straight"]);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        psi.ArgumentList.Add(CliDll);
+        foreach (var a in Classifier.Concat(["--out", "stopped"])) psi.ArgumentList.Add(a);
+        psi.Environment["LEARNGENE_TEST_WRITE_DELAY_MS"] = "1500"; // holds the checkpoint's write open: the signal lands inside it
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        string run = Path.Combine(dir, "stopped");
+        var clock = Stopwatch.StartNew();
+        while (!(Directory.Exists(run) && Directory.EnumerateFiles(run, Learngene.Training.Trainer.CheckpointName + ".tmp*").Any()) && clock.Elapsed < TimeSpan.FromSeconds(90)) Thread.Sleep(5);
+        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString()])) kill.WaitForExit();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}; stdout: {stdout.Result}; stderr: {stderr.Result}");
+        var lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: interrupted after epoch 1", lines[0]);
+        Assert.Equal(1, Learngene.Training.Checkpoint.ReadState(Path.Combine(run, Learngene.Training.Trainer.CheckpointName)).EpochsDone);
+        Assert.False(File.Exists(Path.Combine(run, "model.safetensors")));
+        RunToEnd(dir, ["train", "--resume", "stopped"]);
         AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(run, "model.safetensors"));
     }
 

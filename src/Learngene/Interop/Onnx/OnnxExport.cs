@@ -15,7 +15,9 @@ namespace Learngene.Interop.Onnx;
 /// (the class; the null class is K) to <c>output</c>, as the network maps them.</summary>
 public static class OnnxExport
 {
-    public static string Export(string modelPath, string outPath)
+    /// <param name="alsoClassifier">Also given the loaded classifier and its normalization (to write a reference
+    /// input and output from the same load).</param>
+    public static string Export(string modelPath, string outPath, Action<Classifier, Normalization>? alsoClassifier = null)
     {
         var config = ModelFile.ReadConfig(modelPath);
         using var scope = torch.NewDisposeScope();
@@ -31,6 +33,7 @@ public static class OnnxExport
             var loaded = ModelFile.Load(modelPath);
             using var model = loaded.Model;
             proto = Classifier(model, loaded.Normalization, loaded.ClassNames);
+            alsoClassifier?.Invoke(model, loaded.Normalization);
         }
         AtomicFile.Write(outPath, stream => Google.Protobuf.MessageExtensions.WriteTo(proto, stream));
         return $"ONNX opset {OnnxGraph.Opset}, {proto.Graph.Node.Count} nodes, {config.Describe()}";

@@ -90,7 +90,8 @@ public sealed class StitchPool : Classifier
             for (int i = 0; i <= c.FrontLast; i++) target[$"blocks.{i}.{n}"].copy_(front[$"blocks.{i}.{n}"]);
             for (int i = c.EndFirst; i < Pool.Depth; i++) target[$"blocks.{c.FrontLast + 1 + i - c.EndFirst}.{n}"].copy_(end[$"blocks.{i}.{n}"]);
         }
-        foreach (var n in new[] { "norm.weight", "norm.bias", "head.weight", "head.bias" }) target[n].copy_(end[n]);
+        foreach (var n in new[] { "norm.weight", "norm.bias", "fc_norm.weight", "fc_norm.bias", "head.weight", "head.bias" })
+            if (target.ContainsKey(n)) target[n].copy_(end[n]);
         target["stitch.weight"].copy_(stitches[c.StitchLayer].weight!);
         target["stitch.bias"].copy_(stitches[c.StitchLayer].bias!);
         return model;

@@ -1,0 +1,40 @@
+namespace Learngene.Runs;
+
+/// <summary>One process at a time in a run folder: a second <c>--resume</c> (or a start into the same folder)
+/// while the first still trains would interleave their checkpoints. An exclusive advisory lock (flock, through
+/// <see cref="FileShare.None"/>) on <c>.lock</c> in the folder, which the kernel drops when its holder dies, so a
+/// killed run never leaves its folder locked.</summary>
+public sealed class RunLock : IDisposable
+{
+    public const string FileName = ".lock";
+    readonly FileStream stream;
+
+    RunLock(FileStream stream) => this.stream = stream;
+
+    public static RunLock Acquire(string runDir)
+    {
+        string path = Path.Combine(runDir, FileName);
+        try
+        {
+            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // Who holds it, for the message another process shows (informative only: the lock is the flock).
+            stream.SetLength(0);
+            var text = System.Text.Encoding.UTF8.GetBytes($"{Environment.ProcessId}@{Environment.MachineName}\n");
+            stream.Write(text);
+            stream.Flush();
+            return new RunLock(stream);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            string holder = "";
+            try { holder = File.ReadAllText(path).Trim(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new LearngeneException($"{runDir} is in use by another Learngene process{(holder.Length > 0 ? $" ({holder})" : "")}: wait for it to end or stop it, then --resume");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LearngeneException($"could not lock the run folder {runDir}: {IO.AtomicFile.Reason(e)}", e);
+        }
+    }
+
+    public void Dispose() => stream.Dispose();
+}
