@@ -21,9 +21,28 @@ static class Errors
         };
         // The library names the setting at fault; here it becomes the flag that sets it.
         if (e is LearngeneException { Setting: string setting } && !message.Contains("--" + setting)) message += $" (--{setting})";
-        Console.Error.WriteLine($"error: {message}");
-        if (Environment.GetEnvironmentVariable("LEARNGENE_DEBUG") == "1") Console.Error.WriteLine(e);
         // 130: the shell's code for a stop by Ctrl-C (128 + SIGINT).
-        return e is OperationCanceledException ? 130 : e is LearngeneException ? 2 : 1;
+        int code = e is OperationCanceledException ? 130 : e is LearngeneException ? 2 : 1;
+        var world = Learngene.Distributed.World.Joined ? Learngene.Distributed.World.Current : null;
+        int rank = world?.Rank ?? Learngene.Distributed.World.LaunchedRank();
+        // Under MPI every rank runs the same command on the same input, so rank 0 reports what they all hit;
+        // another rank speaks only for a failure of its own once the job has started (naming itself).
+        if (rank == 0) Console.Error.WriteLine($"error: {message}");
+        else if (world is not null && e is not Learngene.Training.TrainingInterrupted)
+        {
+            // Rank 0 most likely hit the same error and ends the job within this pause; if it did not, the
+            // failure is this rank's own.
+            Thread.Sleep(2000);
+            Console.Error.WriteLine($"error: rank {rank} of {world.Size}: {message}");
+        }
+        if (Environment.GetEnvironmentVariable("LEARNGENE_DEBUG") == "1") Console.Error.WriteLine(e);
+        if (world is { IsDistributed: true })
+        {
+            // A stop that every rank took together ends normally; any other failure must not leave the other
+            // ranks waiting in a collective for this one: MPI_Abort ends the job (mpirun adds its own notice).
+            if (e is Learngene.Training.TrainingInterrupted) Learngene.Distributed.World.Finish();
+            else { Console.Error.Flush(); Learngene.Distributed.World.AbortAll(code); }
+        }
+        return code;
     }
 }

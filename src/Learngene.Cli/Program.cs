@@ -4,6 +4,8 @@ using Learngene.Cli;
 
 // Every verb is one file under Commands/; this file only wires them and turns errors into one line.
 NativeAllocator.Tune(); // before the first tensor: training buffers stay in the heap (README, platform notes)
+// Under mpirun or srun every rank runs this program; rank 0 speaks for the job (progress, tables, reports).
+if (Learngene.Distributed.World.LaunchedRank() != 0) Console.SetOut(TextWriter.Null);
 // Ctrl-C or SIGTERM asks a training loop to stop cleanly after its current step (resumable); a second one, or
 // one outside training, stops at once (every file is written atomically, so nothing good is lost either way).
 using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Interrupt);
@@ -25,7 +27,9 @@ root.Subcommands.Add(ReportCommand.Create());
 
 try
 {
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    int code = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    Learngene.Distributed.World.Finish();
+    return code;
 }
 catch (Exception e)
 {

@@ -59,6 +59,9 @@ static class Shared
     {
         if (threads < 0) throw new LearngeneException($"--threads must not be negative (got {threads})");
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+        // Ranks sharing a node share its cores: one libtorch pool each of the node's size would oversubscribe it.
+        else if (Learngene.Distributed.World.LaunchedRanks() > 1)
+            TorchSharp.torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / Math.Max(1, Learngene.Distributed.World.LocalRanks())));
     }
 }
 

@@ -1,4 +1,5 @@
 using Learngene.Data;
+using Learngene.Distributed;
 using Learngene.Genes;
 using Learngene.Init;
 using Learngene.IO;
@@ -21,10 +22,16 @@ public static class TrainRun
     public const string ModelName = "model.safetensors";
     public const string GeneName = "learngene.safetensors";
 
-    public static RunResult Start(RunSpec spec, string runDir, DataCache cache, ITrainingObserver? observer = null, Action<string>? log = null)
+    /// <param name="world">The ranks training this run together (data parallel); by default the job this
+    /// process was launched in (<see cref="World.Current"/>: one process unless under mpirun or srun). Rank 0
+    /// alone writes the run folder (settings, checkpoints, metrics, the model) and reports progress; the run
+    /// folder must be one every rank reads (a shared file system, as on any cluster) for <c>--resume</c>.</param>
+    public static RunResult Start(RunSpec spec, string runDir, DataCache cache, ITrainingObserver? observer = null, Action<string>? log = null, World? world = null)
     {
+        world ??= World.Current;
         string checkpoint = Path.Combine(runDir, Trainer.CheckpointName);
-        if (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName)))
+        // Rank 0 alone looks at and writes the folder (the others would see its run.json appear).
+        if (world.IsRoot && (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName))))
             throw new LearngeneException($"{runDir} already holds a run: resume it, or choose another run folder", setting: "out");
         spec.Options.Validate();
         if (spec.InheritLayers < 1) throw new LearngeneException($"layers to inherit must be at least 1 (got {spec.InheritLayers})", setting: "inherit");
@@ -45,6 +52,7 @@ public static class TrainRun
         var data = LoadData(spec, cache, log);
         var model = spec.Model.WithData(data.Train.ImageSize, data.Train.Channels, data.Train.Classes);
         spec = spec with { Model = model.Validate() };
+        if (!world.IsRoot) return Run(spec, runDir, data, cache, resume: null, observer, log, world);
         RunLock runLock;
         try
         {
@@ -60,13 +68,14 @@ public static class TrainRun
         catch { cache.Release(data); throw; }
         using var _ = runLock;
         spec.Save(runDir);
-        return Run(spec, runDir, data, cache, resume: null, observer, log);
+        return Run(spec, runDir, data, cache, resume: null, observer, log, world);
     }
 
-    public static RunResult Resume(string runDir, DataCache cache, ModelConfig? requested = null, ITrainingObserver? observer = null, Action<string>? log = null)
+    public static RunResult Resume(string runDir, DataCache cache, ModelConfig? requested = null, ITrainingObserver? observer = null, Action<string>? log = null, World? world = null)
     {
+        world ??= World.Current;
         var spec = RunSpec.Load(runDir);
-        using var runLock = RunLock.Acquire(runDir);
+        using var runLock = world.IsRoot ? RunLock.Acquire(runDir) : null;
         string checkpoint = Path.Combine(runDir, Trainer.CheckpointName);
         if (!File.Exists(checkpoint))
         {
@@ -74,13 +83,13 @@ public static class TrainRun
                 throw new LearngeneException($"{runDir} is a run of another architecture ({spec.Model.Describe()}), not of {requested.Describe()}");
             // Stopped before its first epoch ended: nothing to continue, so the saved run starts again.
             log?.Invoke($"{runDir} has no checkpoint yet (stopped in its first epoch): starting the run again");
-            return Run(spec, runDir, LoadData(spec, cache, log), cache, null, observer, log);
+            return Run(spec, runDir, LoadData(spec, cache, log), cache, null, observer, log, world);
         }
         var state = Checkpoint.ReadState(checkpoint);
         if (requested is not null && !requested.SameArchitecture(state.Config))
             throw new LearngeneException($"{checkpoint} is a checkpoint of another architecture ({state.Config.Describe()}), not of {requested.Describe()}");
         var data = LoadData(spec, cache, log);
-        return Run(spec, runDir, data, cache, checkpoint, observer, log);
+        return Run(spec, runDir, data, cache, checkpoint, observer, log, world);
     }
 
     /// <summary>The train and test images a run with this spec uses (limits cut with their seeds).</summary>
@@ -92,9 +101,11 @@ public static class TrainRun
         finally { cache.Release(splits); }
     }
 
-    static RunResult Run(RunSpec spec, string runDir, DataSplits data, DataCache cache, string? resume, ITrainingObserver? observer, Action<string>? log)
+    static RunResult Run(RunSpec spec, string runDir, DataSplits data, DataCache cache, string? resume, ITrainingObserver? observer, Action<string>? log, World world)
     {
-        var device = ResolveDevice(spec.Device);
+        // Rank 0 speaks for the job.
+        if (!world.IsRoot) { observer = null; log = null; }
+        var device = ResolveDevice(spec.Device, world);
         torch.manual_seed(spec.Options.Seed);
         var method = spec.Method is null ? null : Methods.Registry.Find(spec.Method);
         nn.Module model;
@@ -117,7 +128,8 @@ public static class TrainRun
         var norm = Normalization.Of(data.Train);
         log?.Invoke($"{spec.Model.Describe()}: {model.ParameterCount():N0} parameters, {info.MacsPerImage() / 1e6:F1} M MACs per image");
         log?.Invoke($"data {data.Name}: {data.Train.Count} train / {data.Test.Count} test images, {data.Train.Classes} classes");
-        var trainer = new Trainer(spec.Options) { RunDir = runDir, Observer = observer, Device = device };
+        if (world.IsDistributed) log?.Invoke($"data parallel over {world.Size} ranks: global batch {spec.Options.BatchSize}, about {spec.Options.BatchSize / world.Size} images per rank");
+        var trainer = new Trainer(spec.Options) { RunDir = world.IsRoot ? runDir : null, Observer = observer, Device = device, World = world };
         List<EpochMetrics> history;
         string modelPath;
         try
@@ -135,7 +147,8 @@ public static class TrainRun
                 ["init"] = spec.Init ?? "",
             };
             if (history[^1].Test.TryGetValue("accuracy", out var accuracy)) provenance["test_accuracy"] = accuracy.ToString("R");
-            if (method is null)
+            if (!world.IsRoot) modelPath = Path.Combine(runDir, method is null ? ModelName : GeneName); // rank 0 writes it
+            else if (method is null)
             {
                 modelPath = Path.Combine(runDir, ModelName);
                 var deployed = objective.Deployed(model);
@@ -190,9 +203,12 @@ public static class TrainRun
     static VitConfig Vit(ModelConfig model, string what) =>
         model as VitConfig ?? throw new LearngeneException($"{what} makes ViTs, not {model.Family} models", setting: "model");
 
-    public static torch.Device ResolveDevice(string name) => name.ToLowerInvariant() switch
+    /// <summary>The device a run asks for; under data parallelism each rank of a node takes its own GPU
+    /// (local rank modulo the node's GPUs).</summary>
+    public static torch.Device ResolveDevice(string name, World? world = null) => name.ToLowerInvariant() switch
     {
         "cpu" => torch.CPU,
+        "cuda" when torch.cuda.is_available() && world is { IsDistributed: true } => torch.device(DeviceType.CUDA, World.LocalRank() % torch.cuda.device_count()),
         "cuda" when torch.cuda.is_available() => torch.CUDA,
         "cuda" => throw new LearngeneException("device cuda was asked for but CUDA is not available (this build uses TorchSharp-cpu; reference libtorch-cuda to use a GPU)", setting: "device"),
         _ => throw new LearngeneException($"unknown device '{name}' (expected cpu or cuda)", setting: "device"),

@@ -10,6 +10,18 @@ namespace Learngene.Training;
 /// <see cref="Count"/> samples (the loop divides by the samples seen, so "accuracy" is a count of hits).</summary>
 public sealed record ObjectiveStep(Tensor Loss, long Count, IReadOnlyDictionary<string, double> Sums);
 
+/// <summary>Which rows of the global batch a step's inputs are: all of them in one process, a rank's share
+/// in data-parallel training. An objective that draws randomness per sample (noise, diffusion steps) draws
+/// it for <see cref="Total"/> rows and keeps rows [<see cref="Offset"/>, Offset + n), so N ranks draw between
+/// them exactly what one process would.</summary>
+public readonly record struct BatchShard(long Total, long Offset)
+{
+    public static BatchShard Whole(long rows) => new(rows, 0);
+
+    /// <summary>This shard's <paramref name="rows"/> rows of a draw made for the whole batch.</summary>
+    public Tensor Rows(Tensor wholeBatchDraw, long rows) => Total == rows ? wholeBatchDraw : wholeBatchDraw.narrow(0, Offset, rows);
+}
+
 /// <summary>What training minimizes and measures. The loop (<see cref="Trainer"/>) hands it the model and
 /// a batch; it computes the loss and its named metrics, and it may hold a frozen teacher and parameters
 /// of its own (learned maps), which train with the model and are saved in checkpoints.</summary>
@@ -22,6 +34,10 @@ public interface IObjective : IDisposable
     void MoveTo(Device device) => Own?.to(device);
 
     ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets);
+
+    /// <summary>A step on a shard of the global batch (data-parallel training); objectives without per-sample
+    /// random draws need not care which rows they have.</summary>
+    ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets, BatchShard shard) => Step(model, inputs, targets);
 
     /// <summary>Called after every optimizer update (an objective keeping a weight average updates it here).</summary>
     void AfterUpdate(nn.Module model) { }

@@ -21,6 +21,11 @@ public sealed class Trainer(TrainOptions options)
     public Device Device { get; init; } = torch.CPU;
     /// <summary>Skip the per-epoch test evaluation (the throughput benchmark times training alone).</summary>
     public bool EvaluateEachEpoch { get; init; } = true;
+    /// <summary>The ranks training this model together (data parallel); one process by default. Every rank
+    /// calls Fit; only rank 0 should be given a <see cref="RunDir"/> and an <see cref="Observer"/>.</summary>
+    public Distributed.World World { get; init; } = Distributed.World.Single;
+    /// <summary>Seconds the last Fit spent in all-reduce (0 in one process).</summary>
+    public double CommunicationSeconds { get; private set; }
 
     public const string CheckpointName = "checkpoint.safetensors";
     public const string MetricsName = MetricsSink.FileName;
@@ -47,17 +52,26 @@ public sealed class Trainer(TrainOptions options)
             startEpoch = state.EpochsDone + 1;
         }
 
+        var parallel = new DataParallel(World);
+        if (World.IsDistributed)
+        {
+            if (Options.BatchSize < World.Size) throw new LearngeneException($"the batch size {Options.BatchSize} is smaller than the {World.Size} ranks sharing it", setting: "batch-size");
+            // Every rank starts from rank 0's weights, objective state and optimizer state (fresh or resumed).
+            parallel.Broadcast(model.state_dict().Values.Concat((IEnumerable<Tensor>?)objective.Own?.state_dict().Values ?? []).Concat(optimizer.State().Values));
+        }
         using var listening = StopSignal.Listen();
         var loaderSteps = (data.Train.Count + Options.BatchSize - 1) / Options.BatchSize;
         var schedule = new CosineSchedule(Options.LearningRate, Options.MinLearningRate,
             (long)Math.Round(Options.WarmupEpochs * loaderSteps), (long)Options.Epochs * loaderSteps);
         var metricsSink = RunDir is null ? null : new MetricsSink(RunDir, history);
         long imagesSeen = history.LastOrDefault()?.ImagesSeen ?? 0;
+        string[] metricNames = [];
 
         for (int epoch = startEpoch; epoch <= Options.Epochs; epoch++)
         {
             model.train();
-            var loader = new BatchLoader(data.Train, norm, Options.BatchSize, shuffle: true, augment: Options.Augment, Options.Seed, epoch, Device);
+            var loader = new BatchLoader(data.Train, norm, Options.BatchSize, shuffle: true, augment: Options.Augment, Options.Seed, epoch, Device,
+                World.IsDistributed ? (World.Rank, World.Size) : null);
             Observer?.EpochStarted(epoch, Options.Epochs, loader.Steps);
             var clock = Stopwatch.StartNew();
             var sums = new Dictionary<string, double>();
@@ -72,28 +86,40 @@ public sealed class Trainer(TrainOptions options)
                     if (!it.MoveNext()) break;
                     var (x, y) = it.Current;
                     lr = schedule.At(optimizer.Step);
-                    var result = objective.Step(model, x, y);
+                    // This rank's rows of the global batch (all of them in one process); a last batch smaller
+                    // than the ranks leaves some with none, which then add zeros.
+                    long rows = x.shape[0], total = Math.Min(Options.BatchSize, data.Train.Count - (long)step * Options.BatchSize);
+                    var shard = new BatchShard(total, BatchLoader.Shard(total, World.Rank, World.Size).Lo);
+                    var result = rows > 0 ? objective.Step(model, x, y, shard) : null;
+                    var local = result?.Sums ?? metricNames.ToDictionary(n => n, _ => 0.0);
+                    metricNames = local.Keys.ToArray();
+                    // The whole batch's sums on every rank: the same decisions (divergence, stop) everywhere.
+                    var (stepSums, stepCount, stop) = parallel.Combine(local, result?.Count ?? 0, StopSignal.Requested);
                     // A NaN or infinite loss stops the run before it reaches the weights: the last checkpoint stays good.
-                    if (result.Sums.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
-                        throw new LearngeneException($"training diverged at step {step + 1} of epoch {epoch} (optimizer step {optimizer.Step + 1}): the loss is {loss / result.Count}; " +
+                    if (stepSums.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
+                        throw new LearngeneException($"training diverged at step {step + 1} of epoch {epoch} (optimizer step {optimizer.Step + 1}): the loss is {loss / stepCount}; " +
                             (epoch > startEpoch || startEpoch > 1 ? $"the checkpoint of epoch {epoch - 1} is kept; " : "") + "try a lower learning rate", setting: "lr");
                     optimizer.ZeroGrad();
-                    result.Loss.backward();
+                    result?.Loss.backward();
+                    parallel.AverageGradients(optimizer.Parameters, (double)(result?.Count ?? 0) / stepCount);
                     if (Options.ClipGrad > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, Options.ClipGrad);
                     optimizer.Update(lr);
                     objective.AfterUpdate(model);
-                    foreach (var (name, value) in result.Sums) sums[name] = sums.GetValueOrDefault(name) + value;
-                    seen += result.Count;
+                    foreach (var (name, value) in stepSums) sums[name] = sums.GetValueOrDefault(name) + value;
+                    seen += stepCount;
                     step++;
                     Observer?.StepDone(step, loader.Steps, sums.GetValueOrDefault("loss") / seen, seen / clock.Elapsed.TotalSeconds);
-                    if (StopSignal.Requested)
+                    if (stop)
                         throw new TrainingInterrupted($"interrupted at step {step} of epoch {epoch}" + (RunDir is null ? ""
                             : epoch > 1 ? $"; {Path.Combine(RunDir, CheckpointName)} holds epoch {epoch - 1}: continue with --resume" : "; no epoch had finished, so there is no checkpoint yet"));
                 }
             }
             double seconds = clock.Elapsed.TotalSeconds;
             imagesSeen += seen;
-            var test = EvaluateEachEpoch ? objective.Evaluate(model, data.Test, norm, Options.EvalBatchSize, Device) : new Dictionary<string, double>();
+            // Rank 0 evaluates and the others take its numbers: the history is the same on every rank.
+            var test = EvaluateEachEpoch
+                ? parallel.Share(World.IsRoot ? objective.Evaluate(model, data.Test, norm, Options.EvalBatchSize, Device) : null)
+                : new Dictionary<string, double>();
             var m = new EpochMetrics
             {
                 Epoch = epoch, Train = sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen), Test = test.ToDictionary(),
@@ -119,10 +145,11 @@ public sealed class Trainer(TrainOptions options)
             Native.CollectGarbage();
             // A stop asked for after the last step (during evaluation or the checkpoint's write) is honoured here,
             // with the epoch saved, even after the last epoch: a stop is never taken and then ignored.
-            if (StopSignal.Requested)
+            if (World.Any(StopSignal.Requested))
                 throw new TrainingInterrupted($"interrupted after epoch {epoch}" + (RunDir is null ? ""
                     : $"; {Path.Combine(RunDir, CheckpointName)} holds it: continue with --resume"));
         }
+        CommunicationSeconds = parallel.CommunicationSeconds;
         return history;
     }
 }

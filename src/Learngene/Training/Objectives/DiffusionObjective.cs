@@ -133,23 +133,27 @@ public sealed class DiffusionObjective : IObjective
     /// <summary>Normalized images back to [−1, 1], the range the diffusion runs in.</summary>
     public Tensor ToModelRange(Tensor normalized) => dataNorm.Invert(normalized) * 2 - 1;
 
-    Tensor Loss(DiffusionTransformer model, Tensor images, Tensor labels, Generator generator, bool dropLabels)
+    Tensor Loss(DiffusionTransformer model, Tensor images, Tensor labels, Generator generator, bool dropLabels, BatchShard? shard = null)
     {
         var x0 = ToModelRange(images);
         long n = x0.shape[0];
-        var t = torch.randint(0, schedule.Steps, [n], generator: generator, dtype: int64).to(x0.device);
-        var noise = torch.randn(x0.shape, generator: generator).to(x0.device);
-        var drop = dropLabels ? (torch.rand([n], generator: generator) < model.Architecture.ClassDropout).to(x0.device) : torch.zeros([n], dtype: ScalarType.Bool, device: x0.device);
+        // Drawn for the whole global batch, this shard's rows kept: data-parallel ranks draw what one process would.
+        var s = shard ?? BatchShard.Whole(n);
+        var t = s.Rows(torch.randint(0, schedule.Steps, [s.Total], generator: generator, dtype: int64), n).to(x0.device);
+        var noise = s.Rows(torch.randn([s.Total, .. x0.shape[1..]], generator: generator), n).to(x0.device);
+        var drop = dropLabels ? s.Rows(torch.rand([s.Total], generator: generator) < model.Architecture.ClassDropout, n).to(x0.device) : torch.zeros([n], dtype: ScalarType.Bool, device: x0.device);
         var output = model.Forward(schedule.AddNoise(x0, t, noise), t, labels, drop);
         return nn.functional.mse_loss(output, schedule.Target(kind, x0, t, noise));
     }
 
-    public ObjectiveStep Step(nn.Module model, Tensor images, Tensor labels)
+    public ObjectiveStep Step(nn.Module model, Tensor images, Tensor labels) => Step(model, images, labels, BatchShard.Whole(images.shape[0]));
+
+    public ObjectiveStep Step(nn.Module model, Tensor images, Tensor labels, BatchShard shard)
     {
         long step = state.Steps.item<long>();
         using var generator = new Generator(unchecked((ulong)seed * 1_000_003UL + (ulong)step));
         var network = (DiffusionTransformer)model;
-        var loss = Loss(network, images, labels, generator, dropLabels: true);
+        var loss = Loss(network, images, labels, generator, dropLabels: true, shard);
         var total = network.Penalty() is { } penalty ? loss + penalty : loss;
         state.Steps.add_(1);
         long n = images.shape[0];
