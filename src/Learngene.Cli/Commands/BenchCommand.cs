@@ -90,6 +90,7 @@ static class BenchCommand
         cmd.Subcommands.Add(PoolBench.Create());
         cmd.Subcommands.Add(DitBench.Create());
         cmd.Subcommands.Add(KindBench.Create());
+        cmd.Subcommands.Add(MpiBenchCommand.Create());
         return cmd;
     }
 }

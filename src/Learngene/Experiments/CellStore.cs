@@ -8,9 +8,13 @@ using Learngene.Training;
 namespace Learngene.Experiments;
 
 /// <summary>Experiment cells on disk: each cell is a run folder under cells/NAME with a cell.json once it
-/// is complete. A completed cell is never recomputed; an interrupted one resumes from its checkpoint.</summary>
-public sealed class CellStore(string runDir)
+/// is complete. A completed cell is never recomputed; an interrupted one resumes from its checkpoint.
+/// Under MPI (data parallel: every rank runs the experiment and trains each cell together) rank 0 alone
+/// writes the records, and the ranks meet after each so they all see the same cells as done.</summary>
+public sealed class CellStore(string runDir, Distributed.World? world = null)
 {
+    readonly Distributed.World world = world ?? Distributed.World.Current;
+
     public string CellsDir { get; } = Path.Combine(runDir, "cells");
 
     readonly string wallPath = Path.Combine(runDir, "wall-seconds.txt");
@@ -58,8 +62,12 @@ public sealed class CellStore(string runDir)
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = compute(FolderOf(name)) with { Name = name };
         result = result with { Seconds = result.Seconds > 0 ? result.Seconds : clock.Elapsed.TotalSeconds };
-        AtomicFile.WriteAllText(Path.Combine(FolderOf(name), "cell.json"), JsonSerializer.Serialize(result, ModelConfig.Json));
-        SaveWallSeconds();
+        if (world.IsRoot)
+        {
+            AtomicFile.WriteAllText(Path.Combine(FolderOf(name), "cell.json"), JsonSerializer.Serialize(result, ModelConfig.Json));
+            SaveWallSeconds();
+        }
+        world.Barrier();
         log?.Invoke($"[{name}] done: {result.Summary()} in {result.Seconds:F0} s");
         return result;
     }
@@ -69,8 +77,9 @@ public sealed class CellStore(string runDir)
     public CellResult Train(string dir, RunSpec spec, DataCache data, string task, string init, int depth)
     {
         bool resumable = File.Exists(Path.Combine(dir, Trainer.CheckpointName));
-        if (!resumable && Directory.Exists(dir)) Directory.Delete(dir, recursive: true); // stopped before its first checkpoint
-        var result = resumable ? TrainRun.Resume(dir, data, log: null) : TrainRun.Start(spec, dir, data, observer: null, log: null);
+        if (!resumable && Directory.Exists(dir) && world.IsRoot) Directory.Delete(dir, recursive: true); // stopped before its first checkpoint
+        world.Barrier();
+        var result = resumable ? TrainRun.Resume(dir, data, log: null, world: world) : TrainRun.Start(spec, dir, data, observer: null, log: null, world: world);
         return new CellResult
         {
             Task = task, Init = init, Depth = depth, Seed = spec.Options.Seed, History = result.History, Parameters = result.Parameters,

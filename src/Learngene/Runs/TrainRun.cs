@@ -169,6 +169,8 @@ public static class TrainRun
         catch { Release(model, teacher, data, cache); throw; }
         var result = new RunResult(runDir, modelPath, spec.Model, model.ParameterCount(), info.MacsPerImage(), history);
         Release(model, teacher, data, cache);
+        // The other ranks go on once rank 0 has written the model: what follows may read it.
+        world.Barrier();
         return result;
     }
 

@@ -16,8 +16,10 @@ public sealed class DataParallel(World world)
     public const long BucketBytes = 25L << 20;
     public World World { get; } = world;
 
-    /// <summary>Seconds spent in all-reduce (for the scaling benchmark).</summary>
+    /// <summary>Seconds spent in all-reduce (for the scaling benchmark), and before it waiting for the slowest
+    /// rank to finish its backward pass (a barrier: what a skew between ranks costs, apart from the transfer).</summary>
     public double CommunicationSeconds { get; private set; }
+    public double WaitSeconds { get; private set; }
 
     /// <summary>Rank 0's values of <paramref name="tensors"/> on every rank (weights at the start, so that all
     /// ranks begin from one model whatever their random initialization or their copy of a checkpoint).</summary>
@@ -46,6 +48,9 @@ public sealed class DataParallel(World world)
         if (!World.IsDistributed) return;
         using var _ = torch.no_grad();
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        World.Barrier();
+        WaitSeconds += clock.Elapsed.TotalSeconds;
+        clock.Restart();
         var list = parameters.ToList();
         foreach (var p in list) p.grad ??= torch.zeros_like(p);
         foreach (var bucket in Buckets(list.Select(p => p.grad!)))

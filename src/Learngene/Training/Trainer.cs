@@ -24,8 +24,9 @@ public sealed class Trainer(TrainOptions options)
     /// <summary>The ranks training this model together (data parallel); one process by default. Every rank
     /// calls Fit; only rank 0 should be given a <see cref="RunDir"/> and an <see cref="Observer"/>.</summary>
     public Distributed.World World { get; init; } = Distributed.World.Single;
-    /// <summary>Seconds the last Fit spent in all-reduce (0 in one process).</summary>
+    /// <summary>Seconds the last Fit spent in all-reduce, and waiting for the slowest rank before it (0 in one process).</summary>
     public double CommunicationSeconds { get; private set; }
+    public double WaitSeconds { get; private set; }
 
     public const string CheckpointName = "checkpoint.safetensors";
     public const string MetricsName = MetricsSink.FileName;
@@ -150,6 +151,7 @@ public sealed class Trainer(TrainOptions options)
                     : $"; {Path.Combine(RunDir, CheckpointName)} holds it: continue with --resume"));
         }
         CommunicationSeconds = parallel.CommunicationSeconds;
+        WaitSeconds = parallel.WaitSeconds;
         return history;
     }
 }
