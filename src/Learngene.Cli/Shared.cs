@@ -55,6 +55,40 @@ static class Shared
     /// <summary>The process's peak resident memory so far (Linux: VmHWM), for the closing line of long jobs.</summary>
     public static string PeakMemory() => $"peak resident memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB";
 
+    /// <summary><c>--workers</c>: how an experiment's cells are computed.</summary>
+    public static Option<string> WorkersOption() => new("--workers")
+    {
+        Description = "local: here, one cell after another (under mpirun each cell is trained data-parallel by all ranks); " +
+                      "mpi: the cells spread over the ranks of mpirun -np N (rank 0 hands them out, ranks 1..N-1 train one each, rank 0 gathers the results)",
+        DefaultValueFactory = _ => "local",
+    };
+
+    /// <summary>Runs an experiment with the chosen workers. Returns its results, or null on a worker rank of
+    /// <c>--workers mpi</c> (rank 0 gathers and reports).</summary>
+    public static T? Experiment<T>(string workers, Func<T> run) where T : class
+    {
+        switch (workers)
+        {
+            case "local":
+                return run();
+            case "mpi":
+                var cellWorkers = new Learngene.Experiments.CellWorkers(Learngene.Distributed.World.Current);
+                Learngene.Experiments.CellWorkers.Current = cellWorkers;
+                if (cellWorkers.IsCoordinator)
+                {
+                    ConsoleProgress.Log($"rank 0 hands out the cells to {Learngene.Distributed.World.Current.Size - 1} worker rank(s)");
+                    cellWorkers.Serve(ConsoleProgress.Log);
+                    return run(); // every cell is on disk now: gathering only
+                }
+                try { run(); }
+                catch (Learngene.Experiments.WorkerPassComplete) { }
+                cellWorkers.Finish();
+                return null;
+            default:
+                throw new LearngeneException($"unknown workers '{workers}' (expected local or mpi)", setting: "workers");
+        }
+    }
+
     public static void SetThreads(int threads)
     {
         if (threads < 0) throw new LearngeneException($"--threads must not be negative (got {threads})");

@@ -35,7 +35,8 @@ static class CompareBench
         var threads = Shared.Threads();
         var cmd = new Command(name, description);
         if (!fixedMethods) cmd.Options.Add(methods);
-        foreach (var o in new Option[] { preset, source, transfer, depths, epochs, seeds, teacher, seed, wsLayers, wsElements, output, dataDir, threads }) cmd.Options.Add(o);
+        var workers = Shared.WorkersOption();
+        foreach (var o in new Option[] { preset, source, transfer, depths, epochs, seeds, teacher, seed, wsLayers, wsElements, output, dataDir, threads, workers }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
@@ -54,18 +55,19 @@ static class CompareBench
             if (r.GetValue(seeds) < 1) throw new LearngeneException($"--seeds must be at least 1 (got {r.GetValue(seeds)})");
             var list = Contenders.Parse(fixedMethods ? defaultMethods : r.GetValue(methods)!);
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-{name}-{p.Name}");
-            Run(p, list, r.GetValue(seeds), dir, Shared.Cache(r, dataDir), r.GetValue(teacher));
+            Run(p, list, r.GetValue(seeds), dir, Shared.Cache(r, dataDir), r.GetValue(teacher), r.GetValue(workers)!);
             return 0;
         });
         return cmd;
     }
 
-    public static void Run(ComparePreset preset, string[] methods, int seeds, string dir, Data.DataCache data, string? teacher)
+    public static void Run(ComparePreset preset, string[] methods, int seeds, string dir, Data.DataCache data, string? teacher, string workers = "local")
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Console.WriteLine($"comparison, preset {preset.Name}: {string.Join(", ", methods)}; {preset.Source}{(preset.Transfer == "" ? "" : " → " + preset.Transfer)}, " +
                           $"depths {string.Join(",", preset.Depths)}, E = {preset.Epochs}, {seeds} seed(s); run folder {dir}");
-        var results = new CompareExperiment(preset, methods, seeds, dir, data, ConsoleProgress.Log).Run(teacher);
+        var results = Shared.Experiment(workers, () => new CompareExperiment(preset, methods, seeds, dir, data, ConsoleProgress.Log).Run(teacher));
+        if (results is null) return; // a worker rank: rank 0 reports
         string report = CompareReport.Write(dir, results);
         Console.WriteLine();
         Console.WriteLine(ReportCommand.Summary(report));

@@ -16,7 +16,8 @@ static class DitBench
         var threads = Shared.Threads();
         var cmd = new Command("dit", "A class-conditional DiT per data set: a judge classifier, DiT training with FD-clf and accuracy on samples each epoch, a final evaluation " +
                                      "(guidance and DDIM steps of the preset), grids and ImageFolders of samples; writes results.json, report.md and plots.");
-        foreach (var o in new Option[] { preset, data, output, dataDir, threads }) cmd.Options.Add(o);
+        var workers = Shared.WorkersOption();
+        foreach (var o in new Option[] { preset, data, output, dataDir, threads, workers }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
@@ -25,7 +26,8 @@ static class DitBench
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-dit-{p.Name}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Console.WriteLine($"DiT, preset {p.Name}, data {string.Join(", ", p.Data)}; run folder {dir}");
-            var results = new DitExperiment(p, dir, Shared.Cache(r, dataDir), ConsoleProgress.Log).Run();
+            var results = Shared.Experiment(r.GetValue(workers)!, () => new DitExperiment(p, dir, Shared.Cache(r, dataDir), ConsoleProgress.Log).Run());
+            if (results is null) return 0; // a worker rank: rank 0 reports
             string report = DitReport.Write(dir, results);
             Shared.PrintOutcome(DitChecks.Evaluate(results), clock, report);
             return 0;

@@ -16,7 +16,8 @@ static class KindBench
         var threads = Shared.Threads();
         var cmd = new Command("kind", "KIND: pre-train an SVD-form DiT (learngenes and class tailors) and an ordinary DiT on digits 0–4 and garments 0–4, check knowledge diversion, " +
                                       "then transfer to digits 5–9 and garments 5–9 with KIND, LoRA, PiSSA, SVDiff, full fine-tuning and Heur-LG; writes results.json, report.md, grids and a plot.");
-        foreach (var o in new Option[] { preset, methods, output, dataDir, threads }) cmd.Options.Add(o);
+        var workers = Shared.WorkersOption();
+        foreach (var o in new Option[] { preset, methods, output, dataDir, threads, workers }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
@@ -25,7 +26,8 @@ static class KindBench
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-kind-{p.Name}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Console.WriteLine($"KIND, preset {p.Name}; run folder {dir}");
-            var results = new KindExperiment(p, dir, Shared.Cache(r, dataDir), ConsoleProgress.Log).Run();
+            var results = Shared.Experiment(r.GetValue(workers)!, () => new KindExperiment(p, dir, Shared.Cache(r, dataDir), ConsoleProgress.Log).Run());
+            if (results is null) return 0; // a worker rank: rank 0 reports
             string report = KindReport.Write(dir, results);
             Shared.PrintOutcome(KindChecks.Evaluate(results), clock, report);
             return 0;

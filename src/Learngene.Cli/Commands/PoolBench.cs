@@ -15,7 +15,8 @@ static class PoolBench
         var options = new PoolOptions();
         var cmd = new Command("pool", "Learngene Pool against SN-Net: a ViT teacher, distilled half-depth instances and full-depth anchors of the same widths (same per-model budget), " +
                                       "four stitched families (the pool with learned and with least-squares stitch init, the pool as the authors' code stitches it, SN-Net) fine-tuned alike, every configuration tested; writes results.json, report.md, plots and the families' learngene files.");
-        foreach (var o in new Option[] { preset, families, output }) cmd.Options.Add(o);
+        var workers = Shared.WorkersOption();
+        foreach (var o in new Option[] { preset, families, output, workers }) cmd.Options.Add(o);
         options.AddTo(cmd);
         cmd.SetAction(r =>
         {
@@ -24,7 +25,8 @@ static class PoolBench
             var only = r.GetValue(families) is string names ? PoolExperiment.Find(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Console.WriteLine($"Learngene Pool vs SN-Net, preset {p.Name}, data {p.Data}; run folder {dir}");
-            var results = new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only).Run();
+            var results = Shared.Experiment(r.GetValue(workers)!, () => new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only).Run());
+            if (results is null) return 0; // a worker rank: rank 0 reports
             string report = PoolReport.Write(dir, results);
             Shared.PrintOutcome(PoolChecks.Evaluate(results), clock, report, $"; learngene files: {string.Join(", ", results.Families.Select(f => Path.Combine(dir, f.File)))}");
             return 0;

@@ -30,6 +30,7 @@ internal sealed unsafe class OpenMpi
     readonly delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, int> send;
     readonly delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, Status*, int> recv;
     readonly delegate* unmanaged<int, int, IntPtr, Status*, int> probe;
+    readonly delegate* unmanaged<int, int, IntPtr, int*, Status*, int> iprobe;
     readonly delegate* unmanaged<Status*, IntPtr, int*, int> getCount;
 
     public string LibraryPath { get; }
@@ -55,6 +56,7 @@ internal sealed unsafe class OpenMpi
         send = (delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, int>)Sym("MPI_Send");
         recv = (delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, Status*, int>)Sym("MPI_Recv");
         probe = (delegate* unmanaged<int, int, IntPtr, Status*, int>)Sym("MPI_Probe");
+        iprobe = (delegate* unmanaged<int, int, IntPtr, int*, Status*, int>)Sym("MPI_Iprobe");
         getCount = (delegate* unmanaged<Status*, IntPtr, int*, int>)Sym("MPI_Get_count");
     }
 
@@ -114,6 +116,15 @@ internal sealed unsafe class OpenMpi
         Status s;
         Check(probe(source, tag, CommWorld, &s), "MPI_Probe");
         return s;
+    }
+
+    /// <summary>A waiting message's envelope, or null when there is none yet (does not block).</summary>
+    public Status? TryProbe(int source, int tag)
+    {
+        Status s;
+        int flag;
+        Check(iprobe(source, tag, CommWorld, &flag, &s), "MPI_Iprobe");
+        return flag != 0 ? s : null;
     }
 
     public int Count(Status status, IntPtr type)

@@ -151,10 +151,17 @@ public sealed unsafe class World
         fixed (byte* p = data) Mpi.Send(p, data.Length, Mpi.Byte, to, tag);
     }
 
-    /// <summary>The next message from <paramref name="from"/> (or any rank) with <paramref name="tag"/> (or any).</summary>
+    /// <summary>The next message from <paramref name="from"/> (or any rank) with <paramref name="tag"/> (or any).
+    /// It polls with short sleeps rather than block in MPI: a blocking receive spins a core, which a rank that
+    /// mostly waits (a coordinator, a worker waiting for another's cell) would take from those that compute.</summary>
     public (int From, int Tag, byte[] Data) Receive(int from = OpenMpi.AnySource, int tag = OpenMpi.AnyTag)
     {
-        var status = Mpi.Probe(from, tag);
+        OpenMpi.Status status;
+        while (true)
+        {
+            if (Mpi.TryProbe(from, tag) is { } waiting) { status = waiting; break; }
+            Thread.Sleep(2);
+        }
         var data = new byte[Mpi.Count(status, Mpi.Byte)];
         fixed (byte* p = data) Mpi.Receive(p, data.Length, Mpi.Byte, status.Source, status.Tag);
         return (status.Source, status.Tag, data);

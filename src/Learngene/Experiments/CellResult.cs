@@ -7,6 +7,9 @@ namespace Learngene.Experiments;
 public sealed record CellResult
 {
     public string Name { get; init; } = "";
+    /// <summary>Another worker is computing it (<c>--workers mpi</c>): nothing but the name is known yet; see
+    /// <see cref="CellStore.Need"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool Pending { get; init; }
     /// <summary>"source" or "transfer".</summary>
     public string Task { get; init; } = "";
     /// <summary>What made its starting point: a method (tleg, scratch…), a reference run (scratch-long) or

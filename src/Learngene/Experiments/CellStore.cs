@@ -10,10 +10,16 @@ namespace Learngene.Experiments;
 /// <summary>Experiment cells on disk: each cell is a run folder under cells/NAME with a cell.json once it
 /// is complete. A completed cell is never recomputed; an interrupted one resumes from its checkpoint.
 /// Under MPI (data parallel: every rank runs the experiment and trains each cell together) rank 0 alone
-/// writes the records, and the ranks meet after each so they all see the same cells as done.</summary>
+/// writes the records, and the ranks meet after each so they all see the same cells as done.
+/// With <c>--workers mpi</c> (<see cref="CellWorkers"/>) cells are spread over the ranks instead, each trained
+/// by one process.</summary>
 public sealed class CellStore(string runDir, Distributed.World? world = null)
 {
-    readonly Distributed.World world = world ?? Distributed.World.Current;
+    readonly CellWorkers? workers = CellWorkers.Current;
+    readonly Distributed.World world = world ?? (CellWorkers.Current is not null ? Distributed.World.Single : Distributed.World.Current);
+
+    /// <summary>This process is a worker of <c>--workers mpi</c>: cells given to others come back pending.</summary>
+    public bool IsWorker => workers is { IsCoordinator: false };
 
     public string CellsDir { get; } = Path.Combine(runDir, "cells");
 
@@ -58,6 +64,12 @@ public sealed class CellStore(string runDir, Distributed.World? world = null)
             log?.Invoke($"[{name}] cached: {done.Summary()}");
             return done;
         }
+        if (IsWorker)
+            switch (workers!.Claim(name))
+            {
+                case CellWorkers.Answer.Busy: return new CellResult { Name = name, Pending = true };
+                case CellWorkers.Answer.Done: return Completed(name) ?? throw new LearngeneException($"{FolderOf(name)}: rank 0 says this cell is done, but its cell.json is not there (is the run folder on a file system every rank shares?)");
+            }
         log?.Invoke($"[{name}] running");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = compute(FolderOf(name)) with { Name = name };
@@ -69,7 +81,31 @@ public sealed class CellStore(string runDir, Distributed.World? world = null)
         }
         world.Barrier();
         log?.Invoke($"[{name}] done: {result.Summary()} in {result.Seconds:F0} s");
+        if (IsWorker) workers!.Report(name);
         return result;
+    }
+
+    /// <summary>The cell's result, waiting for it when another worker is computing it.</summary>
+    public CellResult Need(CellResult cell)
+    {
+        if (!cell.Pending) return cell;
+        Await(cell.Name);
+        return Completed(cell.Name)!;
+    }
+
+    /// <summary>Waits until the named cell is done when another worker is computing it (a no-op otherwise).</summary>
+    public void Await(string name)
+    {
+        if (!IsWorker || Completed(name) is not null) return;
+        workers!.Await(name);
+        if (Completed(name) is null)
+            throw new LearngeneException($"{FolderOf(name)}: its cell is done by another rank, but its cell.json is not there (is the run folder on a file system every rank shares?)");
+    }
+
+    /// <summary>Where a worker's pass through an experiment ends: gathering the results is rank 0's.</summary>
+    public void EndOfWorkerPass()
+    {
+        if (IsWorker) throw new WorkerPassComplete();
     }
 
     /// <summary>Trains one cell's run in its folder: resumes it from its checkpoint when an earlier

@@ -49,6 +49,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
                 Options = preset.Recipe with { Epochs = preset.TeacherEpochs, Seed = preset.Seed },
                 TrainLimit = preset.TeacherTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
             }, data, "source", "teacher", 0), log);
+        teacher = cells.Need(teacher); // every later cell distils from it
 
         var pretrainer = new ComparisonPretrainer(preset, cells, data, cells.Resolve(teacher.ModelPath), log);
         var artefacts = contenders.ToDictionary(c => c.Name, c => c.Pretrain(pretrainer));
@@ -83,6 +84,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
                 }
         }
 
+        cells.EndOfWorkerPass();
         var costs = new CompareCosts(preset, pretrainer.Family with { ImageSize = shape.ImageSize, Channels = shape.Channels, Classes = shape.Classes }, cells, teacher);
         var methodCosts = contenders.ToDictionary(c => c.Name, c => costs.Of(c, artefacts[c.Name]));
         var family = methodCosts.GetValueOrDefault(Contenders.FamilyReference) ?? costs.Of(Contenders.Find(Contenders.FamilyReference), []);
@@ -126,12 +128,16 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
     /// <summary>One descendant trained E epochs (<paramref name="label"/> names the cell: the method, or a
     /// reference run of it).</summary>
     CellResult DescendantCell(string task, Contender contender, string label, int depth, int seed, int epochs, IReadOnlyList<Artefact> artefacts, InitContexts? contexts) =>
-        cells.GetOrCompute(CellName(task, label, depth, seed), dir => cells.Train(dir, new RunSpec
+        cells.GetOrCompute(CellName(task, label, depth, seed), dir =>
         {
-            Data = task == "source" ? preset.Source : preset.Transfer, Init = InitFile(task, contender, label, depth, seed, artefacts, contexts),
-            Options = preset.Recipe with { Epochs = epochs, Seed = seed },
-            TrainLimit = preset.TrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
-        }, data, task, label, depth), log);
+            foreach (var a in artefacts) cells.Await(a.Name); // trained by another worker (--workers mpi)
+            return cells.Train(dir, new RunSpec
+            {
+                Data = task == "source" ? preset.Source : preset.Transfer, Init = InitFile(task, contender, label, depth, seed, artefacts, contexts),
+                Options = preset.Recipe with { Epochs = epochs, Seed = seed },
+                TrainLimit = preset.TrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
+            }, data, task, label, depth);
+        }, log);
 
     /// <summary>The descendant's initial weights as a model file (kept under descendants/ for inspection),
     /// in the family's input shape whatever the task's images are (training resizes them to it).</summary>

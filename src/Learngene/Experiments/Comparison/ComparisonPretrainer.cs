@@ -28,7 +28,10 @@ public sealed class ComparisonPretrainer(ComparePreset preset, CellStore cells, 
                 Data = preset.Source, Model = model, Method = method, MethodSettings = settings, Teacher = teacherPath,
                 Options = CompareExperiment.PretrainRecipe(preset), TrainLimit = preset.AuxiliaryTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
             }, data, "source", method is null ? name : $"{method}-auxiliary", model.Depth), log);
-        return new Artefact(name, cells.Resolve(cell.ModelPath), cell.TrainImages, cell.MacsPerImage);
+        // A cell another worker trains (--workers mpi) is not waited for here: its file's place is known, and
+        // the descendants that read it wait for it (CompareExperiment.DescendantCell).
+        string path = cell.Pending ? Path.Combine(cells.FolderOf(name), method is null ? TrainRun.ModelName : TrainRun.GeneName) : cells.Resolve(cell.ModelPath);
+        return new Artefact(name, path, cell.TrainImages, cell.MacsPerImage);
     }
 
     /// <summary>The family's largest model, shared by every baseline that takes weights from it.</summary>

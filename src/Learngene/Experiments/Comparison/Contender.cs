@@ -95,7 +95,7 @@ sealed class BaselineContender(IInitializer initializer) : Contender(initializer
         };
         var context = r.Contexts is null || from is null
             ? new InitContext { Data = r.Train, Seed = r.Seed, SameLabelSpace = r.SameLabelSpace }
-            : r.Contexts.For(from, r.Train, r.Seed);
+            : r.Contexts.For(from, r.Train);
         var model = initializer.Create(r.Architecture, context);
         return (model, context.Ancestry?.Normalization ?? Normalization.Of(r.Train));
     }

@@ -1,6 +1,7 @@
 using Learngene.Data;
 using Learngene.Init;
 using Learngene.IO;
+using TorchSharp;
 
 namespace Learngene.Experiments.Comparison;
 
@@ -16,17 +17,24 @@ public sealed class InitContexts(string task, ComparePreset preset, int imageSiz
         contexts.Values.Select(c => c.Memo.GetValueOrDefault(method) as double[]).FirstOrDefault(s => s is not null);
 
     /// <summary>The initializer's view of the task: its images in the family's input shape.</summary>
-    public InitContext For(string ancestryPath, ImageDataset train, int seed)
+    public InitContext For(string ancestryPath, ImageDataset train)
     {
         if (!contexts.TryGetValue(ancestryPath, out var c))
         {
+            // Shared by every descendant of the task, so nothing in it may depend on which asked first: its seed
+            // is the preset's (the first seed's, as in a run from scratch), not the asking cell's.
+            // Loading the ancestry builds a model, whose initialization draws from the global generator: keep its
+            // state, so that a descendant's random parts do not depend on whether this context was made for it or
+            // for an earlier cell (which a cached cell, a resumed run or another worker's cell would change).
+            using var rng = torch.get_rng_state();
             var data = train.Adapt(imageSize, channels);
             if (!ReferenceEquals(data, train)) adapted.Add(data);
             contexts[ancestryPath] = c = new InitContext
             {
                 Ancestry = ModelFile.Load(ancestryPath), AncestryPath = ancestryPath, SameLabelSpace = task == "source",
-                Data = data, InheritLayers = preset.InheritLayers, Seed = seed, WeightSelection = preset.WeightSelection,
+                Data = data, InheritLayers = preset.InheritLayers, Seed = preset.Seed, WeightSelection = preset.WeightSelection,
             };
+            torch.set_rng_state(rng);
         }
         return c;
     }

@@ -29,6 +29,7 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
         ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "" });
         var results = new List<DitDataResult>();
         foreach (var name in preset.Data) results.Add(RunOne(name));
+        cells.EndOfWorkerPass();
         var all = new DitResults { Preset = preset, Data = results, WallSeconds = cells.SaveWallSeconds(), Finished = DateTime.UtcNow };
         ExperimentFolder.SaveResults(runDir, all);
         return all;
@@ -36,10 +37,12 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
 
     DitDataResult RunOne(string name)
     {
-        var judgeCell = TrainJudge(cells, data, preset, name, null, log);
+        var judgeCell = cells.Need(TrainJudge(cells, data, preset, name, null, log)); // the DiT's training is judged by it
         string judgePath = cells.Resolve(judgeCell.ModelPath);
         var spec = Spec(preset, name, judgePath);
         var ditCell = cells.GetOrCompute($"dit-{name}", dir => cells.Train(dir, spec, data, "source", "dit", preset.Model.Depth), log);
+        // Workers train; the final sampling and scoring are rank 0's gathering.
+        if (cells.IsWorker) return new DitDataResult { Data = name };
         var final = Evaluate(name, ditCell, judgePath);
         var history = ditCell.History;
         double minutes = 0;

@@ -38,16 +38,24 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         if (preset.Methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown)
             throw new LearngeneException($"unknown transfer method '{unknown}' (known: {string.Join(", ", AllMethods)})", setting: "methods");
         var judgeRecipe = preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed };
-        var preJudge = DitExperiment.TrainJudge(cells, data, preset.Judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses, log);
+        var preJudge = cells.Need(DitExperiment.TrainJudge(cells, data, preset.Judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses, log));
         string preJudgePath = cells.Resolve(preJudge.ModelPath);
 
         var kindConfig = preset.Model with { Linears = SvdForm.OnePerClass(preset.LearngeneRank, preset.TailorRank, preset.PretrainClasses.Length) };
         var kindCell = cells.GetOrCompute("pretrain-kind", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, kindConfig, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "kind", preset.Model.Depth), log);
         var ditCell = cells.GetOrCompute("pretrain-dit", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, preset.Model, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "dit", preset.Model.Depth), log);
+        // The transfers start from both (two workers train them at once with --workers mpi).
+        (kindCell, ditCell) = (cells.Need(kindCell), cells.Need(ditCell));
 
         string genePath = Path.Combine(cells.FolderOf("pretrain-kind"), TrainRun.GeneName);
         if (!File.Exists(genePath)) KindGene.Save(cells.Resolve(kindCell.ModelPath), genePath, preset.PretrainData, kindCell.TrainImages, preset.PretrainRecipe.Seed);
         using var gene = KindGene.Load(genePath);
+        if (cells.IsWorker)
+        {
+            // Workers train the transfers; the samples, scores and diversion are rank 0's gathering.
+            foreach (var t in preset.Tasks) RunTask(t, gene, cells.Resolve(ditCell.ModelPath));
+            cells.EndOfWorkerPass();
+        }
         var kindScores = Judged("pretrain-kind", cells.Resolve(kindCell.ModelPath), preJudgePath, preset.PretrainData);
         var ditScores = Judged("pretrain-dit", cells.Resolve(ditCell.ModelPath), preJudgePath, preset.PretrainData);
         var diversion = Diversion(gene, preJudgePath);
@@ -75,7 +83,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
 
     TaskResult RunTask(TransferTask task, KindGene.Loaded gene, string ditPath)
     {
-        var judge = DitExperiment.TrainJudge(cells, data, preset.Judge, preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed }, preset.JudgeTrainLimit, task.Data, task.Classes, log);
+        var judge = cells.Need(DitExperiment.TrainJudge(cells, data, preset.Judge, preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed }, preset.JudgeTrainLimit, task.Data, task.Classes, log));
         string judgePath = cells.Resolve(judge.ModelPath);
         var names = task.Classes.Select(k => data.Raw(task.Data).Train.ClassNames[k]).ToArray();
         var pre = ModelFile.LoadDiffusion(ditPath);
@@ -112,6 +120,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
             }
             var config = (DitConfig)ModelFile.ReadConfig(initPath);
             var cell = cells.GetOrCompute($"transfer-{id}", dir => cells.Train(dir, Spec(task.Data, task.Classes, config, preset.TransferRecipe, preset.TransferLimit, judgePath, initPath), data, "transfer", method, config.Depth), log);
+            if (cells.IsWorker) continue;
             var (scores, grid) = Judged($"transfer-{id}", cells.Resolve(cell.ModelPath), judgePath, task.Data);
             using var shape = new DiffusionTransformer(config);
             methods.Add(new TransferResult

@@ -63,6 +63,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
                 Data = p.Data, Model = p.Teacher, Options = p.Recipe with { Epochs = p.TeacherEpochs, Seed = p.Seed },
                 TrainLimit = p.TeacherTrainLimit, TestLimit = p.TestLimit, TestSeed = p.Seed,
             }, data, "source", "teacher", p.Teacher.Depth), log);
+        teacherCell = cells.Need(teacherCell); // every member distils from it
         string teacherPath = cells.Resolve(teacherCell.ModelPath);
         var teacher = ModelFile.ReadConfig(teacherPath) as VitConfig
             ?? throw new LearngeneException($"{teacherPath}: the pool distils a ViT teacher's blocks, not a {ModelFile.ReadConfig(teacherPath).Family}", setting: "teacher");
@@ -75,6 +76,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         var anchorCells = !snNet ? [] : instances.Select(arch => PerModelCell($"anchor-w{arch.Width}", arch with { Depth = teacher.Depth }, teacherPath, "sn-net-anchor", null, null)).ToList();
 
         var families = selected.Select(f => Family(f, f.Family == "pool" ? instanceCells : anchorCells, context)).ToList();
+        cells.EndOfWorkerPass();
         var pretrained = instanceCells.Concat(anchorCells).ToDictionary(c => c.Name);
         var results = new PoolResults
         {
@@ -107,13 +109,15 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         string initFile = Path.Combine(PoolsDir, $"{f.Name}-init.safetensors");
         var cell = cells.GetOrCompute($"finetune-{f.Name}", dir =>
         {
-            Assemble(f, members, initFile, context.TeacherWidth);
+            Assemble(f, members.Select(cells.Need).ToList(), initFile, context.TeacherWidth); // members other workers trained
             return cells.Train(dir, new RunSpec
             {
                 Data = preset.Data, Init = initFile, Teacher = context.TeacherPath, Objective = StitchFineTuning.Kind.Name, Options = preset.FinetuneRecipe,
                 TrainLimit = preset.PerModelTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
             }, data, "source", $"{f.Name}-finetune", 0);
         }, log);
+        // Workers train; measuring every configuration and writing the pool file is rank 0's gathering.
+        if (cells.IsWorker) return new FamilyResult { Name = f.Name };
 
         string file = Path.Combine(runDir, $"{f.Name}.safetensors");
         var loaded = ModelFile.Load(cells.Resolve(cell.ModelPath));
