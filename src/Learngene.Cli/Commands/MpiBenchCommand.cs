@@ -13,7 +13,7 @@ namespace Learngene.Cli;
 /// all-reduce over a range of sizes, then prints the tables and a paper estimate for 8 and 64 GPUs.</summary>
 static class MpiBenchCommand
 {
-    sealed record JobResult(MpiBench.Training Training, List<MpiBench.AllReduce> AllReduce);
+    sealed record JobResult(List<MpiBench.Training> Training, List<MpiBench.AllReduce> AllReduce);
 
     static readonly long[] Sizes = [4L << 10, 64L << 10, 1L << 20, 4L << 20, 16L << 20, 64L << 20];
 
@@ -21,7 +21,7 @@ static class MpiBenchCommand
     {
         var output = new Option<string?>("--out") { Description = "Folder for mpi.json (default: runs/bench-mpi)" };
         var ranks = new Option<string>("--ranks") { Description = "Comma-separated rank counts, one MPI job each", DefaultValueFactory = _ => "1,2" };
-        var model = new Option<string>("--model") { Description = "Classifier preset trained", DefaultValueFactory = _ => "deit-ti-32" };
+        var model = new Option<string>("--models") { Description = "Comma-separated classifier presets trained (gradients of different sizes)", DefaultValueFactory = _ => "vit-cpu,deit-ti-32" };
         var batch = new Option<int>("--batch") { Description = "Global batch (shared by the ranks)", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 20 };
         var job = new Option<string?>("--job") { Description = "Internal: measure inside the current MPI job and write this JSON file", Hidden = true };
@@ -30,9 +30,10 @@ static class MpiBenchCommand
         cmd.SetAction(r =>
         {
             if (r.GetValue(steps) < 1 || r.GetValue(batch) < 1) throw new LearngeneException("--steps and --batch must be at least 1");
-            var preset = ModelPresets.Registry.Find(r.GetValue(model)!);
-            if (preset.Config is not (VitConfig or ResNetConfig)) throw new LearngeneException($"{preset.Name} is not a classifier preset", setting: "model");
-            if (r.GetValue(job) is string jobFile) return Job(jobFile, preset, r.GetValue(batch), r.GetValue(steps));
+            var presets = r.GetValue(model)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ModelPresets.Registry.Find).ToList();
+            if (presets.FirstOrDefault(p => p.Config is not (VitConfig or ResNetConfig)) is { } notClassifier)
+                throw new LearngeneException($"{notClassifier.Name} is not a classifier preset", setting: "models");
+            if (r.GetValue(job) is string jobFile) return Job(jobFile, presets, r.GetValue(batch), r.GetValue(steps));
 
             var counts = Learngene.Experiments.DepthList.Parse(r.GetValue(ranks)!);
             if (counts.Any(c => c < 1)) throw new LearngeneException("--ranks must be positive");
@@ -41,8 +42,8 @@ static class MpiBenchCommand
             var results = new List<JobResult>();
             foreach (int n in counts)
             {
-                Console.WriteLine($"{n} rank{(n > 1 ? "s" : "")}: {preset.Name}, global batch {r.GetValue(batch)}, {r.GetValue(steps)} steps…");
-                results.Add(RunJob(n, Path.GetFullPath(Path.Combine(dir, $"job-{n}.json")), preset.Name, r.GetValue(batch), r.GetValue(steps)));
+                Console.WriteLine($"{n} rank{(n > 1 ? "s" : "")}: {r.GetValue(model)}, global batch {r.GetValue(batch)}, {r.GetValue(steps)} steps…");
+                results.Add(RunJob(n, Path.GetFullPath(Path.Combine(dir, $"job-{n}.json")), r.GetValue(model)!, r.GetValue(batch), r.GetValue(steps)));
             }
             Print(results, OnnxBench.CpuName());
             AtomicFile.WriteAllText(Path.Combine(dir, "mpi.json"), JsonSerializer.Serialize(new { cpu = OnnxBench.CpuName(), cores = Environment.ProcessorCount, date = DateTime.UtcNow, results }, ModelConfig.Json));
@@ -53,12 +54,12 @@ static class MpiBenchCommand
     }
 
     /// <summary>Inside the MPI job: every rank measures; rank 0 writes.</summary>
-    static int Job(string file, ModelPresets.Preset preset, int batch, int steps)
+    static int Job(string file, List<ModelPresets.Preset> presets, int batch, int steps)
     {
         // The machine's cores shared out among the ranks on it (1 rank: all of them).
         TorchSharp.torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / Math.Max(1, World.LocalRanks())));
         var world = World.Current;
-        var training = MpiBench.Train(world, preset.Name, preset.Config.Validate(), batch, steps);
+        var training = presets.Select(p => MpiBench.Train(world, p.Name, p.Config.Validate(), batch, steps)).ToList();
         var allReduce = world.IsDistributed ? MpiBench.AllReduceTimes(world, Sizes) : [];
         if (world.IsRoot) AtomicFile.WriteAllText(file, JsonSerializer.Serialize(new JobResult(training, allReduce), ModelConfig.Json));
         return 0;
@@ -70,7 +71,7 @@ static class MpiBenchCommand
         var psi = new ProcessStartInfo("mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
         // --bind-to none: Open MPI pins each rank to one core by default, which would leave one rank one core of many.
         foreach (var a in new[] { "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(), Environment.ProcessPath!, typeof(MpiBenchCommand).Assembly.Location,
-                                  "bench", "mpi", "--job", file, "--model", model, "--batch", batch.ToString(), "--steps", steps.ToString() })
+                                  "bench", "mpi", "--job", file, "--models", model, "--batch", batch.ToString(), "--steps", steps.ToString() })
             psi.ArgumentList.Add(a);
         // Open MPI refuses root unless told (containers and CI run as root).
         psi.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
@@ -95,15 +96,18 @@ static class MpiBenchCommand
         Console.WriteLine($"CPU: {cpu}, {Environment.ProcessorCount} cores shared out among the ranks");
         Console.WriteLine("| ranks | threads/rank | model | global batch | gradient MB | train img/s | vs 1 rank | step ms | waiting for the slowest rank ms/step | all-reduce ms/step | all-reduce share |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        double? one = results.FirstOrDefault(x => x.Training.Ranks == 1)?.Training.ImagesPerSecond;
-        foreach (var t in results.Select(x => x.Training))
-            Console.WriteLine($"| {t.Ranks} | {t.ThreadsPerRank} | {t.Model} | {t.GlobalBatch} | {t.GradientBytes / 1e6:F1} | {t.ImagesPerSecond:F0} | {(one is { } o ? $"{t.ImagesPerSecond / o:F2}×" : "–")} | " +
+        var all = results.SelectMany(x => x.Training).OrderBy(t => t.GradientBytes).ThenBy(t => t.Ranks).ToList();
+        foreach (var t in all)
+        {
+            double? one = all.FirstOrDefault(x => x.Ranks == 1 && x.Model == t.Model)?.ImagesPerSecond;
+            Console.WriteLine($"| {t.Ranks} | {t.ThreadsPerRank} | {t.Model} | {t.GlobalBatch} | {t.GradientBytes / 1e6:F2} | {t.ImagesPerSecond:F0} | {(one is { } o ? $"{t.ImagesPerSecond / o:F2}×" : "–")} | " +
                               $"{t.StepSeconds * 1e3:F1} | {t.WaitSecondsPerStep * 1e3:F2} | {t.AllReduceSecondsPerStep * 1e3:F2} | {t.AllReduceSecondsPerStep / t.StepSeconds:P1} |");
+        }
         foreach (var x in results.Where(x => x.AllReduce.Count > 0))
         {
             var (latency, peak) = MpiBench.Summary(x.AllReduce);
             Console.WriteLine();
-            Console.WriteLine($"All-reduce, {x.Training.Ranks} ranks (sum of float32 in place): {latency * 1e6:F1} µs for {x.AllReduce.Min(a => a.Bytes):N0} bytes, peak {peak / 1e9:F2} GB/s");
+            Console.WriteLine($"All-reduce, {x.Training[0].Ranks} ranks (sum of float32 in place): {latency * 1e6:F1} µs for {x.AllReduce.Min(a => a.Bytes):N0} bytes, peak {peak / 1e9:F2} GB/s");
             Console.WriteLine("| bytes | ms | GB/s |");
             Console.WriteLine("|---|---|---|");
             foreach (var a in x.AllReduce) Console.WriteLine($"| {a.Bytes:N0} | {a.Seconds * 1e3:F3} | {a.GigabytesPerSecond:F2} |");

@@ -6,7 +6,7 @@ namespace Learngene.Tests.Experiments;
 /// <summary>The one-training-core refactor changed how the code is shaped, not what it computes: a smoke
 /// comparison of every method gives the accuracies, costs and Auto-LG scores the code before it gave
 /// (Fixtures/smoke-compare-before-core.json, made by <c>learngene bench compare --preset smoke</c> at
-/// commit 13497b5).</summary>
+/// commit 13497b5; three transfer cells re-made after a deliberate fix, see the fixture's made_by).</summary>
 public class BeforeAndAfterTests
 {
     static readonly string[] MethodsBefore = ["tleg", "sws", "scratch", "pretrain-finetune", "weight-selection", "heur-lg", "auto-lg", "mimetic"];
