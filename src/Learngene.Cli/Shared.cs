@@ -55,6 +55,15 @@ static class Shared
     /// <summary>The process's peak resident memory so far (Linux: VmHWM), for the closing line of long jobs.</summary>
     public static string PeakMemory() => $"peak resident memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB";
 
+    /// <summary>A default run folder runs/PREFIX-TIMESTAMP. Under MPI the ranks may start a second apart, so
+    /// rank 0's timestamp is everyone's.</summary>
+    public static string TimestampedRunDir(string prefix)
+    {
+        string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss");
+        if (Learngene.Distributed.World.LaunchedRanks() > 1) stamp = Learngene.Distributed.World.Current.Broadcast(stamp);
+        return Path.Combine("runs", $"{prefix}-{stamp}");
+    }
+
     /// <summary><c>--workers</c>: how an experiment's cells are computed.</summary>
     public static Option<string> WorkersOption() => new("--workers")
     {

@@ -73,7 +73,7 @@ static class DiffusionCommand
                     Model = arch.Apply(r, s.Model), Options = recipe.Apply(r, s.Options), Device = r.GetValue(device)!,
                     TrainLimit = recipe.TrainLimit(r) ?? s.TrainLimit, TestLimit = recipe.TestLimit(r) ?? s.TestLimit,
                 };
-                string dir = r.GetValue(output) ?? Path.Combine("runs", $"diffusion-{DateTime.Now:yyyyMMdd-HHmmss}");
+                string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("diffusion");
                 result = ConsoleProgress.Run(pr => TrainRun.Start(spec, dir, cache, pr, ConsoleProgress.Log));
             }
             var f = result.Final;
@@ -129,7 +129,7 @@ static class DiffusionCommand
             int perClass = sampling.Count(r);
             using var model = DiffusionFile.Load(r.GetValue(file)!);
             var wanted = model.ClassIndices(r.GetValue(classes)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            string dir = r.GetValue(output) ?? Path.Combine("runs", $"samples-{DateTime.Now:yyyyMMdd-HHmmss}");
+            string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("samples");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var (images, labels) = model.Draw(wanted, perClass, recipe, r.GetValue(sampling.Seed));
             double seconds = clock.Elapsed.TotalSeconds;

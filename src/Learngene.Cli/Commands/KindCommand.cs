@@ -66,7 +66,7 @@ static class KindCommand
             {
                 var spec = KindRuns.LearnSpec(DiffusionSpec(r, preset, data, classes, judge, arch, recipe), r.GetValue(learngeneRank), r.GetValue(tailorRank),
                     ParseList(r.GetValue(tailors), "--tailor-map"), r.GetValue(orthogonality));
-                string dir = r.GetValue(output) ?? Path.Combine("runs", $"learn-kind-{DateTime.Now:yyyyMMdd-HHmmss}");
+                string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("learn-kind");
                 result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));
             }
             string gene = KindRuns.SaveGene(result);
@@ -101,7 +101,7 @@ static class KindCommand
             var cache = Shared.Cache(r, dataDir);
             string genePath = r.GetValue(gene)!;
             if (!File.Exists(genePath)) throw new LearngeneException($"{genePath}: no such file", setting: "gene");
-            string dir = r.GetValue(output) ?? Path.Combine("runs", $"train-kind-{DateTime.Now:yyyyMMdd-HHmmss}");
+            string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("train-kind");
             var spec = KindRuns.TransferSpec(genePath, DiffusionSpec(r, preset, data, classes, judge, new ArchitectureOptions(), recipe), r.GetValue(tune), dir, cache,
                 ParseList(r.GetValue(tailorMap), "--tailor-map"), r.GetValue(tailorRank));
             using (var shape = new Learngene.Models.DiffusionTransformer((DitConfig)spec.Model))

@@ -50,7 +50,7 @@ static class LearnCommand
                 Model = architecture, MethodSettings = settings, Options = recipe.Apply(r, methodRecipe),
                 Teacher = r.GetValue(teacher), Method = method.Name, Device = r.GetValue(device)!,
             };
-            string dir = r.GetValue(output) ?? Path.Combine("runs", $"learn-{method.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            string dir = r.GetValue(output) ?? Shared.TimestampedRunDir($"learn-{method.Name}");
             var result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, Shared.Cache(r, dataDir), p, ConsoleProgress.Log));
             Console.WriteLine($"auxiliary model test accuracy {result.Final.TestAccuracy * 100:F2}% after {result.Final.Epoch} epochs");
             Console.WriteLine($"learngene: {result.ModelPath}");

@@ -94,7 +94,7 @@ static class MpiBenchCommand
     {
         Console.WriteLine();
         Console.WriteLine($"CPU: {cpu}, {Environment.ProcessorCount} cores shared out among the ranks");
-        Console.WriteLine("| ranks | threads/rank | model | global batch | gradient MB | train img/s | vs 1 rank | step ms | waiting for the slowest rank ms/step | all-reduce ms/step | all-reduce share |");
+        Console.WriteLine("| ranks | threads/rank | model | global batch | gradient MB | train img/s | vs 1 rank | step ms | waiting for the slowest rank ms/step | gradient all-reduce ms/step (flatten, reduce, copy back) | its share of the step |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         var all = results.SelectMany(x => x.Training).OrderBy(t => t.GradientBytes).ThenBy(t => t.Ranks).ToList();
         foreach (var t in all)

@@ -51,7 +51,7 @@ static class TrainCommand
                     Teacher = r.GetValue(teacher), Device = r.GetValue(device)!, Init = r.GetValue(init),
                     Ancestry = r.GetValue(ancestry), InheritLayers = r.GetValue(inherit), WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
                 };
-                string dir = r.GetValue(output) ?? Path.Combine("runs", $"train-{DateTime.Now:yyyyMMdd-HHmmss}");
+                string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("train");
                 result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));
             }
             Summarize(result);

@@ -56,7 +56,10 @@ public sealed class DataParallel(World world)
         foreach (var bucket in Buckets(list.Select(p => p.grad!)))
         {
             using var scope = torch.NewDisposeScope();
-            var flat = torch.cat(bucket.Select(g => g.flatten()).ToList()).to(ScalarType.Float32).cpu().mul_(weight).contiguous();
+            // One float32 buffer on the host (MPI reads host memory; a no-op conversion for CPU float32 gradients).
+            var flat = torch.cat(bucket.Select(g => g.flatten()).ToList());
+            if (flat.dtype != ScalarType.Float32 || flat.device_type != DeviceType.CPU) flat = flat.to(ScalarType.Float32).cpu();
+            flat.mul_(weight);
             unsafe { fixed (byte* p = flat.bytes) World.SumInPlace((IntPtr)p, flat.numel()); }
             Unflatten(flat, bucket);
         }
@@ -107,7 +110,7 @@ public sealed class DataParallel(World world)
         foreach (var t in into)
         {
             long n = t.numel();
-            t.copy_(flat.narrow(0, at, n).view_as(t).to(t.dtype).to(t.device));
+            t.copy_(flat.narrow(0, at, n).view_as(t)); // copy_ converts dtype and device itself
             at += n;
         }
     }

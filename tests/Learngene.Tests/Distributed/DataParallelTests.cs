@@ -83,4 +83,13 @@ public class DataParallelTests
         Assert.Equal(0.25, parallel.Share(new Dictionary<string, double> { ["accuracy"] = 0.25 })["accuracy"]);
         Assert.False(World.Single.IsDistributed);
     }
+
+    [Fact]
+    public void Started_without_a_launcher_the_job_is_this_process_alone_and_no_MPI_library_is_loaded()
+    {
+        Assert.Equal(1, World.LaunchedRanks()); // the test runner is not started by mpirun or srun
+        Assert.Same(World.Single, World.Current);
+        Assert.False(World.Joined);
+        Assert.DoesNotContain(System.Diagnostics.Process.GetCurrentProcess().Modules.Cast<System.Diagnostics.ProcessModule>(), m => m.ModuleName.StartsWith("libmpi"));
+    }
 }
