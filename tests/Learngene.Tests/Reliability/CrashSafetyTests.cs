@@ -25,6 +25,24 @@ public class CrashSafetyTests
         return p;
     }
 
+    /// <summary>A started CLI whose output is collected.</summary>
+    sealed record Cli(Process Process, Task<string> Out, Task<string> Err) : IDisposable
+    {
+        public void Dispose() => Process.Dispose();
+    }
+
+    /// <summary>Starts the CLI collecting its output; with <paramref name="writeDelayMs"/> every file write is held
+    /// open that long (a test hook), so a kill or a signal can be made to land inside one.</summary>
+    static Cli StartCollecting(string workDir, IEnumerable<string> args, int writeDelayMs = 0)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        psi.ArgumentList.Add(CliDll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        if (writeDelayMs > 0) psi.Environment["LEARNGENE_TEST_WRITE_DELAY_MS"] = writeDelayMs.ToString();
+        var p = Process.Start(psi)!;
+        return new Cli(p, p.StandardOutput.ReadToEndAsync(), p.StandardError.ReadToEndAsync());
+    }
+
     /// <summary>Runs to the end; returns the wall time.</summary>
     static TimeSpan RunToEnd(string workDir, string[] args)
     {
@@ -147,12 +165,8 @@ public class CrashSafetyTests
         string dir = TestData.TempDir();
         RunToEnd(dir, [.. Classifier, "--out", "straight"]);
         // Every write is held open for a while (a test hook), so the kill lands inside one for certain.
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in Classifier.Concat(["--out", "killed"])) psi.ArgumentList.Add(a);
-        psi.Environment["LEARNGENE_TEST_WRITE_DELAY_MS"] = "1500";
-        using var p = Process.Start(psi)!;
-        p.BeginOutputReadLine(); p.BeginErrorReadLine();
+        using var cli = StartCollecting(dir, [.. Classifier, "--out", "killed"], writeDelayMs: 1500);
+        var p = cli.Process;
         string run = Path.Combine(dir, "killed"), checkpoint = Path.Combine(run, Learngene.Training.Trainer.CheckpointName);
         // Wait for the epoch-1 checkpoint, then for the epoch-2 checkpoint's temporary: kill while it is written.
         var clock = Stopwatch.StartNew();
@@ -174,13 +188,9 @@ public class CrashSafetyTests
     {
         string dir = TestData.TempDir();
         RunToEnd(dir, [.. Classifier, "--out", "straight"]);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in Classifier.Concat(["--out", "stopped"])) psi.ArgumentList.Add(a);
-        psi.Environment["LEARNGENE_TEST_WRITE_DELAY_MS"] = "1500"; // holds the checkpoint's write open: the signal lands inside it
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        // The checkpoint's write is held open: the signal lands inside it.
+        using var cli = StartCollecting(dir, [.. Classifier, "--out", "stopped"], writeDelayMs: 1500);
+        var (p, stdout, stderr) = (cli.Process, cli.Out, cli.Err);
         string run = Path.Combine(dir, "stopped");
         var clock = Stopwatch.StartNew();
         while (!(Directory.Exists(run) && Directory.EnumerateFiles(run, Learngene.Training.Trainer.CheckpointName + ".tmp*").Any()) && clock.Elapsed < TimeSpan.FromSeconds(90)) Thread.Sleep(5);
@@ -202,12 +212,8 @@ public class CrashSafetyTests
         string dir = TestData.TempDir();
         string[] longer = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "5", "--train-limit", "6000", "--test-limit", "200"];
         RunToEnd(dir, [.. longer, "--out", "straight"]);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in longer.Concat(["--out", "stopped"])) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        using var cli = StartCollecting(dir, [.. longer, "--out", "stopped"]);
+        var (p, stdout, stderr) = (cli.Process, cli.Out, cli.Err);
         // Once the first epoch's checkpoint is written, a stop signal in the middle of the next. SIGTERM, which
         // shares Ctrl-C's handler: a SIGINT sent here is lost when the tests run as a background job (the shell
         // starts those with SIGINT ignored, and children inherit that), as in CI.
