@@ -43,6 +43,16 @@ public class CrashSafetyTests
         return new Cli(p, p.StandardOutput.ReadToEndAsync(), p.StandardError.ReadToEndAsync());
     }
 
+    /// <summary>Sends SIGTERM (Ctrl-C's handler; a SIGINT is lost when tests run as a background job, whose
+    /// children start with it ignored, as in CI) and returns the one error line of a clean stop (exit 130).</summary>
+    static string Terminate(Cli cli)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", cli.Process.Id.ToString()])!) kill.WaitForExit();
+        cli.Process.WaitForExit();
+        Assert.True(cli.Process.ExitCode == 130, $"exit {cli.Process.ExitCode}; stdout: {cli.Out.Result}; stderr: {cli.Err.Result}");
+        return Assert.Single(cli.Err.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     /// <summary>Runs to the end; returns the wall time.</summary>
     static TimeSpan RunToEnd(string workDir, string[] args)
     {
@@ -190,16 +200,11 @@ public class CrashSafetyTests
         RunToEnd(dir, [.. Classifier, "--out", "straight"]);
         // The checkpoint's write is held open: the signal lands inside it.
         using var cli = StartCollecting(dir, [.. Classifier, "--out", "stopped"], writeDelayMs: 1500);
-        var (p, stdout, stderr) = (cli.Process, cli.Out, cli.Err);
         string run = Path.Combine(dir, "stopped");
         var clock = Stopwatch.StartNew();
         while (!(Directory.Exists(run) && Directory.EnumerateFiles(run, Learngene.Training.Trainer.CheckpointName + ".tmp*").Any()) && clock.Elapsed < TimeSpan.FromSeconds(90)) Thread.Sleep(5);
-        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString()])) kill.WaitForExit();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}; stdout: {stdout.Result}; stderr: {stderr.Result}");
-        var lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: interrupted after epoch 1", lines[0]);
+        string line = Terminate(cli);
+        Assert.StartsWith("error: interrupted after epoch 1", line);
         Assert.Equal(1, Learngene.Training.Checkpoint.ReadState(Path.Combine(run, Learngene.Training.Trainer.CheckpointName)).EpochsDone);
         Assert.False(File.Exists(Path.Combine(run, "model.safetensors")));
         RunToEnd(dir, ["train", "--resume", "stopped"]);
@@ -213,21 +218,14 @@ public class CrashSafetyTests
         string[] longer = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "5", "--train-limit", "6000", "--test-limit", "200"];
         RunToEnd(dir, [.. longer, "--out", "straight"]);
         using var cli = StartCollecting(dir, [.. longer, "--out", "stopped"]);
-        var (p, stdout, stderr) = (cli.Process, cli.Out, cli.Err);
-        // Once the first epoch's checkpoint is written, a stop signal in the middle of the next. SIGTERM, which
-        // shares Ctrl-C's handler: a SIGINT sent here is lost when the tests run as a background job (the shell
-        // starts those with SIGINT ignored, and children inherit that), as in CI.
+        // Once the first epoch's checkpoint is written, a stop signal in the middle of the next.
         var clock = Stopwatch.StartNew();
         while (!File.Exists(Path.Combine(dir, "stopped", Learngene.Training.Trainer.CheckpointName)) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
         Thread.Sleep(50);
-        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString()])) kill.WaitForExit();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}; stdout: {stdout.Result}; stderr: {stderr.Result}");
-        var lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: interrupted at step", lines[0]);
-        Assert.Contains("--resume", lines[0]);
-        Assert.Contains("stopping after the current step", stdout.Result);
+        string line = Terminate(cli);
+        Assert.StartsWith("error: interrupted at step", line);
+        Assert.Contains("--resume", line);
+        Assert.Contains("stopping after the current step", cli.Out.Result);
         RunToEnd(dir, ["train", "--resume", "stopped"]);
         AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(dir, "stopped", "model.safetensors"));
     }
