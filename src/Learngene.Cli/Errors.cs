@@ -26,14 +26,14 @@ static class Errors
         var world = Learngene.Distributed.World.Joined ? Learngene.Distributed.World.Current : null;
         int rank = world?.Rank ?? Learngene.Distributed.World.LaunchedRank();
         // Under MPI every rank runs the same command on the same input, so rank 0 reports what they all hit;
-        // another rank speaks only for a failure of its own once the job has started (naming itself).
+        // another rank speaks (naming itself) only when rank 0 has not ended the job first: a failure of its own.
         if (rank == 0) Console.Error.WriteLine($"error: {message}");
-        else if (world is not null && e is not Learngene.Training.TrainingInterrupted)
+        else if (e is not Learngene.Training.TrainingInterrupted)
         {
             // Rank 0 most likely hit the same error and ends the job within this pause; if it did not, the
             // failure is this rank's own.
             Thread.Sleep(2000);
-            Console.Error.WriteLine($"error: rank {rank} of {world.Size}: {message}");
+            Console.Error.WriteLine($"error: rank {rank} of {Learngene.Distributed.World.LaunchedRanks()}: {message}");
         }
         if (Environment.GetEnvironmentVariable("LEARNGENE_DEBUG") == "1") Console.Error.WriteLine(e);
         if (world is { IsDistributed: true })

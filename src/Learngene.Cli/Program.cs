@@ -27,6 +27,8 @@ root.Subcommands.Add(ReportCommand.Create());
 
 try
 {
+    // Under a launcher, join MPI first: a failure before the first collective then still ends the whole job.
+    if (Learngene.Distributed.World.LaunchedRanks() > 1) _ = Learngene.Distributed.World.Current;
     int code = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     Learngene.Distributed.World.Finish();
     return code;

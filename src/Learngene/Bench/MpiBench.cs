@@ -42,6 +42,7 @@ public static class MpiBench
         using var objective = new Learngene.Training.Objectives.Classification(options, norm);
         var timer = new StepTimer(warmup);
         var trainer = new Trainer(options) { Observer = timer, EvaluateEachEpoch = false, World = world };
+        DataParallel.TimeWaiting = true;
         trainer.Fit(model, objective, new DataSplits(train, train), norm);
         // Every rank timed the same steps; rank 0's clock speaks for the job (the steps end together).
         double stepSeconds = timer.Seconds / timer.Steps;

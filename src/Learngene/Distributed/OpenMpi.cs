@@ -66,19 +66,24 @@ internal sealed unsafe class OpenMpi
     {
         var candidates = Environment.GetEnvironmentVariable("LEARNGENE_MPI_LIBRARY") is { Length: > 0 } given
             ? [given] : new[] { "libmpi.so.40", "libmpi.so" };
+        string why = "";
         foreach (var name in candidates)
         {
             IntPtr handle = Dl.Open(name, Dl.Now | Dl.Global);
             if (handle != IntPtr.Zero) return new OpenMpi(handle, name);
+            why = Dl.LastError();
         }
         throw new LearngeneException($"this process was started by an MPI launcher, but Open MPI's library ({string.Join(" or ", candidates)}) " +
-                                     "could not be loaded: install it (Debian: apt-get install openmpi-bin) or set LEARNGENE_MPI_LIBRARY");
+                                     $"could not be loaded ({why}): install it (Debian: apt-get install openmpi-bin) or set LEARNGENE_MPI_LIBRARY");
     }
 
     static class Dl
     {
         public const int Now = 2, Global = 0x100; // RTLD_NOW, RTLD_GLOBAL (glibc)
-        [DllImport("libc.so.6", EntryPoint = "dlopen")] public static extern IntPtr Open(string file, int mode);
+        // libdl.so.2: dlopen's home before glibc 2.34 (RHEL 8 clusters), a stub forwarding to libc after.
+        [DllImport("libdl.so.2", EntryPoint = "dlopen")] public static extern IntPtr Open(string file, int mode);
+        [DllImport("libdl.so.2", EntryPoint = "dlerror")] static extern IntPtr Error();
+        public static string LastError() => Marshal.PtrToStringUTF8(Error()) ?? "";
     }
 
     static void Check(int code, string call)

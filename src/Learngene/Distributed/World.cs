@@ -67,7 +67,12 @@ public sealed unsafe class World
             if (provided < OpenMpi.ThreadSerialized)
                 throw new LearngeneException($"the MPI library gives thread level {provided}; Learngene needs MPI_THREAD_SERIALIZED (2)");
         }
-        return new World(mpi, mpi.Rank(), mpi.Size());
+        var world = new World(mpi, mpi.Rank(), mpi.Size());
+        // A launcher that started N processes without telling MPI (srun without PMIx, an MPI without Slurm
+        // support) leaves N worlds of one, which would all train alone and write the same run folder.
+        if (world.Size != LaunchedRanks())
+            throw new LearngeneException($"the launcher started {LaunchedRanks()} processes, but MPI sees {world.Size}: under Slurm use srun --mpi=pmix (and an Open MPI built with Slurm/PMIx support), or mpirun");
+        return world;
     }
 
     static class Posix

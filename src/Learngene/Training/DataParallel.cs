@@ -21,6 +21,10 @@ public sealed class DataParallel(World world)
     public double CommunicationSeconds { get; private set; }
     public double WaitSeconds { get; private set; }
 
+    /// <summary>Meet at a barrier before each all-reduce so that waiting and transfer are timed apart (the
+    /// scaling benchmark); off in training, where the all-reduce itself is the meeting point.</summary>
+    public static bool TimeWaiting { get; set; }
+
     /// <summary>Rank 0's values of <paramref name="tensors"/> on every rank (weights at the start, so that all
     /// ranks begin from one model whatever their random initialization or their copy of a checkpoint).</summary>
     public void Broadcast(IEnumerable<Tensor> tensors)
@@ -48,9 +52,12 @@ public sealed class DataParallel(World world)
         if (!World.IsDistributed) return;
         using var _ = torch.no_grad();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        World.Barrier();
-        WaitSeconds += clock.Elapsed.TotalSeconds;
-        clock.Restart();
+        if (TimeWaiting)
+        {
+            World.Barrier();
+            WaitSeconds += clock.Elapsed.TotalSeconds;
+            clock.Restart();
+        }
         var list = parameters.ToList();
         foreach (var p in list) p.grad ??= torch.zeros_like(p);
         foreach (var bucket in Buckets(list.Select(p => p.grad!)))

@@ -39,6 +39,10 @@ public interface IObjective : IDisposable
     /// random draws need not care which rows they have.</summary>
     ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets, BatchShard shard) => Step(model, inputs, targets);
 
+    /// <summary>A step this rank had no rows for (a last batch smaller than the ranks): an objective that counts
+    /// its steps (its random draws and schedules follow the count) counts this one too, so the ranks agree.</summary>
+    void StepWithoutRows() { }
+
     /// <summary>Called after every optimizer update (an objective keeping a weight average updates it here).</summary>
     void AfterUpdate(nn.Module model) { }
 

@@ -56,7 +56,14 @@ public sealed class Trainer(TrainOptions options)
         var parallel = new DataParallel(World);
         if (World.IsDistributed)
         {
-            if (Options.BatchSize < World.Size) throw new LearngeneException($"the batch size {Options.BatchSize} is smaller than the {World.Size} ranks sharing it", setting: "batch-size");
+            if (Options.BatchSize < World.Size || data.Train.Count < World.Size)
+                throw new LearngeneException($"the batch size {Options.BatchSize} or the {data.Train.Count} training images are fewer than the {World.Size} ranks sharing them", setting: "batch-size");
+            // Every rank must have read the same checkpoint (a run folder all ranks share): else they would run
+            // different numbers of steps and wait for each other forever.
+            Span<double> position = [startEpoch, -startEpoch, optimizer.Step, -optimizer.Step];
+            World.MaxInPlace(position);
+            if (position[0] != -position[1] || position[2] != -position[3])
+                throw new LearngeneException($"the ranks resume from different checkpoints (epochs {-position[1] - 1}..{position[0] - 1} done): the run folder must be one file system every rank sees");
             // Every rank starts from rank 0's weights, objective state and optimizer state (fresh or resumed).
             parallel.Broadcast(model.state_dict().Values.Concat((IEnumerable<Tensor>?)objective.Own?.state_dict().Values ?? []).Concat(optimizer.State().Values));
         }
@@ -92,6 +99,7 @@ public sealed class Trainer(TrainOptions options)
                     long rows = x.shape[0], total = Math.Min(Options.BatchSize, data.Train.Count - (long)step * Options.BatchSize);
                     var shard = new BatchShard(total, BatchLoader.Shard(total, World.Rank, World.Size).Lo);
                     var result = rows > 0 ? objective.Step(model, x, y, shard) : null;
+                    if (result is null) objective.StepWithoutRows();
                     var local = result?.Sums ?? metricNames.ToDictionary(n => n, _ => 0.0);
                     metricNames = local.Keys.ToArray();
                     // The whole batch's sums on every rank: the same decisions (divergence, stop) everywhere.
@@ -110,7 +118,9 @@ public sealed class Trainer(TrainOptions options)
                     seen += stepCount;
                     step++;
                     Observer?.StepDone(step, loader.Steps, sums.GetValueOrDefault("loss") / seen, seen / clock.Elapsed.TotalSeconds);
-                    if (stop)
+                    // In one process the signal is read after the update, as before data parallelism; ranks use the
+                    // flag they shared before the backward pass, so that they all stop at the same step.
+                    if (World.IsDistributed ? stop : StopSignal.Requested)
                         throw new TrainingInterrupted($"interrupted at step {step} of epoch {epoch}" + (RunDir is null ? ""
                             : epoch > 1 ? $"; {Path.Combine(RunDir, CheckpointName)} holds epoch {epoch - 1}: continue with --resume" : "; no epoch had finished, so there is no checkpoint yet"));
                 }

@@ -72,10 +72,10 @@ public sealed class Classification : IObjective
         return new Dictionary<string, double> { ["loss"] = loss, ["accuracy"] = accuracy };
     }
 
-    /// <summary>Mean cross-entropy and accuracy (in [0, 1]) of a classifier on a data set, in eval mode.</summary>
     /// <summary>Images per forward pass in evaluation (the loader's batch is split into these).</summary>
     const int ForwardChunk = 100;
 
+    /// <summary>Mean cross-entropy and accuracy (in [0, 1]) of a classifier on a data set, in eval mode.</summary>
     public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data, Normalization norm, int batchSize = 500, Device? device = null)
     {
         bool wasTraining = model.training;

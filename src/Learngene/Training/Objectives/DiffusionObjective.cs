@@ -160,6 +160,8 @@ public sealed class DiffusionObjective : IObjective
         return new ObjectiveStep(total, n, new Dictionary<string, double> { ["loss"] = loss.item<float>() * n });
     }
 
+    public void StepWithoutRows() => state.Steps.add_(1);
+
     public void AfterUpdate(nn.Module model)
     {
         if (settings.EmaWarmup) ema.Update(state.Steps.item<long>());

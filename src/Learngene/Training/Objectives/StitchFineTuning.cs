@@ -87,6 +87,8 @@ public sealed class StitchFineTuning : IObjective
         return new ObjectiveStep(loss, n, new Dictionary<string, double> { ["loss"] = loss.item<float>() * n, ["accuracy"] = logits.argmax(1).eq(labels).sum().item<long>() });
     }
 
+    public void StepWithoutRows() => counter.Steps.add_(1);
+
     public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device) =>
         EvaluateAll((StitchPool)model, data, norm, batchSize, device);
 
