@@ -77,17 +77,4 @@ public static class MpiBench
     /// <summary>Latency (the smallest size's time) and peak bandwidth (the best bytes/s over sizes of 1 MB and up).</summary>
     public static (double LatencySeconds, double PeakBytesPerSecond) Summary(IReadOnlyList<AllReduce> times) =>
         (times.MinBy(t => t.Bytes)!.Seconds, times.Where(t => t.Bytes >= 1 << 20).Select(t => t.Bytes / t.Seconds).DefaultIfEmpty(0).Max());
-
-    sealed class StepTimer(int warmup) : ITrainingObserver
-    {
-        Stopwatch? clock;
-        public int Steps { get; private set; }
-        public double Seconds { get; private set; }
-
-        public void StepDone(int step, int steps, double loss, double imagesPerSecond)
-        {
-            if (step == warmup) clock = Stopwatch.StartNew();
-            else if (step > warmup) { Steps++; Seconds = clock!.Elapsed.TotalSeconds; }
-        }
-    }
 }

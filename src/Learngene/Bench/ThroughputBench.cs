@@ -124,20 +124,4 @@ public static class ThroughputBench
         for (int i = 0; i < steps; i++) step();
         return steps / clock.Elapsed.TotalSeconds;
     }
-
-    /// <summary>Times the trainer's steps after a warm-up, including its data loading and augmentation.</summary>
-    sealed class StepTimer(int warmup) : ITrainingObserver
-    {
-        Stopwatch? clock;
-        int timedSteps;
-        double seconds;
-
-        public void StepDone(int step, int steps, double loss, double imagesPerSecond)
-        {
-            if (step == warmup) clock = Stopwatch.StartNew();
-            else if (step > warmup) { timedSteps++; seconds = clock!.Elapsed.TotalSeconds; }
-        }
-
-        public double ImagesPerSecond(int batch) => timedSteps * batch / seconds;
-    }
 }

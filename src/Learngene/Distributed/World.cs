@@ -29,12 +29,7 @@ public sealed unsafe class World
 
     /// <summary>The number of ranks a launcher started, from its environment: Open MPI's mpirun, a PMI/PMIx
     /// launcher, or a Slurm job step (srun; not the batch script itself, which is one process).</summary>
-    public static int LaunchedRanks()
-    {
-        foreach (var name in new[] { "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS" })
-            if (int.TryParse(Environment.GetEnvironmentVariable(name), out int n) && n > 0) return n;
-        return 1;
-    }
+    public static int LaunchedRanks() => EnvInt("OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS") is > 0 and var n ? n : 1;
 
     /// <summary>This process's rank as its launcher set it (before MPI starts; 0 when not launched as a rank).</summary>
     public static int LaunchedRank() => LaunchedRanks() > 1 ? EnvInt("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID") ?? 0 : 0;
