@@ -10,26 +10,16 @@ if (Learngene.Distributed.World.LaunchedRank() != 0) Console.SetOut(TextWriter.N
 // one outside training, stops at once (every file is written atomically, so nothing good is lost either way).
 using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Interrupt);
 using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Interrupt);
-var root = new RootCommand("Learngene: build variable-sized vision transformers from condensed knowledge (learngenes).");
-root.Subcommands.Add(QuickstartCommand.Create());
-root.Subcommands.Add(TrainCommand.Create());
-root.Subcommands.Add(LearnCommand.Create());
-root.Subcommands.Add(ExpandCommand.Create());
-root.Subcommands.Add(EvalCommand.Create());
-root.Subcommands.Add(InspectCommand.Create());
-root.Subcommands.Add(ExportCommand.Create());
-root.Subcommands.Add(ImportCommand.Create());
-root.Subcommands.Add(PoolCommand.Create());
-root.Subcommands.Add(DiffusionCommand.Create());
-root.Subcommands.Add(DataCommand.Create());
-root.Subcommands.Add(BenchCommand.Create());
-root.Subcommands.Add(ReportCommand.Create());
+var root = CliRoot.Create();
 
 try
 {
     // Under a launcher, join MPI first: a failure before the first collective then still ends the whole job.
     if (Learngene.Distributed.World.LaunchedRanks() > 1) _ = Learngene.Distributed.World.Current;
-    int code = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+    // A command line that does not parse: one line in words (no help dump), code 2 as for any bad input.
+    if (CliRoot.ErrorLine(parse) is { } error) throw new LearngeneException(error);
+    int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     Learngene.Distributed.World.Finish();
     return code;
 }

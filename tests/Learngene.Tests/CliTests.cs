@@ -197,3 +197,44 @@ public class CliLearngeneTests
         Assert.Contains("--teacher", err);
     }
 }
+
+/// <summary>A command line that does not parse gets one line in words, whatever the option.</summary>
+public class ParseErrorTests
+{
+    static IEnumerable<(string[] Path, System.CommandLine.Option Option)> Options(System.CommandLine.Command command, string[] path)
+    {
+        foreach (var o in command.Options) yield return (path, o);
+        foreach (var sub in command.Subcommands)
+            foreach (var x in Options(sub, [.. path, sub.Name])) yield return x;
+    }
+
+    [Fact]
+    public void Every_numeric_options_parse_error_says_what_it_expects_in_words()
+    {
+        var root = Learngene.Cli.CliRoot.Create();
+        static bool IsNumber(Type type) => (Nullable.GetUnderlyingType(type) ?? type) is var t && (t == typeof(int) || t == typeof(long) || t == typeof(double) || t == typeof(float));
+        var numeric = Options(root, []).Where(x => IsNumber(x.Option.ValueType)).ToList();
+        Assert.True(numeric.Count > 50, $"only {numeric.Count} numeric options found");
+        foreach (var (path, option) in numeric)
+        {
+            var line = Learngene.Cli.CliRoot.ErrorLine(root.Parse([.. path, option.Name, "abc"]));
+            string where = string.Join(' ', path) + " " + option.Name;
+            Assert.NotNull(line);
+            Assert.DoesNotContain("System.", line);
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(line!, @"expects (a number|a whole number( ≥ 1)?) \(got 'abc'\)$"), $"{where}: {line}");
+            Assert.True(line!.StartsWith(option.Name), $"{where}: {line}");
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "train", "--lr", "abc" }, "--lr expects a number (got 'abc')")]
+    [InlineData(new[] { "train", "--epochs", "1.5" }, "--epochs expects a whole number ≥ 1 (got '1.5')")]
+    [InlineData(new[] { "trian" }, "Unrecognized command or argument 'trian'")]
+    public void A_command_line_that_does_not_parse_is_one_line_with_code_2_and_no_help(string[] args, string expected)
+    {
+        var (code, output, err) = CliTests.Run(args);
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {expected}", Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Replace(" (see --help)", ""));
+        Assert.DoesNotContain("Usage:", output);
+    }
+}

@@ -19,7 +19,8 @@ public class OldFilesTests
         Assert.Equal(family, model.Config.Family);
         using var test = TestData.Mnist.Test.Subset(500, 0);
         var (l, a) = Classification.Evaluate(model, test, loaded.Normalization);
-        Assert.Equal(accuracy, a, 6);
-        Assert.Equal(loss, l, 4);
+        // Another CPU's float path may move an image across a near-tie: two images of 500, a thousandth of the loss.
+        Assert.InRange(a, accuracy - 0.004, accuracy + 0.004);
+        Assert.InRange(l, loss - 1e-3, loss + 1e-3);
     }
 }

@@ -123,6 +123,80 @@ public class FileIntegrityTests
     }
 
     [Fact]
+    public void A_changed_metadata_value_is_caught_at_load()
+    {
+        var (path, dataStart) = Write();
+        var bytes = File.ReadAllBytes(path);
+        // A changed setting of the same length (a normalisation std, an optimizer step would be the same): the JSON still parses.
+        var text = System.Text.Encoding.UTF8.GetString(bytes, 8, (int)dataStart - 8).Replace("\"format\":\"x\"", "\"format\":\"y\"");
+        System.Text.Encoding.UTF8.GetBytes(text).CopyTo(bytes, 8);
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("metadata does not match", Assert.Throws<LearngeneException>(() => SafeTensors.Load(path)).Message);
+        Assert.Contains("metadata does not match", Assert.Throws<LearngeneException>(() => SafeTensors.ReadMetadata(path)).Message);
+    }
+
+    [Fact]
+    public void A_format_1_0_file_without_a_metadata_hash_still_loads()
+    {
+        string path = Path.Combine(TestData.TempDir(), "old.safetensors");
+        var data = BitConverter.GetBytes(3f);
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+        var header = System.Text.Encoding.UTF8.GetBytes($"{{\"__metadata__\":{{\"format_version\":\"1.0\",\"data_sha256\":\"{hash}\",\"format\":\"x\"}},\"w\":{{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}}}");
+        using (var f = File.Create(path)) { f.Write(BitConverter.GetBytes((long)header.Length)); f.Write(header); f.Write(data); }
+        var (t, meta) = SafeTensors.Load(path);
+        Assert.Equal("x", meta["format"]);
+        Assert.Equal(3f, t["w"].item<float>());
+    }
+
+    [Fact]
+    public void A_tensor_larger_than_the_read_piece_round_trips_exactly()
+    {
+        string path = Path.Combine(TestData.TempDir(), "big.safetensors");
+        torch.manual_seed(3);
+        using var big = torch.randn(21_000_000); // 84 MB: two pieces of 64 MiB
+        using var small = torch.arange(5);
+        SafeTensors.Save(path, new Dictionary<string, Tensor> { ["big"] = big, ["small"] = small });
+        var (t, _) = SafeTensors.Load(path);
+        Assert.True(t["big"].equal(big).all().item<bool>());
+        Assert.True(t["small"].equal(small).all().item<bool>());
+        foreach (var x in t.Values) x.Dispose();
+    }
+
+    [Fact]
+    public void A_file_over_4_GiB_loads_with_its_hash_checked()
+    {
+        // Sparse on disk: a 4.4 GB tensor of zeros, then a small tensor whose offsets are past 4 GiB.
+        string path = Path.Combine(TestData.TempDir(), "huge.safetensors");
+        const long bigBytes = 4_400_000_000L;
+        var tail = new[] { 1.5f, -2f, 3.25f, 7f }.SelectMany(BitConverter.GetBytes).ToArray();
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var zeros = new byte[64 << 20];
+        for (long left = bigBytes; left > 0; left -= zeros.Length) sha.AppendData(zeros, 0, (int)Math.Min(left, zeros.Length));
+        sha.AppendData(tail);
+        string hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+        var header = System.Text.Encoding.UTF8.GetBytes($"{{\"__metadata__\":{{\"data_sha256\":\"{hash}\"}},\"big\":{{\"dtype\":\"U8\",\"shape\":[{bigBytes}],\"data_offsets\":[0,{bigBytes}]}}," +
+                                                     $"\"tail\":{{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[{bigBytes},{bigBytes + 16}]}}}}");
+        long dataStart = 8 + header.Length;
+        using (var f = File.Create(path))
+        {
+            f.Write(BitConverter.GetBytes((long)header.Length));
+            f.Write(header);
+            f.Position = dataStart + bigBytes; // the hole reads as zeros
+            f.Write(tail);
+        }
+        Assert.True(new FileInfo(path).Length > 4L << 30);
+        var (t, meta) = SafeTensors.Load(path);
+        Assert.Equal(bigBytes, t["big"].numel());
+        Assert.Equal([1.5f, -2f, 3.25f, 7f], t["tail"].data<float>().ToArray());
+        Assert.Equal(0, t["big"][bigBytes - 1].item<byte>());
+        foreach (var x in t.Values) x.Dispose();
+        // One byte changed past 4 GiB, inside the big tensor: the hash, read while loading, catches it.
+        using (var f = new FileStream(path, FileMode.Open, FileAccess.Write)) { f.Position = dataStart + (4L << 30) + 12345; f.WriteByte(1); }
+        Assert.Contains("SHA-256", Assert.Throws<LearngeneException>(() => SafeTensors.Load(path)).Message);
+        File.Delete(path);
+    }
+
+    [Fact]
     public void A_newer_major_version_is_refused_with_a_clear_error()
     {
         string path = Path.Combine(TestData.TempDir(), "future.safetensors");

@@ -46,6 +46,37 @@ static class BenchCommand
         return cmd;
     }
 
+    /// <summary>`bench conv-stress`: the ResNet teacher's convolutions, at training's and evaluation's shapes, against float64.</summary>
+    static Command ConvStressCommand()
+    {
+        var model = new Option<string>("--model") { Description = "A ResNet preset whose convolutions are called", DefaultValueFactory = _ => "resnet-smoke" };
+        var batches = new Option<string>("--batches") { Description = "Batch sizes (comma-separated): a full batch, a last batch, an evaluation chunk", DefaultValueFactory = _ => "64,24,100" };
+        var repeats = new Option<int>("--repeats") { Description = "Rounds over every site and batch size", DefaultValueFactory = _ => 200 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 2 };
+        var libtorch = new Option<bool>("--libtorch-backward") { Description = "Also check libtorch's own convolution backward (which SafeConv2d avoids)" };
+        var cmd = new Command("conv-stress", "Calls the ResNet's float32 CPU convolutions thousands of times at the shapes training and evaluation use, each against a float64 reference; counts non-finite and wrong results per site, batch and call.");
+        foreach (var o in new Option[] { model, batches, repeats, threads, libtorch }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            if (r.GetValue(repeats) < 1) throw new LearngeneException("--repeats must be a whole number of at least 1");
+            if (ModelPresets.Registry.Find(r.GetValue(model)!).Config is not ResNetConfig config) throw new LearngeneException($"{r.GetValue(model)} is not a ResNet preset");
+            var sizes = r.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => long.TryParse(b.Trim(), out var n) && n >= 1 ? n : throw new LearngeneException($"--batches expects whole numbers of at least 1, separated by commas (got '{b}')")).ToList();
+            Shared.SetThreads(r.GetValue(threads));
+            Console.WriteLine($"CPU: {OnnxBench.CpuName()}, {r.GetValue(threads)} threads; GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset)"}; " +
+                              $"OMP_NUM_THREADS={Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? "(unset)"}; ONEDNN_MAX_CPU_ISA={Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") ?? "(unset)"}");
+            var tallies = ConvStress.Run(ConvStress.SitesOf(config, config.ImageSize), sizes, r.GetValue(repeats), r.GetValue(libtorch), seed: 1, Console.WriteLine);
+            Console.WriteLine("| site | batch | call | calls | non-finite | wrong (rel. error > 1e-3) | worst rel. error |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
+            foreach (var t in tallies)
+                Console.WriteLine($"| {t.Site} | {t.Batch} | {t.Call} | {t.Calls} | {t.NonFinite} | {t.Wrong} | {t.WorstRelativeError:E1} |");
+            foreach (var group in tallies.GroupBy(t => t.Call.StartsWith("SafeConv2d") ? "SafeConv2d (what the project runs)" : "libtorch's conv2d (oneDNN on the CPU)"))
+                Console.WriteLine($"{group.Key}: {group.Sum(t => t.Calls)} calls, {group.Sum(t => t.NonFinite)} non-finite, {group.Sum(t => t.Wrong)} wrong");
+            // The exit code judges what the project runs; libtorch's own kernels are reported, not judged.
+            return tallies.Any(t => t.Call.StartsWith("SafeConv2d") && (t.NonFinite > 0 || t.Wrong > 0)) ? 1 : 0;
+        });
+        return cmd;
+    }
+
     public static Command Create()
     {
         var cmd = new Command("bench", "Benchmarks.");
@@ -85,6 +116,7 @@ static class BenchCommand
         });
         cmd.Subcommands.Add(throughput);
         cmd.Subcommands.Add(OnnxBenchCommand());
+        cmd.Subcommands.Add(ConvStressCommand());
         cmd.Subcommands.Add(CompareBench.Create());
         cmd.Subcommands.Add(CompareBench.CreateTleg());
         cmd.Subcommands.Add(PoolBench.Create());

@@ -169,9 +169,15 @@ public sealed class DataCatalog
             deb = Directory.GetFiles(work, "*.deb").FirstOrDefault() ?? throw new LearngeneException("apt-get download produced no .deb");
             Verify(deb, FashionDebSha256);
         }
-        string outDir = Path.Combine(work, "x");
-        Run("dpkg-deb", ["-x", deb, outDir], work, "dpkg-deb is needed to unpack the Debian package");
-        return Path.Combine(outDir, "usr", "share", "datasets", "fashion-mnist");
+        return UnpackFashionDeb(deb, Path.Combine(work, "x"));
+    }
+
+    /// <summary>Unpacks a Fashion-MNIST package with dpkg-deb into <paramref name="outDir"/>; returns its data folder.</summary>
+    public static string UnpackFashionDeb(string deb, string outDir)
+    {
+        Run("dpkg-deb", ["-x", deb, outDir], Path.GetDirectoryName(Path.GetFullPath(deb))!, "dpkg-deb is needed to unpack the Debian package");
+        string data = Path.Combine(outDir, "usr", "share", "datasets", "fashion-mnist");
+        return Directory.Exists(data) ? data : throw new LearngeneException($"{deb} does not hold usr/share/datasets/fashion-mnist");
     }
 
     static void Run(string file, string[] args, string cwd, string failure)

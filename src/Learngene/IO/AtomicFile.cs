@@ -66,6 +66,27 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Every killed writer's temporary in <paramref name="dir"/> (any file's, any age), for a caller that holds
+    /// the folder's run lock: no other writer of ours can then be between creating a temporary and locking it, so
+    /// age is no evidence and only a held lock keeps one. A finished or restarted run leaves no half-written files.</summary>
+    public static void RemoveTemporaries(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        foreach (var stale in Directory.EnumerateFiles(dir, "*.tmp-*"))
+        {
+            if (!TemporaryName.IsMatch(Path.GetFileName(stale))) continue; // not one of ours
+            try
+            {
+                using var locked = new FileStream(stale, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                File.Delete(stale);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    static readonly System.Text.RegularExpressions.Regex TemporaryName = new(@"\.tmp-[0-9a-f]{32}$");
+
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 }

@@ -64,6 +64,8 @@ public static class ModelFile
 
     static (nn.Module, Normalization, string[], Dictionary<string, string>) Read(string path, Func<ModelConfig, nn.Module> build)
     {
+        // The architecture is checked (and its memory counted) from the header before any tensor is read.
+        if (SafeTensors.ReadMetadata(path) is var header && header.GetValueOrDefault("format") == Format) ConfigOf(header, path);
         var (tensors, meta) = SafeTensors.Load(path);
         try
         {

@@ -21,7 +21,7 @@ public static class SafeTensors
 
     /// <summary>The version of the files this build writes (major.minor) and the highest major it reads. A file
     /// from a newer major version is refused with a clear error rather than misread.</summary>
-    public const string FormatVersion = "1.0";
+    public const string FormatVersion = "1.1";
     const int ReadableMajor = 1;
     public const string VersionKey = "format_version";
     /// <summary>The SHA-256 (hex) of the data section (every byte after the header), checked at load: the header
@@ -29,6 +29,13 @@ public static class SafeTensors
     /// with <see cref="VersionKey"/> must have it. It covers the tensor bytes, not the metadata (which other tools
     /// rewrite and which is checked by parsing).</summary>
     public const string HashKey = "data_sha256";
+    /// <summary>The SHA-256 (hex) of the metadata (every entry but the two hashes, in a fixed encoding), checked at
+    /// load: a changed normalisation or optimizer step is as corrupt as a changed weight. Required from format 1.1;
+    /// files of 1.0 and files from elsewhere load without it.</summary>
+    public const string MetadataHashKey = "metadata_sha256";
+
+    /// <summary>Bytes moved per read, write or hash call: large tensors go through in pieces, never as one array.</summary>
+    const int Chunk = 64 << 20;
 
     static readonly Dictionary<ScalarType, (string Name, int Size)> Dtypes = new()
     {
@@ -48,26 +55,29 @@ public static class SafeTensors
         // libtorch calls on the training thread (a segfault in a long experiment run was traced to this).
         using var scope = torch.NewDisposeScope();
         long offset = 0;
-        var data = new List<byte[]>();
+        var data = new List<Tensor>();
         foreach (var name in names)
         {
             var t = tensors[name].detach().cpu().contiguous();
             if (!Dtypes.TryGetValue(t.dtype, out var dt)) throw new LearngeneException($"cannot save tensor '{name}' of type {t.dtype} as safetensors");
-            byte[] bytes = t.bytes.ToArray();
+            long bytes = t.numel() * dt.Size;
             header[name] = new JsonObject
             {
                 ["dtype"] = dt.Name,
                 ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes),
             };
-            offset += bytes.Length;
-            data.Add(bytes);
+            offset += bytes;
+            data.Add(t);
         }
-        var all = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
-        {
-            [VersionKey] = FormatVersion,
-            [HashKey] = Hash(data),
-        };
+        // The tensors' own memory is hashed, then written, piece by piece: no copy of the data is made.
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var t in data) ForEachPiece(t, piece => sha.AppendData(piece));
+        var all = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [VersionKey] = FormatVersion };
+        all.Remove(HashKey);
+        all.Remove(MetadataHashKey);
+        all[MetadataHashKey] = MetadataHash(all);
+        all[HashKey] = Convert.ToHexStringLower(sha.GetHashAndReset());
         var meta = new JsonObject();
         foreach (var (k, v) in all.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[k] = v;
         // __metadata__ first, as other writers put it (the format allows any order).
@@ -82,8 +92,42 @@ public static class SafeTensors
             stream.Write(len);
             stream.Write(headerBytes);
             for (int i = 0; i < pad; i++) stream.WriteByte((byte)' ');
-            foreach (var b in data) stream.Write(b);
+            foreach (var t in data) ForEachPiece(t, piece => stream.Write(piece));
         });
+    }
+
+    delegate void PieceAction(Span<byte> piece);
+
+    /// <summary>Calls <paramref name="action"/> on a contiguous CPU tensor's bytes in pieces of at most <see cref="Chunk"/>
+    /// bytes, in order (a span is limited to 2 GiB; a paper-size checkpoint's tensors are not).</summary>
+    static void ForEachPiece(Tensor t, PieceAction action)
+    {
+        long count = t.numel();
+        if (count == 0) return;
+        using var flat = t.flatten();
+        long perPiece = Math.Max(1, Chunk / t.element_size());
+        for (long start = 0; start < count; start += perPiece)
+        {
+            using var piece = flat.narrow(0, start, Math.Min(perPiece, count - start));
+            action(piece.bytes);
+        }
+    }
+
+    /// <summary>SHA-256 of the metadata entries but the hashes: each key and value as its UTF-8 byte count (8 bytes,
+    /// little-endian) and bytes, keys in ordinal order. Independent of JSON spacing, escaping and key order.</summary>
+    static string MetadataHash(IReadOnlyDictionary<string, string> metadata)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[8];
+        foreach (var (k, v) in metadata.Where(kv => kv.Key is not HashKey and not MetadataHashKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            foreach (var text in new[] { k, v })
+            {
+                var bytes = Encoding.UTF8.GetBytes(text);
+                BinaryPrimitives.WriteInt64LittleEndian(length, bytes.Length);
+                sha.AppendData(length);
+                sha.AppendData(bytes);
+            }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     /// <summary>Reads every tensor and the metadata. Any inconsistency (short file, bad header, offsets
@@ -91,22 +135,13 @@ public static class SafeTensors
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
         if (!File.Exists(path)) throw new LearngeneException($"file not found: {path}");
-        byte[] file = File.ReadAllBytes(path);
         string Bad(string why) => $"{path} is not a valid safetensors file: {why}";
-        if (file.Length < 8) throw new LearngeneException(Bad("it is shorter than its 8-byte header length"));
-        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLen > MaxHeaderBytes || (long)headerLen > file.Length - 8)
-            throw new LearngeneException(Bad("the header length is larger than the file (truncated or not safetensors)"));
-        JsonObject header;
-        try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(file, 8, (int)headerLen))); }
-        catch (DecoderFallbackException) { throw new LearngeneException(Bad("its header is not UTF-8 text")); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
-        { throw new LearngeneException(Bad("its JSON header does not parse")); }
-
-        long dataStart = 8 + (long)headerLen;
+        FileStream file;
+        try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LearngeneException($"could not read {path}: {AtomicFile.Reason(e)}", e); }
+        using var _ = file;
+        var (header, metadata, dataStart) = ReadHeader(file, path);
         long dataLen = file.Length - dataStart;
-        var metadata = ParseMetadata(header, path);
-        CheckVersion(metadata, path);
         // Every entry is checked against the file before anything is allocated: a header that claims a huge
         // tensor, a negative dimension or an overflowing size is refused without asking for the memory.
         var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
@@ -135,41 +170,86 @@ public static class SafeTensors
                 throw new LearngeneException(Bad($"the header entry for '{name}' is malformed"));
             }
         }
-        // A file that says it is ours (format_version) always carries its hash: one without it was damaged.
-        if (metadata.ContainsKey(VersionKey) && !metadata.ContainsKey(HashKey))
-            throw new LearngeneException($"{path} is corrupt: it was written by Learngene (format_version) but its SHA-256 ({HashKey}) is missing from its metadata");
-        if (metadata.TryGetValue(HashKey, out var expected) && !string.Equals(expected, Convert.ToHexStringLower(SHA256.HashData(file.AsSpan((int)dataStart))), StringComparison.OrdinalIgnoreCase))
-            throw new LearngeneException($"{path} is corrupt: its tensor data does not match the SHA-256 in its metadata (a changed byte or a partial copy)");
+        // The data is read once, in file order, straight into the tensors, and hashed as it passes.
+        entries.Sort((x, y) => x.Begin.CompareTo(y.Begin));
+        for (int i = 1; i < entries.Count; i++)
+            if (entries[i].Begin < entries[i - 1].End) throw new LearngeneException(Bad($"tensors '{entries[i - 1].Name}' and '{entries[i].Name}' overlap"));
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (name, type, shape, begin, end) in entries)
+        using var sha = metadata.ContainsKey(HashKey) ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        try
         {
-            var t = torch.empty(shape, type);
-            if (end > begin) t.bytes = new Span<byte>(file, (int)(dataStart + begin), (int)(end - begin));
-            tensors[name] = t;
+            file.Position = dataStart;
+            long at = 0;
+            void Take(Span<byte> into)
+            {
+                try { file.ReadExactly(into); }
+                catch (EndOfStreamException) { throw new LearngeneException(Bad("it ended while being read (truncated meanwhile?)")); }
+                catch (IOException e) { throw new LearngeneException($"could not read {path}: {AtomicFile.Reason(e)}", e); }
+                sha?.AppendData(into);
+            }
+            void Skip(long bytes)
+            {
+                var buffer = new byte[(int)Math.Min(bytes, Chunk)];
+                for (long left = bytes; left > 0; left -= buffer.Length) Take(buffer.AsSpan(0, (int)Math.Min(left, buffer.Length)));
+            }
+            foreach (var (name, type, shape, begin, end) in entries)
+            {
+                if (begin > at) Skip(begin - at);
+                var t = torch.empty(shape, type);
+                tensors[name] = t;
+                ForEachPiece(t, piece => Take(piece));
+                at = end;
+            }
+            if (sha is not null && dataLen > at) Skip(dataLen - at); // the hash covers every byte after the header
+            if (sha is not null && !string.Equals(metadata[HashKey], Convert.ToHexStringLower(sha.GetHashAndReset()), StringComparison.OrdinalIgnoreCase))
+                throw new LearngeneException($"{path} is corrupt: its tensor data does not match the SHA-256 in its metadata (a changed byte or a partial copy)");
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
         }
         return (tensors, metadata);
+    }
+
+    /// <summary>The header (checked: length, UTF-8, JSON, metadata strings, version, metadata hash) and where the data starts.</summary>
+    static (JsonObject Header, Dictionary<string, string> Metadata, long DataStart) ReadHeader(Stream file, string path)
+    {
+        string Bad(string why) => $"{path} is not a valid safetensors file: {why}";
+        Span<byte> len = stackalloc byte[8];
+        if (file.Length < 8 || file.Read(len) != 8) throw new LearngeneException(Bad("it is shorter than its 8-byte header length"));
+        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(len);
+        if (headerLen > MaxHeaderBytes || (long)headerLen > file.Length - 8)
+            throw new LearngeneException(Bad("the header length is larger than the file (truncated or not safetensors)"));
+        var buf = new byte[headerLen];
+        file.ReadExactly(buf);
+        JsonObject header;
+        try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(buf))); }
+        catch (DecoderFallbackException) { throw new LearngeneException(Bad("its header is not UTF-8 text")); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        { throw new LearngeneException(Bad("its JSON header does not parse")); }
+        var metadata = ParseMetadata(header, path);
+        CheckVersion(metadata, path);
+        // A file that says it is ours (format_version) always carries its data hash, and from 1.1 its metadata hash.
+        if (metadata.ContainsKey(VersionKey) && !metadata.ContainsKey(HashKey))
+            throw new LearngeneException($"{path} is corrupt: it was written by Learngene (format_version) but its SHA-256 ({HashKey}) is missing from its metadata");
+        if (metadata.TryGetValue(VersionKey, out var version) && HasMetadataHash(version) && !metadata.ContainsKey(MetadataHashKey))
+            throw new LearngeneException($"{path} is corrupt: it was written by Learngene {version} but its metadata's SHA-256 ({MetadataHashKey}) is missing");
+        if (metadata.TryGetValue(MetadataHashKey, out var expected) && !string.Equals(expected, MetadataHash(metadata), StringComparison.OrdinalIgnoreCase))
+            throw new LearngeneException($"{path} is corrupt: its metadata does not match the SHA-256 in it (a changed setting, normalisation or step)");
+        return (header, metadata, 8 + (long)headerLen);
     }
 
     /// <summary>Reads only the metadata, without the tensors (cheap for large files).</summary>
     public static Dictionary<string, string> ReadMetadata(string path)
     {
         if (!File.Exists(path)) throw new LearngeneException($"file not found: {path}");
-        using var fs = File.OpenRead(path);
-        Span<byte> len = stackalloc byte[8];
-        if (fs.Read(len) != 8) throw new LearngeneException($"{path} is not a valid safetensors file: too short");
-        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(len);
-        if (headerLen > MaxHeaderBytes || (long)headerLen > fs.Length - 8)
-            throw new LearngeneException($"{path} is not a valid safetensors file: the header length is larger than the file (truncated or not safetensors)");
-        var buf = new byte[headerLen];
-        fs.ReadExactly(buf);
-        JsonObject header;
-        try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(buf))); }
-        catch (DecoderFallbackException) { throw new LearngeneException($"{path} is not a valid safetensors file: its header is not UTF-8 text"); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
-        { throw new LearngeneException($"{path} is not a valid safetensors file: its JSON header does not parse"); }
-        var metadata = ParseMetadata(header, path);
-        CheckVersion(metadata, path);
-        return metadata;
+        try
+        {
+            using var fs = File.OpenRead(path);
+            return ReadHeader(fs, path).Metadata;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LearngeneException($"could not read {path}: {AtomicFile.Reason(e)}", e); }
     }
 
     /// <summary>The header as an object, its members read now: System.Text.Json defers them, and a repeated
@@ -179,13 +259,6 @@ public static class SafeTensors
         var obj = node?.AsObject() ?? throw new JsonException("empty");
         _ = obj.Count;
         return obj;
-    }
-
-    static string Hash(List<byte[]> data)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var b in data) sha.AppendData(b);
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     /// <summary>The <c>__metadata__</c> map: strings only, as the format says.</summary>
@@ -198,6 +271,13 @@ public static class SafeTensors
             metadata[k] = v is JsonValue value && value.TryGetValue<string>(out var text) ? text
                 : throw new LearngeneException($"{path} is not a valid safetensors file: metadata '{k}' is not a string");
         return metadata;
+    }
+
+    /// <summary>Format 1.1 and later hash their metadata.</summary>
+    static bool HasMetadataHash(string version)
+    {
+        var parts = version.Split('.');
+        return int.TryParse(parts[0], out int major) && (major > 1 || parts.Length > 1 && int.TryParse(parts[1], out int minor) && minor >= 1);
     }
 
     static void CheckVersion(Dictionary<string, string> metadata, string path)

@@ -59,6 +59,9 @@ public sealed record DitConfig : ModelConfig
         return c.Linears is SvdForm { TailorOf.Length: 0 } f ? c with { Linears = f with { TailorOf = Enumerable.Range(0, classes).ToArray() } } : c;
     }
 
+    public override (double Parameters, double ActivationsPerImage) Size() =>
+        TransformerSize(ImageSize, PatchSize, Channels, Width, Depth, Heads, MlpRatio, 0, Classes, 6.0 * Width * Width);
+
     public override string Describe() =>
         $"DiT depth {Depth}, width {Width}, {Heads} heads, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes (label dropout {ClassDropout:P0})" +
         (Linears is null ? "" : $", {Linears.Describe()}") + (TrainOnly is null ? "" : $", training only [{string.Join(", ", TrainOnly)}]");

@@ -27,8 +27,12 @@ public abstract record ModelConfig
 
     public static ModelConfig FromJson(string json, string source)
     {
-        try { return JsonSerializer.Deserialize<ModelConfig>(json, Json) ?? throw new JsonException(); }
+        ModelConfig config;
+        try { config = JsonSerializer.Deserialize<ModelConfig>(json, Json) ?? throw new JsonException(); }
         catch (JsonException e) { throw new LearngeneException($"{source}: the model configuration in its metadata does not parse{(e.Message.StartsWith("unknown") ? $" ({e.Message})" : "")}"); }
+        // A stored config is checked like a typed one (values, and whether it fits in memory) before anything is built.
+        try { return config.Validate(); }
+        catch (LearngeneException e) { throw new LearngeneException($"{source}: {e.Message}"); }
     }
 
     /// <summary>Throws a one-line <see cref="LearngeneException"/> naming the first invalid setting.</summary>
@@ -38,8 +42,13 @@ public abstract record ModelConfig
         Require(Channels >= 1, $"channels must be at least 1 (got {Channels})");
         Require(Classes >= 1, $"classes must be at least 1 (got {Classes})");
         ValidateFamily();
+        MemoryNeed.RequireModelFits(this);
         return this;
     }
+
+    /// <summary>A rough size before anything is built, in float32 numbers: the parameters, and the activations one
+    /// image keeps for the backward pass (an under-estimate: it decides only what cannot fit).</summary>
+    public abstract (double Parameters, double ActivationsPerImage) Size();
 
     protected abstract void ValidateFamily();
 
@@ -49,6 +58,17 @@ public abstract record ModelConfig
     }
 
     public abstract string Describe();
+
+    /// <summary>A transformer's <see cref="Size"/>: per block attention (4w²) and MLP (2·w·hidden) matrices plus
+    /// <paramref name="extraPerBlock"/> (DiT's adaLN), embeddings and head; per image and block the tokens' inputs,
+    /// q, k, v, attention output, MLP hidden (twice) and the attention maps.</summary>
+    protected static (double, double) TransformerSize(double image, double patch, double channels, double width, double depth, double heads, double mlpRatio, double extraTokens, double classes, double extraPerBlock)
+    {
+        double tokens = Math.Pow(image / Math.Max(1, patch), 2) + extraTokens, hidden = width * mlpRatio;
+        double parameters = depth * (4 * width * width + 2 * width * hidden + extraPerBlock) + channels * patch * patch * width + tokens * width + width * classes;
+        double activations = depth * tokens * (8 * width + 2 * hidden + heads * tokens);
+        return (parameters, activations);
+    }
 
     /// <summary>The same architecture for data of this image size, channels and classes (families that
     /// hold other configs, like a stitched model, pass them on).</summary>

@@ -13,5 +13,16 @@ public sealed record ResNetConfig : ModelConfig
         Require(StageBlocks.Length >= 1 && StageBlocks.All(b => b >= 1), "every ResNet stage needs at least one block");
     }
 
+    public override (double Parameters, double ActivationsPerImage) Size()
+    {
+        double parameters = 9.0 * Channels * Width, activations = 3.0 * Width * ImageSize * ImageSize, side = ImageSize, width = Width;
+        for (int stage = 0; stage < StageBlocks.Length; stage++, width *= 2, side = Math.Ceiling(side / 2))
+        {
+            parameters += StageBlocks[stage] * 18.0 * width * width;
+            activations += StageBlocks[stage] * 6.0 * width * side * side;
+        }
+        return (parameters + width * Classes, activations);
+    }
+
     public override string Describe() => $"ResNet stages [{string.Join(",", StageBlocks)}], width {Width}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes";
 }

@@ -18,6 +18,12 @@ public sealed record StitchedVitConfig : ModelConfig
     public int EndBlocks => End.Depth - EndStart;
     public int Depth => FrontBlocks + EndBlocks;
 
+    public override (double Parameters, double ActivationsPerImage) Size()
+    {
+        var (front, end) = (Front.Size(), End.Size());
+        return (front.Parameters + end.Parameters, Math.Max(front.ActivationsPerImage, end.ActivationsPerImage));
+    }
+
     protected override void ValidateFamily()
     {
         Front.Validate();

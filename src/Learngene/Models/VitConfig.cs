@@ -30,6 +30,9 @@ public sealed record VitConfig : ModelConfig
         Require(Pooling is "cls" or "avg", $"unknown pooling '{Pooling}' (expected cls or avg)", "pooling");
     }
 
+    public override (double Parameters, double ActivationsPerImage) Size() =>
+        TransformerSize(ImageSize, PatchSize, Channels, Width, Depth, Heads, MlpRatio, Pooling == "cls" ? 1 : 0, Classes, 0);
+
     public override string Describe() =>
         $"ViT depth {Depth}, width {Width}, {Heads} heads, MLP x{MlpRatio:g}, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes, {Pooling} pooling{(FcNorm ? ", norm after pooling (fc_norm)" : "")}";
 

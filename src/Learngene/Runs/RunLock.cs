@@ -8,8 +8,9 @@ public sealed class RunLock : IDisposable
 {
     public const string FileName = ".lock";
     readonly FileStream stream;
+    readonly string runDir;
 
-    RunLock(FileStream stream) => this.stream = stream;
+    RunLock(FileStream stream, string runDir) => (this.stream, this.runDir) = (stream, runDir);
 
     public static RunLock Acquire(string runDir)
     {
@@ -22,7 +23,9 @@ public sealed class RunLock : IDisposable
             var text = System.Text.Encoding.UTF8.GetBytes($"{Environment.ProcessId}@{Environment.MachineName}\n");
             stream.Write(text);
             stream.Flush();
-            return new RunLock(stream);
+            // A killed run's half-written files go now, while nobody else can write here.
+            IO.AtomicFile.RemoveTemporaries(runDir);
+            return new RunLock(stream, runDir);
         }
         catch (IOException) when (File.Exists(path))
         {
@@ -36,5 +39,11 @@ public sealed class RunLock : IDisposable
         }
     }
 
-    public void Dispose() => stream.Dispose();
+    /// <summary>Releases the folder, leaving no temporaries behind (a write that failed removes its own; this
+    /// catches any a killed predecessor left).</summary>
+    public void Dispose()
+    {
+        IO.AtomicFile.RemoveTemporaries(runDir);
+        stream.Dispose();
+    }
 }

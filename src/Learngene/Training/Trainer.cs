@@ -36,6 +36,7 @@ public sealed class Trainer(TrainOptions options)
     public List<EpochMetrics> Fit(nn.Module model, IObjective objective, DataSplits data, Normalization norm, string? resumeFrom = null)
     {
         var config = (model as IModel ?? throw new ArgumentException($"{model.GetName()} is not a Learngene model (IModel)", nameof(model))).Config;
+        if (Device.type == DeviceType.CPU) MemoryNeed.RequireTrainingFits(config, (Options.BatchSize + World.Size - 1) / World.Size); // each rank holds its shard
         model.to(Device);
         objective.MoveTo(Device);
         var trained = ParameterGroups.Of(model);
@@ -111,6 +112,14 @@ public sealed class Trainer(TrainOptions options)
                     optimizer.ZeroGrad();
                     result?.Loss.backward();
                     parallel.AverageGradients(optimizer.Parameters, (double)(result?.Count ?? 0) / stepCount);
+                    // A non-finite gradient stops the run before the update, like a non-finite loss: clipping would
+                    // multiply it into every gradient and AdamW into every weight, while the loss already recorded stays finite.
+                    // The norm is read before clipping, which would spread a NaN into every gradient and hide where it came from.
+                    double gradNorm = GradientNorm(optimizer.Parameters);
+                    if (!double.IsFinite(gradNorm))
+                        throw new LearngeneException($"training diverged at step {step + 1} of epoch {epoch} (optimizer step {optimizer.Step + 1}): the gradient norm is {gradNorm} " +
+                            $"with a finite loss (non-finite gradients: {NonFinite.Describe(NonFinite.Gradients(model, objective))}); " +
+                            (epoch > startEpoch || startEpoch > 1 ? $"the checkpoint of epoch {epoch - 1} is kept; " : "") + "try a lower learning rate", setting: "lr");
                     if (Options.ClipGrad > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, Options.ClipGrad);
                     optimizer.Update(lr);
                     objective.AfterUpdate(model);
@@ -140,7 +149,8 @@ public sealed class Trainer(TrainOptions options)
             // A diverged run stops here, its last good checkpoint kept, rather than writing NaN metrics.
             if (m.Train.Concat(m.Test).FirstOrDefault(kv => !double.IsFinite(kv.Value)) is { Key: not null } bad)
                 throw new LearngeneException($"training diverged in epoch {epoch}: {(m.Train.ContainsKey(bad.Key) && !double.IsFinite(m.Train[bad.Key]) ? "train" : "test")} {bad.Key} is {bad.Value} " +
-                    $"(train: {string.Join(", ", m.Train.Select(kv => $"{kv.Key} {kv.Value:G4}"))}; test: {string.Join(", ", m.Test.Select(kv => $"{kv.Key} {kv.Value:G4}"))}); try a lower learning rate", setting: "lr");
+                    $"(train: {string.Join(", ", m.Train.Select(kv => $"{kv.Key} {kv.Value:G4}"))}; test: {string.Join(", ", m.Test.Select(kv => $"{kv.Key} {kv.Value:G4}"))}; " +
+                    $"non-finite parameters and buffers: {NonFinite.Describe(NonFinite.State(model))}); try a lower learning rate", setting: "lr");
             history.Add(m);
             if (RunDir is not null)
             {
@@ -163,5 +173,13 @@ public sealed class Trainer(TrainOptions options)
         CommunicationSeconds = parallel.CommunicationSeconds;
         WaitSeconds = parallel.WaitSeconds;
         return history;
+    }
+
+    /// <summary>The L2 norm of all gradients together (NaN or infinite when any gradient is).</summary>
+    static double GradientNorm(IEnumerable<Tensor> parameters)
+    {
+        using var scope = torch.NewDisposeScope();
+        var norms = parameters.Where(p => p.grad is not null).Select(p => p.grad!.detach().norm().to_type(ScalarType.Float64)).ToArray();
+        return norms.Length == 0 ? 0 : torch.stack(norms).norm().item<double>();
     }
 }

@@ -40,4 +40,27 @@ public class AtomicFileTests
         Assert.Contains(File.ReadAllText(file), texts);
         Assert.Equal([file], Directory.GetFiles(dir));
     }
+
+    [Fact]
+    public void A_run_folders_lock_removes_every_unlocked_temporary_of_any_age_when_taken_and_when_released()
+    {
+        string run = TestData.TempDir();
+        string Temporary(string file) => Path.Combine(run, file + ".tmp-" + Guid.NewGuid().ToString("N"));
+        string killed = Temporary("checkpoint.safetensors"), mine = Path.Combine(run, "notes.tmp-mine");
+        File.WriteAllText(killed, "half"); // just written (young): age says nothing under the run lock
+        File.WriteAllText(mine, "a user's file, not one of ours");
+        using (Learngene.Runs.RunLock.Acquire(run))
+        {
+            Assert.False(File.Exists(killed));
+            string left = Temporary("model.safetensors");
+            File.WriteAllText(left, "half");
+            string busy = Temporary("metrics.jsonl");
+            using var writer = new FileStream(busy, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            Learngene.Runs.RunLock.Acquire(TestData.TempDir()).Dispose(); // another folder's lock touches nothing here
+            Assert.True(File.Exists(left));
+            killed = left;
+        }
+        Assert.False(File.Exists(killed));
+        Assert.True(File.Exists(mine));
+    }
 }

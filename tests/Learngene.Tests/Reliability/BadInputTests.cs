@@ -215,6 +215,88 @@ public class BadInputTests
         public void Dispose() => inner.Dispose();
     }
 
+    /// <summary>Classification whose loss stays finite but whose gradient is NaN at one chosen step: the loss gains
+    /// 0·Σ√(w − w), zero in value, whose derivative at zero is 0·∞.</summary>
+    sealed class NanGradientAt(IObjective inner, int epoch, int step) : IObjective
+    {
+        int epochs = 1, steps;
+        public ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets)
+        {
+            var s = inner.Step(model, inputs, targets);
+            if (++steps > 0 && epochs == epoch && steps == step)
+            {
+                var w = model.parameters().Last();
+                return s with { Loss = s.Loss + 0.0 * (w - w.detach()).sqrt().sum() };
+            }
+            return s;
+        }
+        public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
+        {
+            epochs++; steps = 0;
+            return inner.Evaluate(model, data, norm, batchSize, device);
+        }
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.0)] // without clipping the norm is still checked
+    public void A_NaN_gradient_with_a_finite_loss_stops_the_run_before_the_update_and_keeps_the_last_good_checkpoint(double clip)
+    {
+        var data = new DataSplits(TestData.Synthetic(256, seed: 1), TestData.Synthetic(64, seed: 2));
+        var options = new TrainOptions { Epochs = 3, BatchSize = 32, LearningRate = 1e-3, WarmupEpochs = 0.2, ClipGrad = clip };
+        var norm = Normalization.Of(data.Train);
+        using var model = Classifier.Create(new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7, Classes = 4 });
+        string dir = TestData.TempDir();
+        // The epoch's last step (256 / 32 = 8): the case whose NaN used to reach every weight unseen.
+        using var objective = new NanGradientAt(new Learngene.Training.Objectives.Classification(options, norm), epoch: 2, step: 8);
+        var e = Assert.Throws<LearngeneException>(() => new Trainer(options) { RunDir = dir }.Fit(model, objective, data, norm));
+        Assert.Contains("step 8 of epoch 2", e.Message);
+        Assert.True(e.Message.Contains("gradient norm is NaN"), e.Message);
+        Assert.True(e.Message.Contains(model.named_parameters().Last().name), e.Message);
+        Assert.Contains("checkpoint of epoch 1 is kept", e.Message);
+        Assert.Equal(1, Checkpoint.ReadState(Path.Combine(dir, Trainer.CheckpointName)).EpochsDone);
+        // The update never ran: every weight in memory is still finite.
+        Assert.Empty(Learngene.Training.NonFinite.State(model));
+    }
+
+    [Fact]
+    public void A_diverged_models_report_names_its_non_finite_parameters_and_buffers()
+    {
+        using var model = Classifier.Create(ModelPresets.Registry.Find("resnet-smoke").Config with { Classes = 4 });
+        Assert.Empty(Learngene.Training.NonFinite.State(model));
+        var state = model.state_dict();
+        var runningVar = state.Keys.First(k => k.EndsWith("running_var"));
+        using (torch.no_grad()) state[runningVar][0] = torch.tensor(float.NaN);
+        Assert.Equal([runningVar], Learngene.Training.NonFinite.State(model));
+    }
+
+    [Fact]
+    public void A_model_too_large_for_the_machine_is_refused_before_any_allocation_with_what_it_needs_and_what_there_is()
+    {
+        OneLine(CliTests.Run("train", "--preset", "smoke", "--depth", "100000", "--width", "100000"), "this machine has");
+        // The same check for a config read from a file: a whole, hashed file claiming a huge architecture.
+        string dir = TestData.TempDir(), path = Path.Combine(dir, "model.safetensors");
+        using (var model = Classifier.Create(new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7, Classes = 10 }))
+            ModelFile.Save(path, model, model, new Normalization([0.5f], [0.25f]), Enumerable.Range(0, 10).Select(k => k.ToString()).ToArray());
+        var (tensors, meta) = SafeTensors.Load(path);
+        meta["config"] = (new VitConfig { Width = 100_000, Depth = 100_000, Heads = 2, PatchSize = 7, Classes = 10 }).ToJson();
+        SafeTensors.Save(path, tensors, meta);
+        var run = CliTests.Run("eval", path, "--data", "fashion-mnist", "--test-limit", "10");
+        OneLine(run, "this machine has");
+        Assert.Contains(path, run.Err);
+    }
+
+    [Fact]
+    public void Training_whose_batch_cannot_fit_is_refused_before_the_first_step()
+    {
+        var config = (VitConfig)ModelPresets.Registry.Find("vit-cpu").Config;
+        var e = Assert.Throws<LearngeneException>(() => MemoryNeed.RequireTrainingFits(config, 10_000_000));
+        Assert.Contains("batches of 10000000", e.Message);
+        Assert.Contains("this machine has", e.Message);
+        MemoryNeed.RequireTrainingFits(config, 128); // the small preset's batch fits anywhere this runs
+    }
+
     [Fact]
     public void A_run_folder_in_use_by_another_process_is_refused_with_one_line_and_left_alone()
     {

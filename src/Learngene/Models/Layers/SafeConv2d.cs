@@ -5,13 +5,17 @@ using static TorchSharp.torch.autograd;
 
 namespace Learngene.Models.Layers;
 
-/// <summary>A bias-free 2-D convolution whose input gradient is right on this machine's libtorch.
-/// libtorch 2.10's float32 CPU kernel behind the input gradient of a k×k convolution returns wrong
-/// values, and sometimes NaN, here (see the tests), while forward convolutions are right. This module's
-/// backward pass is therefore written with forward convolutions only: the input gradient is the output
-/// gradient (spread back to stride 1) convolved with the flipped, transposed kernel, and the weight
-/// gradient is the padded input convolved with the output gradient, batch and channels swapped.
-/// 1×1 kernels are a matrix product over channels. The parameter is "weight" [out, in, k, k], as in Conv2d.</summary>
+/// <summary>A bias-free 2-D convolution whose gradients are right on the CPU. libtorch 2.10's oneDNN (3.7.1)
+/// convolutions give wrong values and NaN here for two kinds of call, measured against float64 by
+/// <c>learngene bench conv-stress</c> (README, platform notes): its backward-data kernel (the input gradient of
+/// padded k×k kernels), and its forward kernel when the input channels are not a multiple of the vector block
+/// (16 with AVX-512, 8 with AVX2) and the kernel is large — the shape of a weight gradient computed as a
+/// convolution, with the batch as channels and the output gradient as a 28×28 kernel, on a last batch of 24 or
+/// an evaluation-sized batch of 100. That second call was the suite's intermittent NaN test loss. So the
+/// forward pass is libtorch's convolution (right at every measured shape), the input gradient a forward
+/// convolution with the flipped, transposed kernel, and the weight gradient im2col and one matrix product, with
+/// no oneDNN convolution in it. 1×1 kernels are a matrix product over channels. On a GPU the plain convolution
+/// runs. The parameter is "weight" [out, in, k, k], as in Conv2d.</summary>
 public sealed class SafeConv2d : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
@@ -29,19 +33,23 @@ public sealed class SafeConv2d : nn.Module<Tensor, Tensor>
 
     public Parameter Weight => weight;
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Convolve(x, weight, stride, padding);
+
+    /// <summary>conv2d(x, w) without bias, with the gradients described above (the plain kernel off the CPU).</summary>
+    public static Tensor Convolve(Tensor x, Tensor w, long stride, long padding)
     {
-        if (kernel == 1)
+        if (x.device.type != DeviceType.CPU) return nn.functional.conv2d(x, w, strides: [stride, stride], padding: [padding, padding]);
+        if (w.shape[2] == 1 && padding == 0)
         {
             if (stride > 1) x = x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride);
-            return torch.einsum("oc,bchw->bohw", weight.flatten(1), x);
+            return torch.einsum("oc,bchw->bohw", w.flatten(1), x);
         }
-        return ConvWithForwardOnlyBackward.apply(x, weight, stride, padding);
+        return ConvWithSafeBackward.apply(x, w, stride, padding);
     }
 
-    sealed class ConvWithForwardOnlyBackward : SingleTensorFunction<ConvWithForwardOnlyBackward>
+    sealed class ConvWithSafeBackward : SingleTensorFunction<ConvWithSafeBackward>
     {
-        public override string Name => nameof(ConvWithForwardOnlyBackward);
+        public override string Name => nameof(ConvWithSafeBackward);
 
         public override Tensor forward(AutogradContext ctx, params object[] vars)
         {
@@ -58,17 +66,25 @@ public sealed class SafeConv2d : nn.Module<Tensor, Tensor>
             var (x, w) = (saved[0], saved[1]);
             long s = (long)ctx.get_data("stride"), p = (long)ctx.get_data("padding"), k = w.shape[2];
             grad = grad.contiguous(); // an expanded gradient (from a sum) makes the convolutions below crawl
+            long batch = grad.shape[0], outChannels = grad.shape[1];
+            // Weight gradient: libtorch's own weight-gradient kernel (right at every measured shape), asked for alone.
+            Tensor gradWeight;
+            using (torch.enable_grad())
+            {
+                var wAlone = w.detach().requires_grad_();
+                var y = nn.functional.conv2d(x.detach(), wAlone, strides: [s, s], padding: [p, p]);
+                gradWeight = torch.autograd.grad([y], [wAlone], [grad])[0];
+            }
+            // Input gradient: the stride-s output is the stride-1 output sampled every s pixels, so the gradient goes
+            // back on that grid and is convolved with the flipped, transposed kernel.
             if (s > 1)
             {
-                // The stride-s output is the stride-1 output sampled every s pixels: put the gradient back on that grid.
                 long h1 = x.shape[2] + 2 * p - k + 1, w1 = x.shape[3] + 2 * p - k + 1;
-                var full = torch.zeros([grad.shape[0], grad.shape[1], h1, w1], dtype: grad.dtype, device: grad.device);
+                var full = torch.zeros([batch, outChannels, h1, w1], dtype: grad.dtype, device: grad.device);
                 full.slice(2, 0, h1, s).slice(3, 0, w1, s).copy_(grad);
                 grad = full;
             }
             var gradInput = nn.functional.conv2d(grad, w.flip(2, 3).transpose(0, 1), padding: [k - 1 - p, k - 1 - p]);
-            var padded = p > 0 ? nn.functional.pad(x, [p, p, p, p]) : x;
-            var gradWeight = nn.functional.conv2d(padded.transpose(0, 1), grad.transpose(0, 1)).transpose(0, 1);
             return [gradInput, gradWeight, null!, null!];
         }
     }

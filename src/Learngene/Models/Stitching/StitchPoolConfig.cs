@@ -43,6 +43,9 @@ public sealed record StitchPoolConfig : ModelConfig
 
     public IReadOnlyList<StitchConfig> Configurations() => StitchLayout.Enumerate(Models.Length, Depth, Pairs.Select(p => (p[0], p[1])).ToArray());
 
+    public override (double Parameters, double ActivationsPerImage) Size() =>
+        (Models.Sum(m => m.Size().Parameters), Models.Select(m => m.Size().ActivationsPerImage).DefaultIfEmpty(0).Max());
+
     protected override void ValidateFamily()
     {
         Require(Models.Length >= 1, "a pool needs at least one model");

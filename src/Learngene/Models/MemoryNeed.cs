@@ -1,0 +1,37 @@
+namespace Learngene.Models;
+
+/// <summary>Refuses a model or a training run that cannot fit in this machine's memory before anything is
+/// allocated, with one line saying how much it needs and how much there is (libtorch would otherwise fail deep
+/// inside an allocation, or the kernel would kill the process). The need is an under-estimate from the config
+/// (<see cref="ModelConfig.Size"/>): only what certainly cannot fit is refused.</summary>
+public static class MemoryNeed
+{
+    /// <summary>The memory this process may use: physical memory, or a container's limit when lower.
+    /// <c>LEARNGENE_MEMORY_LIMIT_MB</c> sets it (tests, or a share of a machine).</summary>
+    public static double AvailableBytes() =>
+        double.TryParse(Environment.GetEnvironmentVariable("LEARNGENE_MEMORY_LIMIT_MB"), out var mb) && mb > 0 ? mb * 1048576
+            : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>The model's float32 weights alone must fit.</summary>
+    public static void RequireModelFits(ModelConfig config)
+    {
+        var (parameters, _) = config.Size();
+        double need = parameters * 4, have = AvailableBytes();
+        if (need > have)
+            throw new LearngeneException($"the model ({config.Describe()}) has about {parameters:G3} parameters, which need {Bytes(need)} of memory as float32; " +
+                $"this machine has {Bytes(have)}: choose a smaller depth or width");
+    }
+
+    /// <summary>Training keeps weights, gradients and two AdamW moments, and a batch's activations.</summary>
+    public static void RequireTrainingFits(ModelConfig config, int batchSize)
+    {
+        var (parameters, activations) = config.Size();
+        double need = 4 * (4 * parameters + activations * batchSize), have = AvailableBytes();
+        if (need > have)
+            throw new LearngeneException($"training {config.Describe()} with batches of {batchSize} needs at least {Bytes(need)} of memory " +
+                $"(weights, gradients, AdamW's moments and the batch's activations); this machine has {Bytes(have)}: choose a smaller batch size, depth or width", setting: "batch-size");
+    }
+
+    static string Bytes(double b) =>
+        b >= 1L << 40 ? $"{b / (1L << 40):G3} TiB" : b >= 1 << 30 ? $"{b / (1 << 30):F1} GiB" : $"{b / (1 << 20):F0} MiB";
+}
