@@ -31,13 +31,22 @@ public static class CliRoot
     static readonly HashSet<string> AtLeastOne =
     [
         "--epochs", "--batch-size", "--batch", "--depth", "--width", "--heads", "--patch-size", "--image-size", "--steps", "--repeats",
-        "--seeds", "--classes", "--samples", "--tailors", "--rank", "--eval-batch-size",
+        "--seeds", "--classes", "--samples", "--tailors", "--rank", "--eval-batch-size", "--learngene-rank", "--tailor-rank",
+        "--eval-per-class", "--per-class", "--ranks",
     ];
 
     /// <summary>The first parse error as one line, or null when the command line parsed.</summary>
     public static string? ErrorLine(ParseResult parse)
     {
         if (parse.Errors.Count == 0) return null;
+        // A value outside an option's list ("Argument 'x' not recognized. Must be one of: …" over several lines).
+        foreach (var e in parse.Errors)
+            if (Regex.Match(e.Message, @"^Argument '(?<value>.*)' not recognized\. Must be one of:(?<list>[\s\S]*)$") is { Success: true } among)
+            {
+                var choices = Regex.Matches(among.Groups["list"].Value, "'([^']*)'").Select(c => c.Groups[1].Value);
+                string who = OptionOf(e) ?? "the value";
+                return $"{who} expects one of {string.Join(", ", choices)} (got '{among.Groups["value"].Value}')";
+            }
         // A value that does not parse, then an unknown word, say more than a missing option or command does.
         string message = (parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Cannot parse"))
                           ?? parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parse.Errors[0]).Message;
@@ -47,7 +56,17 @@ public static class CliRoot
             string name = m.Groups["name"].Value;
             return $"{name} expects {Words(m.Groups["type"].Value, name, parse)} (got '{m.Groups["value"].Value}')";
         }
+        // A verb with subcommands given none: name them.
+        if (message.StartsWith("Required command was not provided") && parse.CommandResult.Command.Subcommands.Count > 0)
+            return $"'{parse.CommandResult.Command.Name}' needs one of: {string.Join(", ", parse.CommandResult.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))} (see --help)";
         return message.TrimEnd('.') + " (see --help)";
+    }
+
+    static string? OptionOf(ParseError error)
+    {
+        for (var r = error.SymbolResult; r is not null; r = r.Parent)
+            if (r is OptionResult o) return o.Option.Name;
+        return null;
     }
 
     /// <summary>A .NET type name as what a user types.</summary>

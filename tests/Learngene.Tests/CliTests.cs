@@ -230,6 +230,7 @@ public class ParseErrorTests
     [InlineData(new[] { "train", "--lr", "abc" }, "--lr expects a number (got 'abc')")]
     [InlineData(new[] { "train", "--epochs", "1.5" }, "--epochs expects a whole number ≥ 1 (got '1.5')")]
     [InlineData(new[] { "trian" }, "Unrecognized command or argument 'trian'")]
+    [InlineData(new[] { "export", "x.safetensors", "--format", "tflite", "--out", "y" }, "--format expects one of timm, dit, onnx (got 'tflite')")]
     public void A_command_line_that_does_not_parse_is_one_line_with_code_2_and_no_help(string[] args, string expected)
     {
         var (code, output, err) = CliTests.Run(args);

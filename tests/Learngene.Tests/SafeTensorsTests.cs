@@ -131,8 +131,34 @@ public class FileIntegrityTests
         var text = System.Text.Encoding.UTF8.GetString(bytes, 8, (int)dataStart - 8).Replace("\"format\":\"x\"", "\"format\":\"y\"");
         System.Text.Encoding.UTF8.GetBytes(text).CopyTo(bytes, 8);
         File.WriteAllBytes(path, bytes);
-        Assert.Contains("metadata does not match", Assert.Throws<LearngeneException>(() => SafeTensors.Load(path)).Message);
-        Assert.Contains("metadata does not match", Assert.Throws<LearngeneException>(() => SafeTensors.ReadMetadata(path)).Message);
+        Assert.Contains("header does not match", Assert.Throws<LearngeneException>(() => SafeTensors.Load(path)).Message);
+        Assert.Contains("header does not match", Assert.Throws<LearngeneException>(() => SafeTensors.ReadMetadata(path)).Message);
+    }
+
+    [Fact]
+    public void A_changed_dtype_or_shape_of_the_same_size_is_caught_at_load()
+    {
+        foreach (var (from, to) in new[] { ("\"F32\"", "\"I32\""), ("[64,64]", "[8,512]") })
+        {
+            var (path, dataStart) = Write();
+            var bytes = File.ReadAllBytes(path);
+            var text = System.Text.Encoding.UTF8.GetString(bytes, 8, (int)dataStart - 8);
+            Assert.Contains(from, text);
+            System.Text.Encoding.UTF8.GetBytes(text.Replace(from, to)).CopyTo(bytes, 8);
+            File.WriteAllBytes(path, bytes);
+            Assert.Contains("header does not match", Assert.Throws<LearngeneException>(() => SafeTensors.Load(path)).Message);
+        }
+    }
+
+    [Fact]
+    public void Many_tensors_with_empty_ones_among_them_load_in_any_header_order()
+    {
+        string path = Path.Combine(TestData.TempDir(), "many.safetensors");
+        var tensors = Enumerable.Range(0, 24).ToDictionary(i => $"t{i:D2}", i => i % 3 == 0 ? torch.zeros(0, 4) : torch.full(i, (float)i));
+        SafeTensors.Save(path, tensors);
+        var (read, _) = SafeTensors.Load(path);
+        Assert.Equal(24, read.Count);
+        foreach (var (name, t) in tensors) Assert.True(t.shape.SequenceEqual(read[name].shape) && t.equal(read[name]).all().item<bool>(), name);
     }
 
     [Fact]
@@ -165,32 +191,33 @@ public class FileIntegrityTests
     [Fact]
     public void A_file_over_4_GiB_loads_with_its_hash_checked()
     {
-        // Sparse on disk: a 4.4 GB tensor of zeros, then a small tensor whose offsets are past 4 GiB.
+        // Sparse on disk: a 2.2 GB tensor (more bytes than one .NET span or array holds), a hole that no tensor
+        // claims (hashed all the same), then a small tensor whose offsets are past 4 GiB. Memory: the big tensor only.
         string path = Path.Combine(TestData.TempDir(), "huge.safetensors");
-        const long bigBytes = 4_400_000_000L;
+        const long bigBytes = 2_200_000_000L, tailAt = 4_400_000_000L;
         var tail = new[] { 1.5f, -2f, 3.25f, 7f }.SelectMany(BitConverter.GetBytes).ToArray();
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         var zeros = new byte[64 << 20];
-        for (long left = bigBytes; left > 0; left -= zeros.Length) sha.AppendData(zeros, 0, (int)Math.Min(left, zeros.Length));
+        for (long left = tailAt; left > 0; left -= zeros.Length) sha.AppendData(zeros, 0, (int)Math.Min(left, zeros.Length));
         sha.AppendData(tail);
         string hash = Convert.ToHexStringLower(sha.GetHashAndReset());
         var header = System.Text.Encoding.UTF8.GetBytes($"{{\"__metadata__\":{{\"data_sha256\":\"{hash}\"}},\"big\":{{\"dtype\":\"U8\",\"shape\":[{bigBytes}],\"data_offsets\":[0,{bigBytes}]}}," +
-                                                     $"\"tail\":{{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[{bigBytes},{bigBytes + 16}]}}}}");
+                                                     $"\"tail\":{{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[{tailAt},{tailAt + 16}]}}}}");
         long dataStart = 8 + header.Length;
         using (var f = File.Create(path))
         {
             f.Write(BitConverter.GetBytes((long)header.Length));
             f.Write(header);
-            f.Position = dataStart + bigBytes; // the hole reads as zeros
+            f.Position = dataStart + tailAt; // the rest reads as zeros
             f.Write(tail);
         }
         Assert.True(new FileInfo(path).Length > 4L << 30);
-        var (t, meta) = SafeTensors.Load(path);
+        var (t, _) = SafeTensors.Load(path);
         Assert.Equal(bigBytes, t["big"].numel());
         Assert.Equal([1.5f, -2f, 3.25f, 7f], t["tail"].data<float>().ToArray());
         Assert.Equal(0, t["big"][bigBytes - 1].item<byte>());
         foreach (var x in t.Values) x.Dispose();
-        // One byte changed past 4 GiB, inside the big tensor: the hash, read while loading, catches it.
+        // One byte changed past 4 GiB: the hash, computed while reading, catches it.
         using (var f = new FileStream(path, FileMode.Open, FileAccess.Write)) { f.Position = dataStart + (4L << 30) + 12345; f.WriteByte(1); }
         Assert.Contains("SHA-256", Assert.Throws<LearngeneException>(() => SafeTensors.Load(path)).Message);
         File.Delete(path);

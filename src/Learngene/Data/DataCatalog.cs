@@ -175,6 +175,7 @@ public sealed class DataCatalog
     /// <summary>Unpacks a Fashion-MNIST package with dpkg-deb into <paramref name="outDir"/>; returns its data folder.</summary>
     public static string UnpackFashionDeb(string deb, string outDir)
     {
+        (deb, outDir) = (Path.GetFullPath(deb), Path.GetFullPath(outDir));
         Run("dpkg-deb", ["-x", deb, outDir], Path.GetDirectoryName(Path.GetFullPath(deb))!, "dpkg-deb is needed to unpack the Debian package");
         string data = Path.Combine(outDir, "usr", "share", "datasets", "fashion-mnist");
         return Directory.Exists(data) ? data : throw new LearngeneException($"{deb} does not hold usr/share/datasets/fashion-mnist");

@@ -56,7 +56,9 @@ public static class LearngeneFile
 
     public static Loaded Load(string path, string? expectedMethod = null)
     {
-        var (tensors, meta) = SafeTensors.Load(path);
+        // Everything the header says is checked before a tensor is read: the format, the method, the architecture
+        // (its values, and whether it fits in memory).
+        var meta = SafeTensors.ReadMetadata(path);
         string format = meta.GetValueOrDefault("format", "");
         if (format != Format)
             throw new LearngeneException(format.Length == 0
@@ -68,6 +70,9 @@ public static class LearngeneFile
         { throw new LearngeneException($"{path}: the learngene metadata is missing or malformed"); }
         if (expectedMethod is not null && info.Method != expectedMethod)
             throw new LearngeneException($"{path} is a '{info.Method}' learngene, not a '{expectedMethod}' one");
+        try { (info.Model ?? info.Architecture).Validate(); }
+        catch (LearngeneException e) { throw new LearngeneException($"{path}: {e.Message}"); }
+        var (tensors, _) = SafeTensors.Load(path);
         return new Loaded(info, tensors, path);
     }
 

@@ -71,8 +71,10 @@ public static class AtomicFile
     /// age is no evidence and only a held lock keeps one. A finished or restarted run leaves no half-written files.</summary>
     public static void RemoveTemporaries(string dir)
     {
-        if (!Directory.Exists(dir)) return;
-        foreach (var stale in Directory.EnumerateFiles(dir, "*.tmp-*"))
+        string[] candidates;
+        try { candidates = Directory.GetFiles(dir, "*.tmp-*"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; } // gone or unreadable: nothing to clean
+        foreach (var stale in candidates)
         {
             if (!TemporaryName.IsMatch(Path.GetFileName(stale))) continue; // not one of ours
             try

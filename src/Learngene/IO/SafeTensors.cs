@@ -56,6 +56,7 @@ public static class SafeTensors
         using var scope = torch.NewDisposeScope();
         long offset = 0;
         var data = new List<Tensor>();
+        var entries = new List<(string Name, string Dtype, long[] Shape, long Begin, long End)>();
         foreach (var name in names)
         {
             var t = tensors[name].detach().cpu().contiguous();
@@ -67,6 +68,7 @@ public static class SafeTensors
                 ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + bytes),
             };
+            entries.Add((name, dt.Name, t.shape, offset, offset + bytes));
             offset += bytes;
             data.Add(t);
         }
@@ -76,7 +78,7 @@ public static class SafeTensors
         var all = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [VersionKey] = FormatVersion };
         all.Remove(HashKey);
         all.Remove(MetadataHashKey);
-        all[MetadataHashKey] = MetadataHash(all);
+        all[MetadataHashKey] = MetadataHash(all, entries);
         all[HashKey] = Convert.ToHexStringLower(sha.GetHashAndReset());
         var meta = new JsonObject();
         foreach (var (k, v) in all.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[k] = v;
@@ -113,20 +115,23 @@ public static class SafeTensors
         }
     }
 
-    /// <summary>SHA-256 of the metadata entries but the hashes: each key and value as its UTF-8 byte count (8 bytes,
-    /// little-endian) and bytes, keys in ordinal order. Independent of JSON spacing, escaping and key order.</summary>
-    static string MetadataHash(IReadOnlyDictionary<string, string> metadata)
+    /// <summary>SHA-256 of the header: the metadata entries but the hashes, then every tensor's name, dtype, shape and
+    /// offsets, each text as its UTF-8 byte count (8 bytes, little-endian) and bytes, keys and names in ordinal
+    /// order. Independent of JSON spacing, escaping and key order.</summary>
+    static string MetadataHash(IReadOnlyDictionary<string, string> metadata, IEnumerable<(string Name, string Dtype, long[] Shape, long Begin, long End)> entries)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> length = stackalloc byte[8];
-        foreach (var (k, v) in metadata.Where(kv => kv.Key is not HashKey and not MetadataHashKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            foreach (var text in new[] { k, v })
-            {
-                var bytes = Encoding.UTF8.GetBytes(text);
-                BinaryPrimitives.WriteInt64LittleEndian(length, bytes.Length);
-                sha.AppendData(length);
-                sha.AppendData(bytes);
-            }
+        void Text(string text)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(length, bytes.Length);
+            sha.AppendData(length);
+            sha.AppendData(bytes);
+        }
+        foreach (var (k, v) in metadata.Where(kv => kv.Key is not HashKey and not MetadataHashKey).OrderBy(kv => kv.Key, StringComparer.Ordinal)) { Text(k); Text(v); }
+        Text("tensors");
+        foreach (var e in entries.OrderBy(e => e.Name, StringComparer.Ordinal)) { Text(e.Name); Text(e.Dtype); Text(string.Join(",", e.Shape)); Text($"{e.Begin},{e.End}"); }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
@@ -142,38 +147,17 @@ public static class SafeTensors
         using var _ = file;
         var (header, metadata, dataStart) = ReadHeader(file, path);
         long dataLen = file.Length - dataStart;
-        // Every entry is checked against the file before anything is allocated: a header that claims a huge
-        // tensor, a negative dimension or an overflowing size is refused without asking for the memory.
-        var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
-        foreach (var (name, node) in header)
-        {
-            if (name == "__metadata__") continue;
-            try
-            {
-                string dtype = node!["dtype"]!.GetValue<string>();
-                long[] shape = node["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
-                var offs = node["data_offsets"]!.AsArray();
-                if (offs.Count != 2) throw new FormatException();
-                long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
-                var match = Dtypes.FirstOrDefault(kv => kv.Value.Name == dtype);
-                if (match.Value.Name is null) throw new LearngeneException(Bad($"tensor '{name}' has unknown dtype {dtype}"));
-                if (shape.Any(d => d < 0)) throw new LearngeneException(Bad($"tensor '{name}' has a negative dimension"));
-                long bytes;
-                try { bytes = checked(shape.Aggregate(1L, (a, b) => a * b) * match.Value.Size); }
-                catch (OverflowException) { throw new LearngeneException(Bad($"tensor '{name}' claims more elements than any file holds")); }
-                if (begin < 0 || end < begin || end > dataLen || end - begin != bytes)
-                    throw new LearngeneException(Bad($"tensor '{name}' lies outside the file or disagrees with its shape and dtype (truncated?)"));
-                entries.Add((name, match.Key, shape, begin, end));
-            }
-            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-            {
-                throw new LearngeneException(Bad($"the header entry for '{name}' is malformed"));
-            }
-        }
+        var entries = Entries(header, path, dataLen);
+        CheckMetadataHash(metadata, entries, path);
         // The data is read once, in file order, straight into the tensors, and hashed as it passes.
-        entries.Sort((x, y) => x.Begin.CompareTo(y.Begin));
-        for (int i = 1; i < entries.Count; i++)
-            if (entries[i].Begin < entries[i - 1].End) throw new LearngeneException(Bad($"tensors '{entries[i - 1].Name}' and '{entries[i].Name}' overlap"));
+        entries.Sort((x, y) => x.Begin != y.Begin ? x.Begin.CompareTo(y.Begin) : x.End.CompareTo(y.End));
+        long furthest = 0;
+        string? last = null;
+        foreach (var e in entries.Where(e => e.End > e.Begin)) // empty tensors take no bytes and may sit anywhere
+        {
+            if (e.Begin < furthest) throw new LearngeneException(Bad($"tensors '{last}' and '{e.Name}' overlap"));
+            (furthest, last) = (e.End, e.Name);
+        }
         var tensors = new Dictionary<string, Tensor>();
         using var sha = metadata.ContainsKey(HashKey) ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         try
@@ -195,10 +179,12 @@ public static class SafeTensors
             foreach (var (name, type, shape, begin, end) in entries)
             {
                 if (begin > at) Skip(begin - at);
-                var t = torch.empty(shape, type);
+                Tensor t;
+                try { t = torch.empty(shape, type); }
+                catch (System.Runtime.InteropServices.ExternalException) { throw new LearngeneException($"{path}: tensor '{name}' ({end - begin} bytes) does not fit in memory"); }
                 tensors[name] = t;
                 ForEachPiece(t, piece => Take(piece));
-                at = end;
+                at = Math.Max(at, end);
             }
             if (sha is not null && dataLen > at) Skip(dataLen - at); // the hash covers every byte after the header
             if (sha is not null && !string.Equals(metadata[HashKey], Convert.ToHexStringLower(sha.GetHashAndReset()), StringComparison.OrdinalIgnoreCase))
@@ -212,6 +198,50 @@ public static class SafeTensors
         return (tensors, metadata);
     }
 
+    /// <summary>The tensor entries of a header, every one checked against the file before anything is allocated: a
+    /// header that claims a huge tensor, a negative dimension or an overflowing size is refused without asking for
+    /// the memory.</summary>
+    static List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)> Entries(JsonObject header, string path, long dataLen)
+    {
+        string Bad(string why) => $"{path} is not a valid safetensors file: {why}";
+        var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__") continue;
+            try
+            {
+                string dtype = node!["dtype"]!.GetValue<string>();
+                long[] shape = node["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
+                var offs = node["data_offsets"]!.AsArray();
+                if (offs.Count != 2) throw new FormatException();
+                long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
+                var match = Dtypes.FirstOrDefault(kv => kv.Value.Name == dtype);
+                if (match.Value.Name is null) throw new LearngeneException(Bad($"tensor '{name}' has unknown dtype {dtype}"));
+                if (shape.Any(d => d < 0)) throw new LearngeneException(Bad($"tensor '{name}' has a negative dimension"));
+                long bytes;
+                try { bytes = checked(shape.Aggregate(1L, (a, b) => a * b) * match.Value.Size); }
+                catch (OverflowException) { throw new LearngeneException(Bad($"tensor '{name}' claims more elements than any file holds")); }
+                if (begin < 0 || end < begin || end > dataLen || end - begin != bytes)
+                    throw new LearngeneException(Bad($"tensor '{name}' lies outside the file or disagrees with its shape and dtype (truncated?)"));
+                entries.Add((name, match.Key, shape, begin, end));
+            }
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or IndexOutOfRangeException or ArgumentException)
+            {
+                throw new LearngeneException(Bad($"the header entry for '{name}' is malformed"));
+            }
+        }
+        return entries;
+    }
+
+    /// <summary>From format 1.1 the metadata hash covers the metadata and every tensor entry (name, dtype, shape,
+    /// offsets): a header edit that keeps the byte count (F32 for I32, a transposed shape) is caught too.</summary>
+    static void CheckMetadataHash(Dictionary<string, string> metadata, IEnumerable<(string Name, ScalarType Type, long[] Shape, long Begin, long End)> entries, string path)
+    {
+        if (metadata.TryGetValue(MetadataHashKey, out var expected)
+            && !string.Equals(expected, MetadataHash(metadata, entries.Select(e => (e.Name, Dtypes[e.Type].Name, e.Shape, e.Begin, e.End))), StringComparison.OrdinalIgnoreCase))
+            throw new LearngeneException($"{path} is corrupt: its header does not match the SHA-256 in its metadata (a changed setting, normalisation, step, dtype or shape)");
+    }
+
     /// <summary>The header (checked: length, UTF-8, JSON, metadata strings, version, metadata hash) and where the data starts.</summary>
     static (JsonObject Header, Dictionary<string, string> Metadata, long DataStart) ReadHeader(Stream file, string path)
     {
@@ -222,21 +252,23 @@ public static class SafeTensors
         if (headerLen > MaxHeaderBytes || (long)headerLen > file.Length - 8)
             throw new LearngeneException(Bad("the header length is larger than the file (truncated or not safetensors)"));
         var buf = new byte[headerLen];
-        file.ReadExactly(buf);
+        try { file.ReadExactly(buf); }
+        catch (EndOfStreamException) { throw new LearngeneException(Bad("it ended while its header was read (truncated meanwhile?)")); }
         JsonObject header;
-        try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(buf))); }
+        // Repeated names are refused by the parser (the format forbids them), also inside __metadata__ and entries.
+        try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(buf), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })); }
         catch (DecoderFallbackException) { throw new LearngeneException(Bad("its header is not UTF-8 text")); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         { throw new LearngeneException(Bad("its JSON header does not parse")); }
-        var metadata = ParseMetadata(header, path);
+        Dictionary<string, string> metadata;
+        try { metadata = ParseMetadata(header, path); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { throw new LearngeneException(Bad("its __metadata__ does not parse")); }
         CheckVersion(metadata, path);
         // A file that says it is ours (format_version) always carries its data hash, and from 1.1 its metadata hash.
         if (metadata.ContainsKey(VersionKey) && !metadata.ContainsKey(HashKey))
             throw new LearngeneException($"{path} is corrupt: it was written by Learngene (format_version) but its SHA-256 ({HashKey}) is missing from its metadata");
         if (metadata.TryGetValue(VersionKey, out var version) && HasMetadataHash(version) && !metadata.ContainsKey(MetadataHashKey))
             throw new LearngeneException($"{path} is corrupt: it was written by Learngene {version} but its metadata's SHA-256 ({MetadataHashKey}) is missing");
-        if (metadata.TryGetValue(MetadataHashKey, out var expected) && !string.Equals(expected, MetadataHash(metadata), StringComparison.OrdinalIgnoreCase))
-            throw new LearngeneException($"{path} is corrupt: its metadata does not match the SHA-256 in it (a changed setting, normalisation or step)");
         return (header, metadata, 8 + (long)headerLen);
     }
 
@@ -247,7 +279,9 @@ public static class SafeTensors
         try
         {
             using var fs = File.OpenRead(path);
-            return ReadHeader(fs, path).Metadata;
+            var (header, metadata, dataStart) = ReadHeader(fs, path);
+            CheckMetadataHash(metadata, Entries(header, path, fs.Length - dataStart), path);
+            return metadata;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LearngeneException($"could not read {path}: {AtomicFile.Reason(e)}", e); }
     }

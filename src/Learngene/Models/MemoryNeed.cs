@@ -6,11 +6,26 @@ namespace Learngene.Models;
 /// (<see cref="ModelConfig.Size"/>): only what certainly cannot fit is refused.</summary>
 public static class MemoryNeed
 {
-    /// <summary>The memory this process may use: physical memory, or a container's limit when lower.
-    /// <c>LEARNGENE_MEMORY_LIMIT_MB</c> sets it (tests, or a share of a machine).</summary>
-    public static double AvailableBytes() =>
-        double.TryParse(Environment.GetEnvironmentVariable("LEARNGENE_MEMORY_LIMIT_MB"), out var mb) && mb > 0 ? mb * 1048576
-            : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    /// <summary>The memory this process may use: physical memory (MemTotal), or a container's limit (cgroup v2
+    /// <c>memory.max</c>, v1 <c>memory.limit_in_bytes</c>) when lower; the .NET GC's view where neither can be read
+    /// (it is 75 % of a container's limit, and libtorch's memory is not bound by it). <c>LEARNGENE_MEMORY_LIMIT_MB</c>
+    /// sets it (tests, or a share of a machine).</summary>
+    public static double AvailableBytes()
+    {
+        if (double.TryParse(Environment.GetEnvironmentVariable("LEARNGENE_MEMORY_LIMIT_MB"), out var mb) && mb > 0) return mb * 1048576;
+        double? physical = null;
+        try
+        {
+            if (File.Exists("/proc/meminfo") && File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:")) is { } line
+                && double.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out var kb))
+                physical = kb * 1024;
+            foreach (var limitFile in new[] { "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes" })
+                if (File.Exists(limitFile) && double.TryParse(File.ReadAllText(limitFile).Trim(), out var limit) && limit > 0 && limit < (physical ?? double.MaxValue))
+                    physical = limit;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return physical ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    }
 
     /// <summary>The model's float32 weights alone must fit.</summary>
     public static void RequireModelFits(ModelConfig config)
@@ -22,11 +37,12 @@ public static class MemoryNeed
                 $"this machine has {Bytes(have)}: choose a smaller depth or width");
     }
 
-    /// <summary>Training keeps weights, gradients and two AdamW moments, and a batch's activations.</summary>
-    public static void RequireTrainingFits(ModelConfig config, int batchSize)
+    /// <summary>Training keeps the weights, a gradient and two AdamW moments for every trained parameter
+    /// (<paramref name="trainedParameters"/>: all of them by default; fewer when most are frozen), and a batch's activations.</summary>
+    public static void RequireTrainingFits(ModelConfig config, int batchSize, double? trainedParameters = null)
     {
         var (parameters, activations) = config.Size();
-        double need = 4 * (4 * parameters + activations * batchSize), have = AvailableBytes();
+        double need = 4 * (parameters + 3 * (trainedParameters ?? parameters) + activations * batchSize), have = AvailableBytes();
         if (need > have)
             throw new LearngeneException($"training {config.Describe()} with batches of {batchSize} needs at least {Bytes(need)} of memory " +
                 $"(weights, gradients, AdamW's moments and the batch's activations); this machine has {Bytes(have)}: choose a smaller batch size, depth or width", setting: "batch-size");

@@ -15,10 +15,12 @@ public sealed record ResNetConfig : ModelConfig
 
     public override (double Parameters, double ActivationsPerImage) Size()
     {
+        // Each block: two 3×3 convolutions (the first of a later stage from half the width: 4.5w² + 9w²).
         double parameters = 9.0 * Channels * Width, activations = 3.0 * Width * ImageSize * ImageSize, side = ImageSize, width = Width;
-        for (int stage = 0; stage < StageBlocks.Length; stage++, width *= 2, side = Math.Ceiling(side / 2))
+        for (int stage = 0; stage < StageBlocks.Length; stage++)
         {
-            parameters += StageBlocks[stage] * 18.0 * width * width;
+            if (stage > 0) { width *= 2; side = Math.Ceiling(side / 2); }
+            parameters += StageBlocks[stage] * 18.0 * width * width - (stage > 0 ? 4.5 * width * width : 0);
             activations += StageBlocks[stage] * 6.0 * width * side * side;
         }
         return (parameters + width * Classes, activations);

@@ -43,7 +43,7 @@ public sealed class RunLock : IDisposable
     /// catches any a killed predecessor left).</summary>
     public void Dispose()
     {
-        IO.AtomicFile.RemoveTemporaries(runDir);
-        stream.Dispose();
+        try { IO.AtomicFile.RemoveTemporaries(runDir); }
+        finally { stream.Dispose(); }
     }
 }

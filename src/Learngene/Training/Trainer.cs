@@ -36,12 +36,14 @@ public sealed class Trainer(TrainOptions options)
     public List<EpochMetrics> Fit(nn.Module model, IObjective objective, DataSplits data, Normalization norm, string? resumeFrom = null)
     {
         var config = (model as IModel ?? throw new ArgumentException($"{model.GetName()} is not a Learngene model (IModel)", nameof(model))).Config;
-        if (Device.type == DeviceType.CPU) MemoryNeed.RequireTrainingFits(config, (Options.BatchSize + World.Size - 1) / World.Size); // each rank holds its shard
         model.to(Device);
         objective.MoveTo(Device);
         var trained = ParameterGroups.Of(model);
         if (objective.Own is { } own) trained = trained.Concat(ParameterGroups.Of(own, Checkpoint.ObjectivePrefix));
         using var optimizer = new AdamW(trained.ToList(), Options.WeightDecay);
+        // Each rank holds its shard of the batch; only trained parameters get gradients and moments.
+        if (Device.type == DeviceType.CPU)
+            MemoryNeed.RequireTrainingFits(config, (Options.BatchSize + World.Size - 1) / World.Size, optimizer.Parameters.Sum(p => (double)p.numel()));
         var history = new List<EpochMetrics>();
         int startEpoch = 1;
         if (resumeFrom is not null)

@@ -45,6 +45,9 @@ public class BadInputTests
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[1099511627776],\"data_offsets\":[0,4398046511104]}}", 16, "outside the file")] // 4 TiB: refused before allocating
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":\"4\",\"data_offsets\":[0,16]}}", 16, "malformed")]
     [InlineData("{\"__metadata__\":{\"format\":3},\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16, "not a string")]
+    [InlineData("{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"},\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16, "does not parse")] // a repeated metadata key
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"I32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16, "does not parse")]   // a repeated field in an entry
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},\"v\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16, "overlap")]
     public void A_safetensors_header_that_lies_is_refused_with_its_reason(string header, int dataBytes, string expected)
     {
         string path = Header(header, new byte[dataBytes]);

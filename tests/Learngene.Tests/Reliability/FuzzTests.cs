@@ -69,13 +69,20 @@ public class FuzzTests
     /// dispose scope. Returns true when read, false when refused; throws on anything else or on a hang.</summary>
     static bool ReadOnce(string name, Action read)
     {
+        // After one hang every later input fails at once: shrinking then ends quickly instead of leaving a thread
+        // per hung input, and the hung input itself is kept for the report.
+        if (Hung is not null) throw new TimeoutException($"{name}: an earlier input hung (kept at {Hung})");
         var task = Task.Factory.StartNew(() =>
         {
             using var scope = torch.NewDisposeScope();
             read();
         }, TaskCreationOptions.LongRunning);
         if (!task.Wait(Limit))
-            throw new TimeoutException($"{name}: one input was still being read after {Limit.TotalSeconds:F0} s");
+        {
+            Hung = Path.Combine(Path.GetTempPath(), $"learngene-hung-{name.Replace(' ', '-')}-{Guid.NewGuid():N}");
+            File.Copy(CurrentInput!, Hung);
+            throw new TimeoutException($"{name}: one input was still being read after {Limit.TotalSeconds:F0} s (kept at {Hung})");
+        }
         return true;
     }
 
@@ -84,6 +91,7 @@ public class FuzzTests
     static void Fuzz(string name, byte[][] valid, Action<string> read, string fileName = "input")
     {
         string dir = TestData.TempDir(), path = Path.Combine(dir, fileName);
+        CurrentInput = path;
         long before = Process.GetCurrentProcess().WorkingSet64;
         var clock = Stopwatch.StartNew();
         int refused = 0, read_ = 0;
@@ -108,6 +116,8 @@ public class FuzzTests
     }
 
     static string Dir() => TestData.TempDir();
+    static volatile string? Hung;
+    [ThreadStatic] static string? CurrentInput;
 
     static byte[] Saved(Action<string> save, string name = "f.safetensors")
     {
@@ -402,12 +412,15 @@ public class RoundTripTests
 
     static readonly Gen<(int Type, long[] Shape, int Seed)> AnyTensor = Gen.Select(Gen.Int[0, Types.Length - 1], Gen.Long[0, 5].Array[0, 3], Gen.Int, (t, s, seed) => (t, s, seed));
     static readonly Gen<string> Name = Gen.String[Gen.Char.AlphaNumeric, 1, 12];
+    /// <summary>Any text a metadata value can be (valid UTF-16, so valid UTF-8): control characters, accents, CJK, emoji.</summary>
+    static readonly Gen<string> AnyText = Gen.OneOf(Gen.String, Gen.String[Gen.Char[(char)0, (char)0xD7FF], 0, 40],
+        Gen.Int[0x1F300, 0x1FAFF].Array[0, 5].Select(cs => string.Concat(cs.Select(char.ConvertFromUtf32))));
 
     [Fact]
     public void Safetensors_gives_back_every_tensor_and_metadata_string_it_wrote()
     {
         string dir = TestData.TempDir();
-        Gen.Select(Gen.Dictionary(Name, AnyTensor)[0, 6], Gen.Dictionary(Name, Gen.String)[0, 5]).Sample((tensors, metadata) =>
+        Gen.Select(Gen.Dictionary(Name, AnyTensor)[0, 6], Gen.Dictionary(Name, AnyText)[0, 5]).Sample((tensors, metadata) =>
         {
             using var scope = torch.NewDisposeScope();
             var written = tensors.ToDictionary(kv => kv.Key, kv => { torch.manual_seed(kv.Value.Seed); return Types[kv.Value.Type].Make(kv.Value.Shape); });

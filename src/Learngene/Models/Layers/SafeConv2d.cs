@@ -13,8 +13,9 @@ namespace Learngene.Models.Layers;
 /// convolution, with the batch as channels and the output gradient as a 28×28 kernel, on a last batch of 24 or
 /// an evaluation-sized batch of 100. That second call was the suite's intermittent NaN test loss. So the
 /// forward pass is libtorch's convolution (right at every measured shape), the input gradient a forward
-/// convolution with the flipped, transposed kernel, and the weight gradient im2col and one matrix product, with
-/// no oneDNN convolution in it. 1×1 kernels are a matrix product over channels. On a GPU the plain convolution
+/// convolution with the flipped, transposed kernel, and the weight gradient libtorch's own weight-gradient
+/// kernel (oneDNN's backward-weights, right at every measured shape), asked for alone. 1×1 kernels are a
+/// matrix product over channels. On a GPU the plain convolution
 /// runs. The parameter is "weight" [out, in, k, k], as in Conv2d.</summary>
 public sealed class SafeConv2d : nn.Module<Tensor, Tensor>
 {
