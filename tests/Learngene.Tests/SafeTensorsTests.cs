@@ -189,6 +189,45 @@ public class FileIntegrityTests
     }
 
     [Fact]
+    public void A_newer_major_version_is_refused_with_a_clear_error()
+    {
+        string path = Path.Combine(TestData.TempDir(), "future.safetensors");
+        // Written by hand: Save always stamps this build's version.
+        var header = "{\"__metadata__\":{\"format_version\":\"2.0\"},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"u8.ToArray();
+        using (var f = File.Create(path))
+        {
+            f.Write(BitConverter.GetBytes((long)header.Length));
+            f.Write(header);
+            f.Write(BitConverter.GetBytes(1f));
+        }
+        var e = Assert.Throws<LearngeneException>(() => SafeTensors.Load(path));
+        Assert.Contains("newer Learngene", e.Message);
+        Assert.Throws<LearngeneException>(() => SafeTensors.ReadMetadata(path));
+    }
+
+    [Fact]
+    public void Eval_of_a_corrupted_model_file_is_one_error_line()
+    {
+        using var model = Learngene.Models.Classifier.Create(new Learngene.Models.VitConfig { Width = 16, Depth = 1, Heads = 2, Classes = 10 });
+        string path = Path.Combine(TestData.TempDir(), "model.safetensors");
+        ModelFile.Save(path, model, model, new Learngene.Data.Normalization([0.5f], [0.25f]), Enumerable.Range(0, 10).Select(k => k.ToString()).ToArray());
+        var bytes = File.ReadAllBytes(path);
+        bytes[^3] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+        var (code, _, err) = CliTests.Run("eval", path, "--data", "fashion-mnist", "--test-limit", "10");
+        Assert.NotEqual(0, code);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains("corrupt", lines[0]);
+    }
+}
+
+/// <summary>Files of any size. In the fuzzers' collection: its 2.2 GB tensor would otherwise land inside a fuzz
+/// run's measurement of the process's resident memory.</summary>
+[Collection("fuzz")]
+public class LargeFileTests
+{
+    [Fact]
     public void A_file_over_4_GiB_loads_with_its_hash_checked()
     {
         // Sparse on disk: a 2.2 GB tensor (more bytes than one .NET span or array holds), a hole that no tensor
@@ -221,38 +260,5 @@ public class FileIntegrityTests
         using (var f = new FileStream(path, FileMode.Open, FileAccess.Write)) { f.Position = dataStart + (4L << 30) + 12345; f.WriteByte(1); }
         Assert.Contains("SHA-256", Assert.Throws<LearngeneException>(() => SafeTensors.Load(path)).Message);
         File.Delete(path);
-    }
-
-    [Fact]
-    public void A_newer_major_version_is_refused_with_a_clear_error()
-    {
-        string path = Path.Combine(TestData.TempDir(), "future.safetensors");
-        // Written by hand: Save always stamps this build's version.
-        var header = "{\"__metadata__\":{\"format_version\":\"2.0\"},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"u8.ToArray();
-        using (var f = File.Create(path))
-        {
-            f.Write(BitConverter.GetBytes((long)header.Length));
-            f.Write(header);
-            f.Write(BitConverter.GetBytes(1f));
-        }
-        var e = Assert.Throws<LearngeneException>(() => SafeTensors.Load(path));
-        Assert.Contains("newer Learngene", e.Message);
-        Assert.Throws<LearngeneException>(() => SafeTensors.ReadMetadata(path));
-    }
-
-    [Fact]
-    public void Eval_of_a_corrupted_model_file_is_one_error_line()
-    {
-        using var model = Learngene.Models.Classifier.Create(new Learngene.Models.VitConfig { Width = 16, Depth = 1, Heads = 2, Classes = 10 });
-        string path = Path.Combine(TestData.TempDir(), "model.safetensors");
-        ModelFile.Save(path, model, model, new Learngene.Data.Normalization([0.5f], [0.25f]), Enumerable.Range(0, 10).Select(k => k.ToString()).ToArray());
-        var bytes = File.ReadAllBytes(path);
-        bytes[^3] ^= 0x01;
-        File.WriteAllBytes(path, bytes);
-        var (code, _, err) = CliTests.Run("eval", path, "--data", "fashion-mnist", "--test-limit", "10");
-        Assert.NotEqual(0, code);
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.Contains("corrupt", lines[0]);
     }
 }

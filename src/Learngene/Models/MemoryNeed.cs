@@ -10,9 +10,14 @@ public static class MemoryNeed
     /// <c>memory.max</c>, v1 <c>memory.limit_in_bytes</c>) when lower; the .NET GC's view where neither can be read
     /// (it is 75 % of a container's limit, and libtorch's memory is not bound by it). <c>LEARNGENE_MEMORY_LIMIT_MB</c>
     /// sets it (tests, or a share of a machine).</summary>
-    public static double AvailableBytes()
+    public static double AvailableBytes() =>
+        double.TryParse(Environment.GetEnvironmentVariable("LEARNGENE_MEMORY_LIMIT_MB"), out var mb) && mb > 0 ? mb * 1048576 : Machine.Value;
+
+    /// <summary>Read once: every config's validation asks.</summary>
+    static readonly Lazy<double> Machine = new(ReadMachine);
+
+    static double ReadMachine()
     {
-        if (double.TryParse(Environment.GetEnvironmentVariable("LEARNGENE_MEMORY_LIMIT_MB"), out var mb) && mb > 0) return mb * 1048576;
         double? physical = null;
         try
         {

@@ -110,7 +110,7 @@ public sealed class Trainer(TrainOptions options)
                     // A NaN or infinite loss stops the run before it reaches the weights: the last checkpoint stays good.
                     if (stepSums.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
                         throw new LearngeneException($"training diverged at step {step + 1} of epoch {epoch} (optimizer step {optimizer.Step + 1}): the loss is {loss / stepCount}; " +
-                            (epoch > startEpoch || startEpoch > 1 ? $"the checkpoint of epoch {epoch - 1} is kept; " : "") + "try a lower learning rate", setting: "lr");
+                            KeptCheckpoint(epoch, startEpoch) + "try a lower learning rate", setting: "lr");
                     optimizer.ZeroGrad();
                     result?.Loss.backward();
                     parallel.AverageGradients(optimizer.Parameters, (double)(result?.Count ?? 0) / stepCount);
@@ -121,7 +121,7 @@ public sealed class Trainer(TrainOptions options)
                     if (!double.IsFinite(gradNorm))
                         throw new LearngeneException($"training diverged at step {step + 1} of epoch {epoch} (optimizer step {optimizer.Step + 1}): the gradient norm is {gradNorm} " +
                             $"with a finite loss (non-finite gradients: {NonFinite.Describe(NonFinite.Gradients(model, objective))}); " +
-                            (epoch > startEpoch || startEpoch > 1 ? $"the checkpoint of epoch {epoch - 1} is kept; " : "") + "try a lower learning rate", setting: "lr");
+                            KeptCheckpoint(epoch, startEpoch) + "try a lower learning rate", setting: "lr");
                     if (Options.ClipGrad > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, Options.ClipGrad);
                     optimizer.Update(lr);
                     objective.AfterUpdate(model);
@@ -176,6 +176,10 @@ public sealed class Trainer(TrainOptions options)
         WaitSeconds = parallel.WaitSeconds;
         return history;
     }
+
+    /// <summary>What a run stopped in <paramref name="epoch"/> still has on disk (nothing without a run folder).</summary>
+    string KeptCheckpoint(int epoch, int startEpoch) =>
+        RunDir is not null && (epoch > startEpoch || startEpoch > 1) ? $"the checkpoint of epoch {epoch - 1} is kept; " : "";
 
     /// <summary>The L2 norm of all gradients together (NaN or infinite when any gradient is).</summary>
     static double GradientNorm(IEnumerable<Tensor> parameters)

@@ -199,16 +199,14 @@ public class BadInputTests
         }
     }
 
-    /// <summary>Classification whose loss turns NaN at one chosen step.</summary>
-    sealed class NanAt(IObjective inner, int epoch, int step) : IObjective
+    /// <summary>Classification whose step at one chosen epoch and step is changed by <paramref name="change"/>.</summary>
+    sealed class ChangedAt(IObjective inner, int epoch, int step, Func<ObjectiveStep, nn.Module, ObjectiveStep> change) : IObjective
     {
         int epochs = 1, steps;
         public ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets)
         {
             var s = inner.Step(model, inputs, targets);
-            if (++steps > 0 && epochs == epoch && steps == step)
-                return new ObjectiveStep(s.Loss * double.NaN, s.Count, s.Sums.ToDictionary(kv => kv.Key, kv => kv.Key == "loss" ? double.NaN : kv.Value));
-            return s;
+            return ++steps == step && epochs == epoch ? change(s, model) : s;
         }
         public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
         {
@@ -218,27 +216,29 @@ public class BadInputTests
         public void Dispose() => inner.Dispose();
     }
 
-    /// <summary>Classification whose loss stays finite but whose gradient is NaN at one chosen step: the loss gains
-    /// 0·Σ√(w − w), zero in value, whose derivative at zero is 0·∞.</summary>
-    sealed class NanGradientAt(IObjective inner, int epoch, int step) : IObjective
+    /// <summary>The loss turns NaN.</summary>
+    static ObjectiveStep NanLoss(ObjectiveStep s, nn.Module _) =>
+        new(s.Loss * double.NaN, s.Count, s.Sums.ToDictionary(kv => kv.Key, kv => kv.Key == "loss" ? double.NaN : kv.Value));
+
+    /// <summary>The loss stays finite but the last parameter's gradient is NaN: the loss gains 0·Σ√(w − w), zero in
+    /// value, whose derivative at zero is 0·∞.</summary>
+    static ObjectiveStep NanGradient(ObjectiveStep s, nn.Module model)
     {
-        int epochs = 1, steps;
-        public ObjectiveStep Step(nn.Module model, Tensor inputs, Tensor targets)
-        {
-            var s = inner.Step(model, inputs, targets);
-            if (++steps > 0 && epochs == epoch && steps == step)
-            {
-                var w = model.parameters().Last();
-                return s with { Loss = s.Loss + 0.0 * (w - w.detach()).sqrt().sum() };
-            }
-            return s;
-        }
-        public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
-        {
-            epochs++; steps = 0;
-            return inner.Evaluate(model, data, norm, batchSize, device);
-        }
-        public void Dispose() => inner.Dispose();
+        var w = model.parameters().Last();
+        return s with { Loss = s.Loss + 0.0 * (w - w.detach()).sqrt().sum() };
+    }
+
+    /// <summary>Trains a small ViT for 3 epochs of 8 steps on synthetic data with one step changed; returns the
+    /// error that stopped it, the run folder and the model.</summary>
+    static (LearngeneException Error, string Dir, Classifier Model) Diverging(int epoch, int step, Func<ObjectiveStep, nn.Module, ObjectiveStep> change, double clip = 1.0)
+    {
+        var data = new DataSplits(TestData.Synthetic(256, seed: 1), TestData.Synthetic(64, seed: 2));
+        var options = new TrainOptions { Epochs = 3, BatchSize = 32, LearningRate = 1e-3, WarmupEpochs = 0.2, ClipGrad = clip };
+        var norm = Normalization.Of(data.Train);
+        var model = Classifier.Create(new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7, Classes = 4 });
+        string dir = TestData.TempDir();
+        using var objective = new ChangedAt(new Learngene.Training.Objectives.Classification(options, norm), epoch, step, change);
+        return (Assert.Throws<LearngeneException>(() => new Trainer(options) { RunDir = dir }.Fit(model, objective, data, norm)), dir, model);
     }
 
     [Theory]
@@ -246,14 +246,9 @@ public class BadInputTests
     [InlineData(0.0)] // without clipping the norm is still checked
     public void A_NaN_gradient_with_a_finite_loss_stops_the_run_before_the_update_and_keeps_the_last_good_checkpoint(double clip)
     {
-        var data = new DataSplits(TestData.Synthetic(256, seed: 1), TestData.Synthetic(64, seed: 2));
-        var options = new TrainOptions { Epochs = 3, BatchSize = 32, LearningRate = 1e-3, WarmupEpochs = 0.2, ClipGrad = clip };
-        var norm = Normalization.Of(data.Train);
-        using var model = Classifier.Create(new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7, Classes = 4 });
-        string dir = TestData.TempDir();
         // The epoch's last step (256 / 32 = 8): the case whose NaN used to reach every weight unseen.
-        using var objective = new NanGradientAt(new Learngene.Training.Objectives.Classification(options, norm), epoch: 2, step: 8);
-        var e = Assert.Throws<LearngeneException>(() => new Trainer(options) { RunDir = dir }.Fit(model, objective, data, norm));
+        var (e, dir, model) = Diverging(epoch: 2, step: 8, NanGradient, clip);
+        using var _ = model;
         Assert.Contains("step 8 of epoch 2", e.Message);
         Assert.True(e.Message.Contains("gradient norm is NaN"), e.Message);
         Assert.True(e.Message.Contains(model.named_parameters().Last().name), e.Message);
@@ -322,13 +317,8 @@ public class BadInputTests
     [Fact]
     public void A_NaN_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint()
     {
-        var data = new DataSplits(TestData.Synthetic(256, seed: 1), TestData.Synthetic(64, seed: 2));
-        var options = new TrainOptions { Epochs = 3, BatchSize = 32, LearningRate = 1e-3, WarmupEpochs = 0.2 };
-        var norm = Normalization.Of(data.Train);
-        using var model = Classifier.Create(new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7, Classes = 4 });
-        string dir = TestData.TempDir();
-        using var objective = new NanAt(new Learngene.Training.Objectives.Classification(options, norm), epoch: 2, step: 5);
-        var e = Assert.Throws<LearngeneException>(() => new Trainer(options) { RunDir = dir }.Fit(model, objective, data, norm));
+        var (e, dir, model) = Diverging(epoch: 2, step: 5, NanLoss);
+        model.Dispose();
         Assert.Contains("step 5 of epoch 2", e.Message);
         Assert.Contains("checkpoint of epoch 1 is kept", e.Message);
         var state = Checkpoint.ReadState(Path.Combine(dir, Trainer.CheckpointName));
