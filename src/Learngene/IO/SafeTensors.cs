@@ -19,6 +19,9 @@ public static class SafeTensors
     /// <summary>The format's header is UTF-8 JSON: anything else is refused, not silently replaced.</summary>
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>The one-line error for a file that is not (valid) safetensors.</summary>
+    static LearngeneException Invalid(string path, string why) => new($"{path} is not a valid safetensors file: {why}");
+
     /// <summary>The version of the files this build writes (major.minor) and the highest major it reads. A file
     /// from a newer major version is refused with a clear error rather than misread.</summary>
     public const string FormatVersion = "1.1";
@@ -140,7 +143,6 @@ public static class SafeTensors
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
         if (!File.Exists(path)) throw new LearngeneException($"file not found: {path}");
-        string Bad(string why) => $"{path} is not a valid safetensors file: {why}";
         FileStream file;
         try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LearngeneException($"could not read {path}: {AtomicFile.Reason(e)}", e); }
@@ -155,7 +157,7 @@ public static class SafeTensors
         string? last = null;
         foreach (var e in entries.Where(e => e.End > e.Begin)) // empty tensors take no bytes and may sit anywhere
         {
-            if (e.Begin < furthest) throw new LearngeneException(Bad($"tensors '{last}' and '{e.Name}' overlap"));
+            if (e.Begin < furthest) throw Invalid(path, $"tensors '{last}' and '{e.Name}' overlap");
             (furthest, last) = (e.End, e.Name);
         }
         var tensors = new Dictionary<string, Tensor>();
@@ -167,7 +169,7 @@ public static class SafeTensors
             void Take(Span<byte> into)
             {
                 try { file.ReadExactly(into); }
-                catch (EndOfStreamException) { throw new LearngeneException(Bad("it ended while being read (truncated meanwhile?)")); }
+                catch (EndOfStreamException) { throw Invalid(path, "it ended while being read (truncated meanwhile?)"); }
                 catch (IOException e) { throw new LearngeneException($"could not read {path}: {AtomicFile.Reason(e)}", e); }
                 sha?.AppendData(into);
             }
@@ -203,7 +205,6 @@ public static class SafeTensors
     /// the memory.</summary>
     static List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)> Entries(JsonObject header, string path, long dataLen)
     {
-        string Bad(string why) => $"{path} is not a valid safetensors file: {why}";
         var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
         foreach (var (name, node) in header)
         {
@@ -216,18 +217,18 @@ public static class SafeTensors
                 if (offs.Count != 2) throw new FormatException();
                 long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
                 var match = Dtypes.FirstOrDefault(kv => kv.Value.Name == dtype);
-                if (match.Value.Name is null) throw new LearngeneException(Bad($"tensor '{name}' has unknown dtype {dtype}"));
-                if (shape.Any(d => d < 0)) throw new LearngeneException(Bad($"tensor '{name}' has a negative dimension"));
+                if (match.Value.Name is null) throw Invalid(path, $"tensor '{name}' has unknown dtype {dtype}");
+                if (shape.Any(d => d < 0)) throw Invalid(path, $"tensor '{name}' has a negative dimension");
                 long bytes;
                 try { bytes = checked(shape.Aggregate(1L, (a, b) => a * b) * match.Value.Size); }
-                catch (OverflowException) { throw new LearngeneException(Bad($"tensor '{name}' claims more elements than any file holds")); }
+                catch (OverflowException) { throw Invalid(path, $"tensor '{name}' claims more elements than any file holds"); }
                 if (begin < 0 || end < begin || end > dataLen || end - begin != bytes)
-                    throw new LearngeneException(Bad($"tensor '{name}' lies outside the file or disagrees with its shape and dtype (truncated?)"));
+                    throw Invalid(path, $"tensor '{name}' lies outside the file or disagrees with its shape and dtype (truncated?)");
                 entries.Add((name, match.Key, shape, begin, end));
             }
             catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or IndexOutOfRangeException or ArgumentException)
             {
-                throw new LearngeneException(Bad($"the header entry for '{name}' is malformed"));
+                throw Invalid(path, $"the header entry for '{name}' is malformed");
             }
         }
         return entries;
@@ -245,24 +246,23 @@ public static class SafeTensors
     /// <summary>The header (checked: length, UTF-8, JSON, metadata strings, version, metadata hash) and where the data starts.</summary>
     static (JsonObject Header, Dictionary<string, string> Metadata, long DataStart) ReadHeader(Stream file, string path)
     {
-        string Bad(string why) => $"{path} is not a valid safetensors file: {why}";
         Span<byte> len = stackalloc byte[8];
-        if (file.Length < 8 || file.Read(len) != 8) throw new LearngeneException(Bad("it is shorter than its 8-byte header length"));
+        if (file.Length < 8 || file.Read(len) != 8) throw Invalid(path, "it is shorter than its 8-byte header length");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(len);
         if (headerLen > MaxHeaderBytes || (long)headerLen > file.Length - 8)
-            throw new LearngeneException(Bad("the header length is larger than the file (truncated or not safetensors)"));
+            throw Invalid(path, "the header length is larger than the file (truncated or not safetensors)");
         var buf = new byte[headerLen];
         try { file.ReadExactly(buf); }
-        catch (EndOfStreamException) { throw new LearngeneException(Bad("it ended while its header was read (truncated meanwhile?)")); }
+        catch (EndOfStreamException) { throw Invalid(path, "it ended while its header was read (truncated meanwhile?)"); }
         JsonObject header;
         // Repeated names are refused by the parser (the format forbids them), also inside __metadata__ and entries.
         try { header = Materialized(JsonNode.Parse(StrictUtf8.GetString(buf), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })); }
-        catch (DecoderFallbackException) { throw new LearngeneException(Bad("its header is not UTF-8 text")); }
+        catch (DecoderFallbackException) { throw Invalid(path, "its header is not UTF-8 text"); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
-        { throw new LearngeneException(Bad("its JSON header does not parse")); }
+        { throw Invalid(path, "its JSON header does not parse"); }
         Dictionary<string, string> metadata;
         try { metadata = ParseMetadata(header, path); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { throw new LearngeneException(Bad("its __metadata__ does not parse")); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { throw Invalid(path, "its __metadata__ does not parse"); }
         CheckVersion(metadata, path);
         // A file that says it is ours (format_version) always carries its data hash, and from 1.1 its metadata hash.
         if (metadata.ContainsKey(VersionKey) && !metadata.ContainsKey(HashKey))
@@ -300,10 +300,10 @@ public static class SafeTensors
     {
         var metadata = new Dictionary<string, string>();
         if (!header.TryGetPropertyValue("__metadata__", out var node) || node is null) return metadata;
-        if (node is not JsonObject obj) throw new LearngeneException($"{path} is not a valid safetensors file: __metadata__ is not a map of strings");
+        if (node is not JsonObject obj) throw Invalid(path, $"__metadata__ is not a map of strings");
         foreach (var (k, v) in obj)
             metadata[k] = v is JsonValue value && value.TryGetValue<string>(out var text) ? text
-                : throw new LearngeneException($"{path} is not a valid safetensors file: metadata '{k}' is not a string");
+                : throw Invalid(path, $"metadata '{k}' is not a string");
         return metadata;
     }
 
