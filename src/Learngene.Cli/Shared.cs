@@ -48,7 +48,7 @@ static class Shared
     public static void PrintOutcome(IEnumerable<Learngene.Reporting.Check> checks, System.Diagnostics.Stopwatch clock, string report, string extra = "")
     {
         Console.WriteLine();
-        foreach (var c in checks) Console.WriteLine($"{(c.Met ? "met" : "MISSED")} — {c.Name}: {c.Text}");
+        foreach (var c in checks) Console.WriteLine($"{Learngene.Statistics.Verdicts.Word(c.Verdict)} — {c.Name}: {c.Text}");
         Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; {PeakMemory()}; report: {report}{extra}");
     }
 

@@ -11,8 +11,8 @@ static class LearnPoolCommand
     public static Command Create()
     {
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", PoolPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
-        var stitchInit = new Option<string>("--stitch-init") { Description = "Stitch layers start from the instances' learned distillation maps (learned, the paper's) or least squares on 100 images (ls)", DefaultValueFactory = _ => "learned" };
-        stitchInit.AcceptOnlyFromAmong("learned", "ls");
+        var stitchInit = new Option<string>("--stitch-init") { Description = "How stitch layers start: learned (the authors' rule: the front's distillation maps transposed), learned-pinv (the maps composed through a pseudo-inverse, biases kept), ls (least squares on the calibration images, SN-Net's) or scratch (random)", DefaultValueFactory = _ => "learned" };
+        stitchInit.AcceptOnlyFromAmong(Learngene.Experiments.Pool.PoolExperiment.StitchInits);
         var pairs = new Option<string>("--pairs") { Description = "Stitch each instance into the next wider (neighbours) or only the narrowest into the widest (ends, as the authors' code)", DefaultValueFactory = _ => "neighbours" };
         pairs.AcceptOnlyFromAmong("neighbours", "ends");
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/learn-pool-PRESET); the learngene is pool-INIT.safetensors in it; re-running resumes it" };
@@ -26,9 +26,9 @@ static class LearnPoolCommand
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"learn-pool-{p.Name}");
             var family = PoolExperiment.PoolFamily(r.GetValue(stitchInit)!, r.GetValue(pairs)!);
             var result = new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only: [family]).Run().Families[0];
-            var best = result.Configurations.MaxBy(c => c.Accuracy)!;
+            var best = result.Configurations.MaxBy(c => c.ChoiceScore)!; // chosen on validation when measured, never on test
             Console.WriteLine($"{result.Configurations.Length} configurations, {result.Configurations.Min(c => c.Parameters):N0}–{result.Configurations.Max(c => c.Parameters):N0} parameters; " +
-                              $"Pareto front of {BudgetPick.ParetoFront(result.Configurations).Count}; best {best.Id} {best.Accuracy * 100:F2}%");
+                              $"Pareto front of {BudgetPick.ParetoFront(result.Configurations).Count}; best {(best.ValidationAccuracy is null ? "on test" : "on validation")} {best.Id}: {best.Accuracy * 100:F2}% on test");
             Console.WriteLine($"learngene: {Path.Combine(dir, result.File)} (see 'learngene pool list')");
             return 0;
         });

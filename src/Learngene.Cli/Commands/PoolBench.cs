@@ -14,7 +14,7 @@ static class PoolBench
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/bench-pool-PRESET); re-running resumes it" };
         var options = new PoolOptions();
         var cmd = new Command("pool", "Learngene Pool against SN-Net: a ViT teacher, distilled half-depth instances and full-depth anchors of the same widths (same per-model budget), " +
-                                      "four stitched families (the pool with learned and with least-squares stitch init, the pool as the authors' code stitches it, SN-Net) fine-tuned alike, every configuration tested; writes results.json, report.md, plots and the families' learngene files.");
+                                      "six stitched families (the pool with the learned, learned-pinv, least-squares and scratch stitch inits, the pool as the authors' code builds it, SN-Net) fine-tuned alike with the preset's seeds, every configuration tested and decided by paired-bootstrap intervals; writes results.json, report.md, plots and the families' learngene files.");
         var workers = Shared.WorkersOption();
         foreach (var o in new Option[] { preset, families, output, workers }) cmd.Options.Add(o);
         options.AddTo(cmd);

@@ -43,6 +43,18 @@ public sealed class ImageDataset : IDisposable
         return new ImageDataset(Name, Images.index_select(0, idx), Labels.index_select(0, idx), ClassNames, FlipSafe);
     }
 
+    /// <summary>Images [skip, skip + count) of the permutation <see cref="Subset"/> draws with the same seed: a
+    /// validation split held out from the training subset <c>Subset(skip, seed)</c>.</summary>
+    public ImageDataset Holdout(int skip, int count, int seed)
+    {
+        if (skip < 0 || count < 1 || skip + count > Count)
+            throw new LearngeneException($"{Name} has {Count} training images: {skip} for training and {count} held out for validation do not fit", setting: "validation-images");
+        using var gen = new Generator((ulong)seed);
+        using var perm = torch.randperm(Count, generator: gen);
+        using var idx = perm[skip..(skip + count)];
+        return new ImageDataset(Name, Images.index_select(0, idx), Labels.index_select(0, idx), ClassNames, FlipSafe);
+    }
+
     /// <summary>Resizes (bilinear) to a square <paramref name="size"/> and converts the channel count:
     /// grey→RGB replicates, RGB→grey averages. Returns this when nothing changes.</summary>
     public ImageDataset Adapt(int size, int channels)

@@ -5,6 +5,7 @@ using Learngene.Experiments;
 using Learngene.Experiments.Comparison;
 using Learngene.Genes;
 using Learngene.Init;
+using Learngene.Statistics;
 
 namespace Learngene.Reporting;
 
@@ -21,6 +22,21 @@ public static class CompareReport
     public static double[] Values(CompareResults r, string task, string method, int depth, int epoch = 0, string metric = "accuracy") =>
         r.Cells.Where(c => c.Task == task && c.Init == method && c.Depth == depth && c.History.Count > 0 && (epoch == 0 || c.History.Count >= epoch))
             .Select(c => c.History[epoch == 0 ? ^1 : epoch - 1].TestMetric(metric)).ToArray();
+
+    /// <summary>Per-image test outcomes (one run per seed, in the results' seed order) of a method at a depth after
+    /// the given epoch (0: the last); null when a seed's run or its outcomes are missing.</summary>
+    public static List<bool[]>? Outcomes(CompareResults r, string task, string method, int depth, int epoch = 0)
+    {
+        var runs = new List<bool[]>();
+        foreach (int seed in r.Seeds)
+        {
+            var c = r.Cells.FirstOrDefault(c => c.Task == task && c.Init == method && c.Depth == depth && c.Seed == seed);
+            if (c is null || c.History.Count == 0 || (epoch > 0 && c.History.Count < epoch)) return null;
+            if (c.History[epoch == 0 ? ^1 : epoch - 1].Correct() is not { } correct) return null;
+            runs.Add(correct);
+        }
+        return runs.Count == 0 ? null : runs;
+    }
 
     /// <summary>Test accuracies (one per seed) of a method at a depth after the given epoch (0: the last).</summary>
     public static double[] Accuracies(CompareResults r, string task, string method, int depth, int epoch = 0) => Values(r, task, method, depth, epoch);
@@ -43,8 +59,8 @@ public static class CompareReport
         md.AppendLine();
         md.AppendLine($"Source data `{p.Source}`{(p.Transfer == "" ? "" : $", transfer data `{p.Transfer}`")}; family `{p.Family}` (average pooling); " +
                       $"descendants at depths {string.Join(", ", p.Depths)} trained E = {p.Epochs} epochs by every method with the same recipe, data and input size " +
-                      $"({Limit(p.TrainLimit)} training and {Limit(p.TestLimit)} test images per task; the test images are drawn once with seed {p.Seed}, so ± measures training randomness only); " +
-                      $"seeds {string.Join(", ", r.Seeds)}{(r.Seeds.Length > 1 ? " (mean ± standard deviation)" : "")}. " +
+                      $"({Limit(p.TrainLimit)} training and {Limit(p.TestLimit)} test images per task; the test images are drawn once with seed {p.Seed} and shared by every method); " +
+                      $"seeds {string.Join(", ", r.Seeds)}. Accuracies are means over seeds ± the half-width of their interval, and every difference and verdict reads an interval: {Bootstrap.Method()}. " +
                       $"\"After 1 epoch\" is the test accuracy at the end of the first epoch of the same E-epoch run (warmup and cosine schedule over E epochs), not a separate one-epoch run. " +
                       $"Weight selection: {p.WeightSelection.Describe()}. Training time of all cells {r.ComputeSeconds / 60:F1} min" +
                       $"{(r.WallSeconds > 0 ? $"; wall-clock time of the whole run {r.WallSeconds / 60:F1} min" : "")}. Finished {r.Finished:u}.");
@@ -79,7 +95,7 @@ public static class CompareReport
                     var cells = p.Depths.Select(d => Accuracies(r, task, m, d, epoch)).ToArray();
                     if (cells.All(c => c.Length == 0)) continue;
                     var means = cells.Where(c => c.Length > 0).Select(Mean).ToArray();
-                    md.AppendLine($"| {Label(m, p)} | " + string.Join(" | ", cells.Select(Cell)) + $" | {Pct(means.Average())} |");
+                    md.AppendLine($"| {Label(m, p)} | " + string.Join(" | ", p.Depths.Select((d, i) => Cell(cells[i], Outcomes(r, task, m, d, epoch)))) + $" | {Pct(means.Average())} |");
                 }
                 md.AppendLine();
             }
@@ -110,14 +126,18 @@ public static class CompareReport
                 methods.Select(m =>
                 {
                     var ds = p.Depths.Where(d => Accuracies(r, task, m, d).Length > 0).ToArray();
-                    return new Plots.Series(m, ds.Select(d => (double)d).ToArray(), ds.Select(d => Mean(Accuracies(r, task, m, d)) * 100).ToArray());
+                    var intervals = ds.Select(d => Outcomes(r, task, m, d) is { } o ? Bootstrap.Accuracy(o, PlotResamples) : null).ToArray();
+                    return new Plots.Series(m, ds.Select(d => (double)d).ToArray(), ds.Select(d => Mean(Accuracies(r, task, m, d)) * 100).ToArray(),
+                        Low: intervals.Select(i => (i?.Low ?? double.NaN) * 100).ToArray(), High: intervals.Select(i => (i?.High ?? double.NaN) * 100).ToArray());
                 }));
             int deepest = p.Depths.Max();
             Plots.Lines(Path.Combine(plots, $"accuracy-vs-epoch-{task}.png"), $"{data}, depth {deepest}: accuracy vs epoch", "epoch", "test accuracy (%)",
                 methods.Concat(task == "source" ? [Contenders.LongRun] : []).Select(m =>
                 {
                     var es = Enumerable.Range(1, m == Contenders.LongRun ? p.LongEpochs : p.Epochs).Where(e => Accuracies(r, task, m, deepest, e).Length > 0).ToArray();
-                    return new Plots.Series(m, es.Select(e => (double)e).ToArray(), es.Select(e => Mean(Accuracies(r, task, m, deepest, e)) * 100).ToArray());
+                    var intervals = es.Select(e => Outcomes(r, task, m, deepest, e) is { } o ? Bootstrap.Accuracy(o, PlotResamples) : null).ToArray();
+                    return new Plots.Series(m, es.Select(e => (double)e).ToArray(), es.Select(e => Mean(Accuracies(r, task, m, deepest, e)) * 100).ToArray(),
+                        Low: intervals.Select(i => (i?.Low ?? double.NaN) * 100).ToArray(), High: intervals.Select(i => (i?.High ?? double.NaN) * 100).ToArray());
                 }));
             md.AppendLine($"![{task}: accuracy vs depth](plots/accuracy-vs-depth-{task}.png)");
             md.AppendLine($"![{task}: accuracy vs epoch](plots/accuracy-vs-epoch-{task}.png)");
@@ -127,8 +147,13 @@ public static class CompareReport
         IO.AtomicFile.WriteAllText(reportPath, md.ToString());
         return reportPath;
 
-        string Cell(double[] v) => v.Length == 0 ? "–" : v.Length == 1 ? Pct(v[0]) : $"{Pct(Mean(v))} ± {Pct(Std(v))}";
+        // The interval when per-image outcomes were kept; results from before them show the spread over seeds.
+        string Cell(double[] v, List<bool[]>? outcomes) => v.Length == 0 ? "–" : outcomes is not null ? Bootstrap.Accuracy(outcomes).PercentPlusMinus()
+            : v.Length == 1 ? Pct(v[0]) : $"{Pct(Mean(v))} ± {Pct(Std(v))} (sd)";
     }
+
+    /// <summary>Error bars need fewer resamples than verdicts (the same percentile method).</summary>
+    const int PlotResamples = 500;
 
     /// <summary>"N parameters, M MACs/image" of a depth's descendants (every method's, when they differ).</summary>
     static string ModelCost(CompareResults r, string task, int depth)
@@ -150,23 +175,42 @@ public static class CompareReport
                       $"chance level before the first; \"> {p.LongEpochs}\" when it never gets there), and that over the method's epochs (the papers claim about 2× for TLEG, 6.6× for SWS). " +
                       $"The curve's schedule spans {p.LongEpochs} epochs, so its early epochs run at a higher learning rate than a shorter run's would.");
         md.AppendLine();
-        foreach (int epochs in new[] { 1, p.Epochs }.Distinct())
+        var methods = MethodsOn(r, "source");
+        var stages = new[] { 1, p.Epochs }.Distinct().ToArray();
+        // Per depth, one bootstrap: every method's factor after each stage, all on the same resamples as the curve.
+        var factors = p.Depths.ToDictionary(d => d, d => CostFactors(r, d, methods, stages, chance));
+        foreach (var (epochs, stage) in stages.Select((e, i) => (e, i)))
         {
             md.AppendLine($"| after {epochs} epoch{(epochs == 1 ? "" : "s")} | " + string.Join(" | ", p.Depths.Select(d => $"d={d}")) + " |");
             md.AppendLine("|---|" + string.Concat(p.Depths.Select(_ => "---|")));
-            foreach (var m in MethodsOn(r, "source"))
-            {
-                var cells = p.Depths.Select(d =>
-                {
-                    var curve = Enumerable.Range(1, p.LongEpochs).Select(e => Mean(Accuracies(r, "source", Contenders.LongRun, d, e))).ToArray();
-                    double target = Mean(Accuracies(r, "source", m, d, epochs));
-                    if (double.IsNaN(target) || curve.Any(double.IsNaN)) return "–";
-                    return TrainingCost.Describe(TrainingCost.EpochsToReach(curve, target, chance), epochs, p.LongEpochs);
-                });
-                md.AppendLine($"| {m} | " + string.Join(" | ", cells) + " |");
-            }
+            foreach (var (m, k) in methods.Select((m, k) => (m, k)))
+                md.AppendLine($"| {m} | " + string.Join(" | ", p.Depths.Select(d => factors[d] is { } f ? DescribeFactor(f[k * stages.Length + stage], p.LongEpochs, epochs) : "–")) + " |");
             md.AppendLine();
         }
+        md.AppendLine($"Factors are × [95% interval] from the same paired bootstrap as the accuracies (the scratch curve and the method resampled together); \"> {p.LongEpochs}\" marks scratch never reaching the accuracy within its curve.");
+        md.AppendLine();
+    }
+
+    /// <summary>Each method's training-cost factor at one depth after each stage, with intervals; null when
+    /// per-image outcomes are missing.</summary>
+    static Interval[]? CostFactors(CompareResults r, int depth, List<string> methods, int[] stages, double chance)
+    {
+        var p = r.Preset;
+        var curve = Enumerable.Range(1, p.LongEpochs).Select(e => Outcomes(r, "source", Contenders.LongRun, depth, e)).ToArray();
+        var targets = methods.SelectMany(m => stages.Select(e => Outcomes(r, "source", m, depth, e))).ToArray();
+        if (curve.Any(c => c is null) || targets.Any(t => t is null)) return null;
+        return Bootstrap.EstimateMany(r.Seeds.Length, curve[0]![0].Length, draw =>
+        {
+            var accuracies = curve.Select(c => draw.MeanAccuracy(c!)).ToArray();
+            return targets.Select((t, k) => TrainingCost.EpochsToReach(accuracies, draw.MeanAccuracy(t!), chance) is double e
+                ? e / stages[k % stages.Length] : double.PositiveInfinity).ToArray();
+        }, resamples: 1000);
+    }
+
+    static string DescribeFactor(Interval f, int longEpochs, int epochs)
+    {
+        string X(double v) => double.IsPositiveInfinity(v) ? $"> {((double)longEpochs / epochs).ToString("F1", Inv)}" : v.ToString("F1", Inv);
+        return $"{X(f.Estimate)}× [{X(f.Low)}, {X(f.High)}]";
     }
 
     /// <summary>What each method stores and spends before any descendant trains.</summary>

@@ -4,8 +4,9 @@ namespace Learngene.Reporting;
 public static class Plots
 {
     /// <summary>A labelled series; <paramref name="Connected"/> false draws its points alone (a scatter);
-    /// series of one <paramref name="Group"/> share a colour (a family's points and its front).</summary>
-    public sealed record Series(string Label, double[] X, double[] Y, bool Connected = true, string? Group = null);
+    /// series of one <paramref name="Group"/> share a colour (a family's points and its front). With
+    /// <paramref name="Low"/> and <paramref name="High"/> each point carries an error bar (its interval).</summary>
+    public sealed record Series(string Label, double[] X, double[] Y, bool Connected = true, string? Group = null, double[]? Low = null, double[]? High = null);
 
     public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, int width = 900, int height = 500)
     {
@@ -20,6 +21,15 @@ public static class Plots
             line.LegendText = s.Label;
             line.MarkerSize = 6;
             line.LineWidth = s.Connected ? 2 : 0;
+            if (s.Low is { } low && s.High is { } high)
+                for (int i = 0; i < s.X.Length; i++)
+                    if (double.IsFinite(low[i]) && double.IsFinite(high[i]))
+                    {
+                        var bar = plot.Add.Line(s.X[i], low[i], s.X[i], high[i]);
+                        bar.Color = palette.GetColor(groups.IndexOf(group));
+                        bar.LineWidth = 1.5f;
+                        bar.MarkerSize = 0;
+                    }
         }
         plot.Title(title);
         plot.XLabel(xLabel);

@@ -1,93 +1,128 @@
 using Learngene.Experiments.Pool;
 using Learngene.Models.Stitching;
+using Learngene.Statistics;
 
 namespace Learngene.Reporting;
 
-/// <summary>The floors of the Learngene Pool issue, each stated with its numbers. "The pool" is the paper's
-/// method, the pool with the learned stitch initialization (<c>pool-learned</c>).</summary>
+/// <summary>The claims of the Learngene Pool paper and issue, each decided by an interval (a paired bootstrap over
+/// the fine-tuning seeds and the test images) or, for counts, exactly. Every front and pick is chosen on the
+/// validation images when the run kept them, and measured on test.</summary>
 public static class PoolChecks
 {
-    public const string Pool = "pool-learned", PoolLs = "pool-ls", SnNet = "sn-net";
-    public const double MinutesFloor = 60;
+    public const string Pool = "pool-learned", PoolPinv = "pool-learned-pinv", PoolLs = "pool-ls", PoolScratch = "pool-scratch", PoolAuthors = "pool-authors", SnNet = "sn-net";
+    public const double MinutesFloor = 90;
+
+    /// <summary>The stitch initializations compared after fine-tuning: (a, b) reads "a beats b".</summary>
+    public static readonly (string A, string B)[] InitComparisons = [(Pool, PoolLs), (PoolPinv, Pool), (PoolPinv, PoolLs), (PoolLs, PoolScratch), (Pool, PoolScratch)];
 
     public static List<Check> Evaluate(PoolResults r)
     {
         var checks = new List<Check>();
-        if (r.Families.All(f => f.Name != Pool) || r.Families.All(f => f.Name != SnNet)) return checks;
-        var (pool, sn) = (r.Find(Pool), r.Find(SnNet));
-        var (pMin, pMax) = (pool.Configurations.Min(c => c.Parameters), pool.Configurations.Max(c => c.Parameters));
-        var (sMin, sMax) = (sn.Configurations.Min(c => c.Parameters), sn.Configurations.Max(c => c.Parameters));
-        checks.Add(new("smaller models", pMin < sMin,
-            $"{pool.Configurations.Count(c => c.Parameters < sMin)} of the pool's {pool.Configurations.Length} configurations are smaller than SN-Net's smallest ({sMin:N0} parameters); the pool's smallest has {pMin:N0}"));
-        checks.Add(new("size range", (double)pMax / pMin > (double)sMax / sMin,
-            $"the pool spans {pMin:N0}–{pMax:N0} parameters ({(double)pMax / pMin:F1}×), SN-Net {sMin:N0}–{sMax:N0} ({(double)sMax / sMin:F1}×)"));
-        var (pa, sa, from, to) = FrontAreas(pool.Configurations, sn.Configurations);
-        var below = Below(pool.Configurations, sn.Configurations, from, to);
-        checks.Add(new("Pareto front", double.IsFinite(pa) && pa >= sa,
-            double.IsFinite(pa) ? $"mean accuracy of the Pareto front over the common range {from:N0}–{to:N0} parameters (log scale): pool {pa * 100:F2}%, SN-Net {sa * 100:F2}%; " +
-                                  (below.Count == 0 ? "the pool's front is nowhere below SN-Net's" : $"the pool's front is below SN-Net's at {string.Join(", ", below.Select(b => $"{b.From:N0}–{b.To:N0}"))} parameters")
-                                : "the families' parameter ranges do not overlap: no common range to compare fronts on"));
-        if (r.Families.Any(f => f.Name == PoolLs))
+        bool Has(string name) => r.Families.Any(f => f.Name == name && f.Configurations.Length > 0);
+        if (Has(SnNet) && r.Families.FirstOrDefault(f => f.Family == "pool" && f.Configurations.Length > 0) is { } main)
         {
-            var (la, lsn, lFrom, lTo) = FrontAreas(r.Find(PoolLs).Configurations, sn.Configurations);
-            checks.Add(new("Pareto front of the pool with least squares (informational)", double.IsFinite(la) && la >= lsn,
-                double.IsFinite(la) ? $"over {lFrom:N0}–{lTo:N0} parameters: pool-ls {la * 100:F2}%, SN-Net {lsn * 100:F2}%" : "no common range"));
+            var sn = r.Find(SnNet);
+            var (pMin, pMax) = (main.Configurations.Min(c => c.Parameters), main.Configurations.Max(c => c.Parameters));
+            var (sMin, sMax) = (sn.Configurations.Min(c => c.Parameters), sn.Configurations.Max(c => c.Parameters));
+            checks.Add(new("smaller models", Verdicts.Exact(pMin < sMin),
+                $"{main.Configurations.Count(c => c.Parameters < sMin)} of {main.Name}'s {main.Configurations.Length} configurations are smaller than SN-Net's smallest ({sMin:N0} parameters); the pool's smallest has {pMin:N0} (exact counts)"));
+            checks.Add(new("size range", Verdicts.Exact((double)pMax / pMin > (double)sMax / sMin),
+                $"{main.Name} spans {pMin:N0}–{pMax:N0} parameters ({(double)pMax / pMin:F1}×), SN-Net {sMin:N0}–{sMax:N0} ({(double)sMax / sMin:F1}×) (exact counts)"));
+            checks.Add(new("storage", Verdicts.Exact(main.StoredParameters < sn.StoredParameters),
+                $"stored parameters: {main.Name} {main.StoredParameters:N0}, SN-Net {sn.StoredParameters:N0} ({(double)sn.StoredParameters / main.StoredParameters:F1}× the pool's) (exact counts)"));
+            foreach (var f in r.Families.Where(f => f.Family == "pool" && f.Configurations.Length > 0))
+                checks.Add(FrontCheck(f, sn));
         }
-        checks.Add(new("storage", pool.StoredParameters < sn.StoredParameters,
-            $"stored parameters: pool {pool.StoredParameters:N0}, SN-Net {sn.StoredParameters:N0} ({(double)sn.StoredParameters / pool.StoredParameters:F1}× the pool's)"));
-        if (r.Families.Any(f => f.Name == PoolLs))
+        foreach (var (a, b) in InitComparisons.Where(c => Has(c.A) && Has(c.B)))
         {
-            var ls = r.Find(PoolLs);
-            double learned = Stitched(pool.Configurations.ToDictionary(c => c.Id, c => c.Accuracy)), least = Stitched(ls.Configurations.ToDictionary(c => c.Id, c => c.Accuracy));
-            double learnedInit = Stitched(pool.InitialAccuracy), leastInit = Stitched(ls.InitialAccuracy);
-            checks.Add(new("stitch initialization measured", true,
-                $"{(learned >= least ? "learned" : "least squares")} wins here: mean accuracy of the pool's stitched configurations after fine-tuning {learned * 100:F2}% learned vs {least * 100:F2}% least squares " +
-                $"(right after initialization: {learnedInit * 100:F2}% vs {leastInit * 100:F2}%)"));
+            var (fa, fb) = (r.Find(a), r.Find(b));
+            var interval = Bootstrap.Mean(Difference(StitchedScores(fa), StitchedScores(fb)));
+            var verdict = Verdicts.Decide(interval, 0);
+            checks.Add(new($"stitch init: {fa.StitchInit} beats {fb.StitchInit}", verdict,
+                $"mean test accuracy of the stitched configurations after fine-tuning, {a} − {b}: {interval.Points()} points " +
+                $"({Mean(fa.Configurations)} vs {Mean(fb.Configurations)}; right after initialization {Initial(fa)} vs {Initial(fb)})"));
         }
         if (r.Preset.Name == "small")
-            checks.Add(new("time", r.WallSeconds / 60 <= MinutesFloor, $"the whole run took {r.WallSeconds / 60:F1} min of wall-clock time (floor: {MinutesFloor:F0})"));
+            checks.Add(new("time", Verdicts.Exact(r.WallSeconds / 60 <= MinutesFloor), $"the whole run took {r.WallSeconds / 60:F1} min of wall-clock time (floor: {MinutesFloor:F0})"));
         return checks;
     }
 
-    /// <summary>The mean accuracy of the stitched configurations alone (ids with a stitch; keys may carry the
-    /// <c>accuracy/</c> prefix of test metrics): the instances alone do not depend on the stitch initialization.</summary>
-    static double Stitched(Dictionary<string, double> accuracy) =>
-        accuracy.Where(kv => kv.Key.Contains('-')).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).Average();
-
-    /// <summary>The parameter intervals of the common range where a's front is below b's.</summary>
-    public static List<(long From, long To)> Below(IReadOnlyList<MeasuredConfig> a, IReadOnlyList<MeasuredConfig> b, long from, long to)
+    /// <summary>"The pool's Pareto front is at least SN-Net's over the sizes both cover": the difference of the
+    /// fronts' mean heights (log parameters) with its interval. The front is the budget pick at every size,
+    /// chosen on validation and measured on test.</summary>
+    static Check FrontCheck(FamilyResult pool, FamilyResult sn)
     {
-        var (fa, fb) = (BudgetPick.ParetoFront(a), BudgetPick.ParetoFront(b));
-        var xs = fa.Concat(fb).Select(c => c.Parameters).Where(p => p > from && p < to).Append(from).Append(to).Distinct().Order().ToArray();
-        var below = new List<(long From, long To)>();
-        for (int i = 0; i + 1 < xs.Length; i++)
-            if (Height(fa, xs[i]) < Height(fb, xs[i]))
-            {
-                if (below.Count > 0 && below[^1].To == xs[i]) below[^1] = (below[^1].From, xs[i + 1]);
-                else below.Add((xs[i], xs[i + 1]));
-            }
-        return below;
+        long from = Math.Max(pool.Configurations.Min(c => c.Parameters), sn.Configurations.Min(c => c.Parameters));
+        long to = Math.Min(pool.Configurations.Max(c => c.Parameters), sn.Configurations.Max(c => c.Parameters));
+        string name = $"Pareto front: {pool.Name} vs SN-Net";
+        if (to <= from) return new(name, Verdict.Inconclusive, "the families' parameter ranges do not overlap: no common range to compare fronts on");
+        if (pool.Finetunes.Count != sn.Finetunes.Count)
+            return new(name, Verdict.Inconclusive, $"the families were fine-tuned with different numbers of seeds ({pool.Finetunes.Count} and {sn.Finetunes.Count}): no paired comparison");
+        var interval = Bootstrap.Mean(Difference(FrontScores(pool, from, to), FrontScores(sn, from, to)));
+        return new(name, Verdicts.Decide(interval, 0),
+            $"mean test accuracy of the Pareto front over the common range {from:N0}–{to:N0} parameters (log scale), {pool.Name} − SN-Net: {interval.Points()} points " +
+            $"({MeanHeight(pool, from, to) * 100:F2}% vs {MeanHeight(sn, from, to) * 100:F2}%; fronts chosen on {(pool.ValidationOutcomes.Count > 0 ? "the validation images" : "the test images (no validation split)")})");
     }
 
-    /// <summary>The mean height of each family's Pareto front (best accuracy at or below a size, a step
-    /// function) over the parameter range both cover, on a log axis; NaN when the ranges do not overlap.</summary>
-    public static (double A, double B, long From, long To) FrontAreas(IReadOnlyList<MeasuredConfig> a, IReadOnlyList<MeasuredConfig> b)
+    /// <summary>Per seed, per test image: the front's mean height as a weighted sum of its picks' outcomes.</summary>
+    public static List<double[]> FrontScores(FamilyResult f, long from, long to)
     {
-        long from = Math.Max(a.Min(c => c.Parameters), b.Min(c => c.Parameters));
-        long to = Math.Min(a.Max(c => c.Parameters), b.Max(c => c.Parameters));
-        if (to <= from) return (double.NaN, double.NaN, from, to);
-        return (MeanHeight(BudgetPick.ParetoFront(a), from, to), MeanHeight(BudgetPick.ParetoFront(b), from, to), from, to);
+        var weights = FrontWeights(f.Configurations, from, to);
+        var outcomes = weights.Keys.ToDictionary(id => id, f.TestOutcomes);
+        return Enumerable.Range(0, f.Finetunes.Count).Select(s =>
+        {
+            var score = new double[outcomes.Values.First()[s].Length];
+            foreach (var (id, w) in weights)
+                for (int i = 0; i < score.Length; i++) score[i] += outcomes[id][s][i] ? w : 0;
+            return score;
+        }).ToList();
     }
 
-    static double MeanHeight(IReadOnlyList<MeasuredConfig> front, long from, long to)
+    /// <summary>The front's mean height over [from, to] on a log axis as measured (test accuracies of the picks).</summary>
+    public static double MeanHeight(FamilyResult f, long from, long to)
     {
-        // Breakpoints inside the range; the front's height on [x_i, x_{i+1}) is the best config with parameters ≤ x_i.
+        var byId = f.Configurations.ToDictionary(c => c.Id);
+        return FrontWeights(f.Configurations, from, to).Sum(kv => kv.Value * byId[kv.Key].Accuracy);
+    }
+
+    /// <summary>Each picked configuration's share of [from, to] on a log axis: at every size the pick is the
+    /// best-scoring configuration no larger (<see cref="BudgetPick.ParetoFront"/>, on validation when measured).</summary>
+    public static Dictionary<string, double> FrontWeights(IReadOnlyList<MeasuredConfig> configs, long from, long to)
+    {
+        var front = BudgetPick.ParetoFront(configs);
         var xs = front.Select(c => c.Parameters).Where(p => p > from && p < to).Append(from).Append(to).Distinct().Order().ToArray();
-        double area = 0;
+        var weights = new Dictionary<string, double>();
         for (int i = 0; i + 1 < xs.Length; i++)
-            area += Height(front, xs[i]) * (Math.Log(xs[i + 1]) - Math.Log(xs[i]));
-        return area / (Math.Log(to) - Math.Log(from));
+        {
+            var pick = front.LastOrDefault(c => c.Parameters <= xs[i]);
+            if (pick is null) continue; // no configuration this small: height 0
+            weights[pick.Id] = weights.GetValueOrDefault(pick.Id) + (Math.Log(xs[i + 1]) - Math.Log(xs[i])) / (Math.Log(to) - Math.Log(from));
+        }
+        return weights;
     }
 
-    static double Height(IReadOnlyList<MeasuredConfig> front, long x) => front.Where(c => c.Parameters <= x).Select(c => c.Accuracy).DefaultIfEmpty(0).Max();
+    /// <summary>Per seed, per test image: the share of the family's stitched configurations that got it right.</summary>
+    public static List<double[]> StitchedScores(FamilyResult f)
+    {
+        var stitched = f.Configurations.Where(c => c.Id.Contains('-')).Select(c => f.TestOutcomes(c.Id)).ToList();
+        return Enumerable.Range(0, f.Finetunes.Count).Select(s =>
+        {
+            var score = new double[stitched[0][s].Length];
+            foreach (var config in stitched)
+                for (int i = 0; i < score.Length; i++) score[i] += config[s][i] ? 1.0 / stitched.Count : 0;
+            return score;
+        }).ToList();
+    }
+
+    static List<double[]> Difference(List<double[]> a, List<double[]> b)
+    {
+        if (a.Count != b.Count) throw new LearngeneException($"a paired comparison needs the same seeds on both sides (got {a.Count} and {b.Count})");
+        return a.Select((x, s) => x.Select((v, i) => v - b[s][i]).ToArray()).ToList();
+    }
+
+    static string Mean(IEnumerable<MeasuredConfig> configs) =>
+        $"{configs.Where(c => c.Id.Contains('-')).Select(c => c.Accuracy).DefaultIfEmpty(double.NaN).Average() * 100:F2}%";
+
+    static string Initial(FamilyResult f) =>
+        $"{f.InitialAccuracy.Where(kv => kv.Key.StartsWith("accuracy/") && kv.Key.Contains('-')).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).Average() * 100:F2}%";
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Learngene.Experiments;
 using Learngene.Experiments.Pool;
 using Learngene.Models.Stitching;
+using Learngene.Statistics;
 
 namespace Learngene.Reporting;
 
@@ -24,9 +25,12 @@ public static class PoolReport
         md.AppendLine($"# Learngene Pool vs SN-Net — preset `{p.Name}`");
         md.AppendLine();
         md.AppendLine($"Data `{p.Data}`. Teacher: {Describe(r.Teacher)} — {Pct(r.Teacher.FinalAccuracy)}% test accuracy. " +
-                      $"Every instance and anchor: {p.PerModelEpochs} epochs on {Limit(p.PerModelTrainLimit)} images, the same recipe; instances distilled with " +
-                      $"0.1·CE + 0.9·(soft KD + feature MSE through learned maps), anchors with 0.1·CE + 0.9·soft KD. Every family fine-tuned {p.FinetuneEpochs} epochs " +
-                      $"(lr {p.FinetuneLearningRate:G3}, one configuration drawn per step, 0.5·CE + 0.5·soft KD) and every configuration tested on the same {Limit(p.TestLimit)} test images. " +
+                      $"Every instance and anchor: {p.PerModelEpochs} epochs on {Limit(p.PerModelTrainLimit)} images, the same recipe (no label smoothing); instances distilled with " +
+                      $"0.1·CE + 0.9·(soft KD + feature MSE through learned maps), anchors with 0.1·CE + 0.9·soft KD; SN-Net's widest anchor is {(p.SnNetWidestAnchor == "teacher" ? "the teacher itself, as in the paper's comparison" : "an anchor trained like the others")}. " +
+                      $"Every family fine-tuned {p.FinetuneEpochs} epochs with {p.FinetuneSeeds} seed{(p.FinetuneSeeds == 1 ? "" : "s")} (lr {p.FinetuneLearningRate:G3}, one configuration drawn per step; its loss and schedule in the table) " +
+                      $"and every configuration tested on the same {r.TestImages:N0} test images" +
+                      (r.ValidationImages > 0 ? $"; fronts and picks are chosen on {r.ValidationImages:N0} training images no model trained on, and reported on test" : "; no validation split: fronts are chosen on test") + ". " +
+                      $"Accuracies are means over seeds; verdicts read {Bootstrap.Method()}. " +
                       $"Parameters count every tensor of the exported model (class token and positions included; SN-Net's own count omits them); MACs per image are one forward pass. " +
                       $"Training time of all cells {r.ComputeSeconds / 60:F1} min; wall-clock time of the run {r.WallSeconds / 60:F1} min. Finished {r.Finished:u}.");
         md.AppendLine();
@@ -56,24 +60,25 @@ public static class PoolReport
 
         md.AppendLine("## Families: size range, storage, pre-training, accuracy");
         md.AppendLine();
-        md.AppendLine("| family | stitch init | pairs | configurations | parameters (min–max) | stored parameters | pre-training images | pre-training FLOPs | mean accuracy before fine-tuning (%) | mean accuracy (%) | best (%) |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| family | stitch init | pairs | fine-tuning | configurations | parameters (min–max) | stored parameters | pre-training images | pre-training FLOPs | mean accuracy before fine-tuning (%) | mean accuracy (%) | best, chosen on validation: test accuracy (%) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var f in r.Families)
         {
             double before = f.InitialAccuracy.Where(kv => kv.Key.StartsWith("accuracy/")).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).Average();
-            md.AppendLine($"| {f.Name} | {f.StitchInit} | {f.Pairs} | {f.Configurations.Length} | {f.Configurations.Min(c => c.Parameters):N0}–{f.Configurations.Max(c => c.Parameters):N0} | " +
-                          $"{f.StoredParameters:N0} | {f.PretrainImages:N0} | {f.PretrainFlops:G3} | {Pct(before)} | {Pct(f.Configurations.Average(c => c.Accuracy))} | {Pct(f.Configurations.Max(c => c.Accuracy))} |");
+            md.AppendLine($"| {f.Name} | {f.StitchInit} | {f.Pairs} | {f.Finetuning} | {f.Configurations.Length} | {f.Configurations.Min(c => c.Parameters):N0}–{f.Configurations.Max(c => c.Parameters):N0} | " +
+                          $"{f.StoredParameters:N0} | {f.PretrainImages:N0} | {f.PretrainFlops:G3} | {Pct(before)} | {Pct(f.Configurations.Average(c => c.Accuracy))} | {Pct(f.Configurations.MaxBy(c => c.ChoiceScore)!.Accuracy)} |");
         }
         md.AppendLine();
-        md.AppendLine("Pareto fronts (configurations no smaller one matches):");
+        md.AppendLine($"Pareto fronts (configurations no smaller one scores as well as, on {(r.ValidationImages > 0 ? "validation" : "test")}; test accuracy given):");
         md.AppendLine();
         foreach (var f in r.Families)
             md.AppendLine($"- {f.Name}: " + string.Join(", ", BudgetPick.ParetoFront(f.Configurations).Select(c => $"{c.Id} ({c.Parameters:N0}, {Pct(c.Accuracy)}%)")));
         md.AppendLine();
 
-        md.AppendLine("## Floors");
+        WriteResiduals(md, r);
+        md.AppendLine("## Claims");
         md.AppendLine();
-        foreach (var c in PoolChecks.Evaluate(r)) md.AppendLine($"- {(c.Met ? "met" : "**missed**")} — {c.Name}: {c.Text}.");
+        foreach (var c in PoolChecks.Evaluate(r)) md.AppendLine($"- **{c.Verdict.Word()}** — {c.Name}: {c.Text}.");
         md.AppendLine();
 
         foreach (var f in r.Families)
@@ -91,6 +96,24 @@ public static class PoolReport
         string path = Path.Combine(runDir, "report.md");
         IO.AtomicFile.WriteAllText(path, md.ToString());
         return path;
+    }
+
+    /// <summary>Per stitch point, each initialization's relative residual on the calibration images: how far the
+    /// stitch starts from mapping the front's tokens onto the end's (0: exact, 1: no better than the mean token).</summary>
+    static void WriteResiduals(StringBuilder md, PoolResults r)
+    {
+        var families = r.Families.Where(f => f.Family == "pool" && f.Pairs == "neighbours" && f.Residuals.Count > 0).ToList();
+        if (families.Count == 0) return;
+        md.AppendLine($"## Stitch initializations: relative residual ‖W·x + b − y‖² / ‖y − ȳ‖² on the {r.Preset.CalibrationImages} calibration images, and accuracy right after initialization");
+        md.AppendLine();
+        md.AppendLine("| stitch point | " + string.Join(" | ", families.Select(f => f.StitchInit)) + " | " + string.Join(" | ", families.Select(f => $"{f.StitchInit} accuracy (%)")) + " |");
+        md.AppendLine("|---|" + string.Concat(families.Select(_ => "---|---|")));
+        foreach (var id in families[0].Residuals.Keys)
+            md.AppendLine($"| {id} | " + string.Join(" | ", families.Select(f => f.Residuals.TryGetValue(id, out double v) ? v.ToString("G3") : "–")) + " | " +
+                          string.Join(" | ", families.Select(f => Pct(f.InitialAccuracy.GetValueOrDefault($"accuracy/{id}", double.NaN)))) + " |");
+        md.AppendLine("| mean | " + string.Join(" | ", families.Select(f => f.Residuals.Values.Average().ToString("G3"))) + " | " +
+                      string.Join(" | ", families.Select(f => Pct(f.InitialAccuracy.Where(kv => kv.Key.StartsWith("accuracy/") && kv.Key.Contains('-')).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).Average()))) + " |");
+        md.AppendLine();
     }
 
     static string Limit(int? n) => n is int v ? v.ToString("N0") : "all";

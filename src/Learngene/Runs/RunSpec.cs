@@ -23,6 +23,9 @@ public sealed record RunSpec
     /// <summary>Seed of the test subset when <see cref="TestLimit"/> cuts it; null: the training seed.
     /// Experiments fix it so that seeds vary training only and every run is scored on the same images.</summary>
     public int? TestSeed { get; init; }
+    /// <summary>The seed of the training subset (<see cref="TrainLimit"/>); null: the recipe's seed. Runs that
+    /// differ only in their training seed keep one subset with it (and the images held out from it).</summary>
+    public int? TrainSeed { get; init; }
     public string? Teacher { get; init; }
     public string Device { get; init; } = "cpu";
     /// <summary>What to start from instead of random weights (<c>train --init</c>): a model file, or the

@@ -16,6 +16,15 @@ public sealed record EpochMetrics
     public double Seconds { get; init; }
     public long ImagesSeen { get; init; }
     public double ResidentMb { get; init; }
+    /// <summary>Per test image, by metric ("accuracy", or "accuracy/ID" per configuration of a pool): whether
+    /// it was classified correctly (<see cref="Statistics.TestOutcomes"/>), what a paired comparison resamples.
+    /// Null for objectives that do not classify and in files written before outcomes were kept.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, string>? Outcomes { get; init; }
+
+    /// <summary>The per-image outcomes of a metric; null when the epoch kept none.</summary>
+    public bool[]? Correct(string metric = "accuracy") =>
+        Outcomes is not null && Outcomes.TryGetValue(metric, out var bits) ? Statistics.TestOutcomes.Decode(bits) : null;
 
     /// <summary>A test metric, NaN when the epoch has none of that name.</summary>
     public double TestMetric(string name) => Test.TryGetValue(name, out var v) ? v : double.NaN;

@@ -49,6 +49,9 @@ public interface IObjective : IDisposable
     /// <summary>Named metrics on held-out data, the model in eval mode.</summary>
     IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device);
 
+    /// <summary>The last <see cref="Evaluate"/>'s prediction per image, for objectives that classify; null otherwise.</summary>
+    TestPredictions? Predictions => null;
+
     /// <summary>Images to log with an epoch's metrics (a generator's samples), each [C, H, W] in [0, 1];
     /// null when the objective draws none. Called after <see cref="Evaluate"/>.</summary>
     IReadOnlyDictionary<string, Tensor>? Figures(nn.Module model) => null;
@@ -60,6 +63,14 @@ public interface IObjective : IDisposable
     /// <summary>Provenance the saved model carries so that it can be used without the run (a diffusion
     /// model's prediction target and step count).</summary>
     IReadOnlyDictionary<string, string> Provenance => new Dictionary<string, string>();
+}
+
+/// <summary>Per held-out image, in the data set's order: its label and the class predicted under each metric
+/// name ("accuracy" for a classifier, "accuracy/ID" per configuration of a stitch pool).</summary>
+public sealed record TestPredictions(int[] Labels, IReadOnlyDictionary<string, int[]> Predicted)
+{
+    /// <summary>Per metric, whether each image was classified correctly.</summary>
+    public Dictionary<string, bool[]> Correct() => Predicted.ToDictionary(kv => kv.Key, kv => kv.Value.Select((p, i) => p == Labels[i]).ToArray());
 }
 
 /// <summary>What an objective is built from: the recipe, the model it trains, the data's normalization and

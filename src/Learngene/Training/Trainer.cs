@@ -142,9 +142,11 @@ public sealed class Trainer(TrainOptions options)
             var test = EvaluateEachEpoch
                 ? parallel.Share(World.IsRoot ? objective.Evaluate(model, data.Test, norm, Options.EvalBatchSize, Device) : null)
                 : new Dictionary<string, double>();
+            var predictions = EvaluateEachEpoch && World.IsRoot ? objective.Predictions : null;
             var m = new EpochMetrics
             {
                 Epoch = epoch, Train = sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen), Test = test.ToDictionary(),
+                Outcomes = predictions?.Correct().ToDictionary(kv => kv.Key, kv => Statistics.TestOutcomes.Encode(kv.Value)),
                 LearningRate = lr, ImagesPerSecond = seen / seconds, Seconds = seconds, ImagesSeen = imagesSeen,
                 ResidentMb = Process.GetCurrentProcess().WorkingSet64 / 1048576.0,
             };
@@ -156,6 +158,7 @@ public sealed class Trainer(TrainOptions options)
             history.Add(m);
             if (RunDir is not null)
             {
+                if (predictions is not null) PredictionsFile.Add(RunDir, epoch, predictions);
                 Checkpoint.Save(Path.Combine(RunDir, CheckpointName), new Checkpoint(config, Options, epoch, optimizer.Step, history), model, objective, optimizer);
                 metricsSink!.Write(m);
                 if (EvaluateEachEpoch && objective.Figures(model) is { } figures)

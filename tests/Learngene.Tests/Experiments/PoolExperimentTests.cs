@@ -28,41 +28,61 @@ public class PoolExperimentTests
     public void Instances_and_anchors_get_the_same_per_model_budget_and_every_family_the_same_fine_tuning()
     {
         var (dir, r) = Run.Value;
-        Assert.Equal(["anchor-w16", "anchor-w32", "anchor-w8", "instance-w16", "instance-w32", "instance-w8"], r.Pretrained.Keys.Order());
+        // SN-Net's widest anchor is the teacher itself (the paper's comparison); the others are trained.
+        Assert.Equal(["anchor-w16", "anchor-w8", "instance-w16", "instance-w32", "instance-w8"], r.Pretrained.Keys.Order());
+        Assert.Contains("teacher", r.Find("sn-net").Members);
         var specs = r.Pretrained.Keys.Select(c => SpecOf(dir, c)).ToList();
         Assert.All(specs, s => Assert.Equal((Smoke.Data, Smoke.PerModelTrainLimit, Smoke.TestLimit, (int?)Smoke.Seed), (s.Data, s.TrainLimit, s.TestLimit, s.TestSeed)));
-        // The same recipe but for what distils: instances through their objective, anchors through soft KD.
+        // The same recipe, without label smoothing, but for what distils: instances through their objective, anchors through soft KD.
         Assert.Single(specs.Select(s => s.Options with { Distill = "none", DistillAlpha = 0.5 }).Distinct());
+        Assert.All(specs, s => Assert.Equal(0, s.Options.LabelSmoothing));
         Assert.All(r.Pretrained.Values, c => Assert.Equal((long)Smoke.PerModelEpochs * Smoke.PerModelTrainLimit!.Value, c.TrainImages));
         Assert.All(r.Pretrained.Values.Where(c => c.Name.StartsWith("instance")), c => Assert.Equal(Smoke.Teacher.Depth / 2, c.Depth));
         Assert.All(r.Pretrained.Values.Where(c => c.Name.StartsWith("anchor")), c => Assert.Equal(Smoke.Teacher.Depth, c.Depth));
         Assert.All(specs.Where(s => s.Objective == "feature-distillation"), s => Assert.Equal("none", s.Options.Distill));
-        Assert.Equal(3, specs.Count(s => s.Objective is null && s.Options is { Distill: "soft", DistillAlpha: 0.9 }));
+        Assert.Equal(2, specs.Count(s => s.Objective is null && s.Options is { Distill: "soft", DistillAlpha: 0.9 }));
 
-        var finetunes = r.Families.Select(f => SpecOf(dir, $"finetune-{f.Name}")).ToList();
-        Assert.Single(finetunes.Select(s => (s.Options, s.TrainLimit, s.TestLimit, s.TestSeed, s.Objective, s.Teacher)).Distinct());
-        Assert.Equal("stitch-finetune", finetunes[0].Objective);
-        Assert.All(r.Families, f => Assert.Equal(r.Families[0].Finetune.TrainImages, f.Finetune.TrainImages));
+        // Every family but the authors' fine-tunes alike; the authors' differs only by its loss (plain CE) and constant rate.
+        var finetunes = r.Families.ToDictionary(f => f.Name, f => SpecOf(dir, $"finetune-{f.Name}-s{Smoke.Seed}"));
+        Assert.Single(finetunes.Where(kv => kv.Key != "pool-authors").Select(kv => (kv.Value.Options, kv.Value.ObjectiveSettings, kv.Value.TrainLimit, kv.Value.TestLimit, kv.Value.TestSeed, kv.Value.Objective, kv.Value.Teacher)).Distinct());
+        var authors = finetunes["pool-authors"];
+        Assert.Equal(finetunes["pool-learned"].Options with { MinLearningRate = authors.Options.LearningRate }, authors.Options);
+        Assert.Contains("\"cross_entropy_weight\":1", authors.ObjectiveSettings);
+        Assert.Equal("stitch-finetune", authors.Objective);
+        Assert.All(r.Families, f => Assert.Equal(r.Families[0].Finetunes[0].TrainImages, f.Finetunes[0].TrainImages));
+        Assert.Equal(["instance-w8", "instance-w32"], r.Find("pool-authors").Members); // no middle instance
     }
 
     [Fact]
-    public void Every_configuration_of_each_family_is_measured_and_the_pool_is_smaller_and_stored_in_fewer_parameters()
+    public void Every_configuration_of_each_family_is_measured_per_image_on_test_and_validation_and_the_pool_is_smaller()
     {
         var (_, r) = Run.Value;
-        Assert.Equal(["pool-learned", "pool-ls", "pool-learned-ends", "sn-net"], r.Families.Select(f => f.Name));
-        // Three widths stitched between neighbours: 3 alone + 2 pairs × (3d − 2) points; the authors' pairing: one pair.
+        Assert.Equal(PoolExperiment.FamilyNames, r.Families.Select(f => f.Name));
+        // Three widths stitched between neighbours: 3 alone + 2 pairs × (3d − 2) points; the authors': 2 alone + 1 pair.
         Assert.Equal(3 + 2 * (3 * 2 - 2), r.Find("pool-learned").Configurations.Length);
-        Assert.Equal(3 + 1 * (3 * 2 - 2), r.Find("pool-learned-ends").Configurations.Length);
+        Assert.Equal(2 + 1 * (3 * 2 - 2), r.Find("pool-authors").Configurations.Length);
         Assert.Equal(3 + 2 * (3 * 4 - 2), r.Find("sn-net").Configurations.Length);
         Assert.All(r.Families.SelectMany(f => f.Configurations), c => Assert.InRange(c.Accuracy, 0.0, 1.0));
+        Assert.All(r.Families.SelectMany(f => f.Configurations), c => Assert.InRange(c.ValidationAccuracy!.Value, 0.0, 1.0));
         Assert.All(r.Families, f => Assert.Equal(f.Configurations.Length, f.InitialAccuracy.Count(kv => kv.Key.StartsWith("accuracy/"))));
+        foreach (var f in r.Families)
+            foreach (var c in f.Configurations)
+            {
+                var test = Assert.Single(f.TestOutcomes(c.Id));
+                Assert.Equal(Smoke.TestLimit, test.Length);
+                Assert.Equal(c.Accuracy, test.Average(b => b ? 1.0 : 0.0), 9); // the outcomes are the accuracy's images
+                Assert.Equal(c.ValidationAccuracy!.Value, Assert.Single(f.ValidationOutcomesOf(c.Id)!).Average(b => b ? 1.0 : 0.0), 9);
+            }
+        Assert.Equal(Smoke.ValidationImages, r.ValidationImages);
+        // Every stitch point of every pool family has its residual right after initialization.
+        Assert.All(r.Families.Where(f => f.Family == "pool"), f => Assert.Equal(f.Configurations.Count(c => c.Id.Contains('-')), f.Residuals.Count));
         var (pool, sn) = (r.Find("pool-learned"), r.Find("sn-net"));
         Assert.True(pool.StoredParameters < sn.StoredParameters);
         Assert.True(pool.Configurations.Min(c => c.Parameters) < sn.Configurations.Min(c => c.Parameters));
-        Assert.True(pool.PretrainFlops < sn.PretrainFlops); // same images, shallower models
         var checks = PoolChecks.Evaluate(r);
         Assert.Contains(checks, c => c.Name == "storage" && c.Met);
-        Assert.Contains(checks, c => c.Name == "stitch initialization measured");
+        Assert.Contains(checks, c => c.Name == "stitch init: learned-pinv beats learned" && c.Text.Contains('['));
+        Assert.Contains(checks, c => c.Name == "Pareto front: pool-authors vs SN-Net" && c.Text.Contains("validation"));
     }
 
     [Fact]
@@ -76,9 +96,9 @@ public class PoolExperimentTests
         using var lsPool = (StitchPool)ls.Model;
         // The instances are the same trained models in both; only the stitches differ.
         foreach (var (n, t) in learnedPool.Models[2].state_dict()) Assert.True(t.eq(lsPool.Models[2].state_dict()[n]).all().item<bool>(), n);
-        var maps = LearnedStitchInit.ReadMaps(Path.Combine(dir, "cells", "instance-w16", Trainer.CheckpointName));
+        using var maps = DistillationMaps.Read(Path.Combine(dir, "cells", "instance-w16", Trainer.CheckpointName));
         var stitch = learnedPool.Stitches[learnedPool.Pool.Depth - 1]; // pair 16 → 32, the teacher's width
-        Assert.True(stitch.weight!.allclose(torch.stack(maps).mean([0]).t()));
+        Assert.True(stitch.weight!.allclose(maps.MeanWeight().t()));
         // Least squares: the fit on the first shuffled batch of calibration images of the per-model training data.
         var splits = TestData.Cache.Value.Splits(Smoke.Data, 28, Smoke.PerModelTrainLimit, Smoke.Seed, Smoke.TestLimit, Smoke.Seed);
         var (images, _) = new Learngene.Data.BatchLoader(splits.Train, ls.Normalization, Smoke.CalibrationImages, shuffle: true, augment: false, Smoke.Seed, epoch: 0).Batches().First();
@@ -108,7 +128,7 @@ public class PoolExperimentTests
         var model = ModelFile.Load(exported);
         using (model.Model)
         {
-            var splits = TrainRun.LoadData(SpecOf(dir, "finetune-pool-learned"), TestData.Cache.Value);
+            var splits = TrainRun.LoadData(SpecOf(dir, "finetune-pool-learned-s0"), TestData.Cache.Value);
             var (_, accuracy) = Learngene.Training.Objectives.Classification.Evaluate(model.Model, splits.Test, model.Normalization);
             TestData.Cache.Value.Release(splits); // now, not by the finalizer thread
             Assert.Equal(config.Accuracy, accuracy, 6);
@@ -126,11 +146,12 @@ public class PoolExperimentTests
         Assert.Equal(r.Families.Select(f => f.InitialAccuracy.Count), again.Families.Select(f => f.InitialAccuracy.Count));
         Assert.Contains("other settings", Assert.Throws<LearngeneException>(() => new PoolExperiment(Smoke with { PerModelEpochs = 2 }, dir, TestData.Cache.Value, _ => { }).Run()).Message);
         // Its cells were distilled from the trained teacher: another teacher is another experiment.
-        string otherTeacher = Path.Combine(dir, "cells", "anchor-w32", TrainRun.ModelName);
+        string otherTeacher = Path.Combine(dir, "cells", "anchor-w16", TrainRun.ModelName);
         Assert.Contains("other settings", Assert.Throws<LearngeneException>(() => new PoolExperiment(Smoke with { TeacherFile = otherTeacher }, dir, TestData.Cache.Value, _ => { }).Run()).Message);
         Assert.DoesNotContain(Path.GetFullPath(dir), File.ReadAllText(Path.Combine(dir, "results.json")));
         string report = PoolReport.Write(dir, r);
-        Assert.Contains("## Floors", File.ReadAllText(report));
+        Assert.Contains("## Claims", File.ReadAllText(report));
+        Assert.Contains("relative residual", File.ReadAllText(report));
         Assert.True(File.Exists(Path.Combine(dir, "accuracy-vs-params.png")));
     }
 }

@@ -39,25 +39,62 @@ public class PoolTests
 
     static StitchPoolConfig Pool() => StitchPoolConfig.Neighbours(PoolInstances.Architectures(Teacher with { Width = 32, Heads = 2, Depth = 4 }));
 
+    /// <summary>Random maps for every model of a pool under a teacher of the given width (3 positions for the narrowest).</summary>
+    static List<DistillationMaps> RandomMaps(StitchPool pool, int teacherWidth) => pool.Pool.Models.Select((m, i) =>
+    {
+        int positions = i == 0 ? 3 : 1;
+        return new DistillationMaps(Enumerable.Range(0, positions).Select(_ => torch.randn(m.Width, teacherWidth)).ToList(), Enumerable.Range(0, positions).Select(_ => torch.randn(m.Width)).ToList());
+    }).ToList();
+
     [Fact]
-    public void A_learned_stitch_into_the_teacher_width_is_the_transposed_mean_of_the_fronts_maps()
+    public void The_authors_learned_stitch_into_the_teacher_width_is_the_transposed_mean_of_the_fronts_maps_with_no_bias()
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(1);
         using var pool = new StitchPool(Pool()); // widths 8, 16, 32; the teacher's is 32
-        var maps = pool.Pool.Models.Select((m, i) => (IReadOnlyList<torch.Tensor>)Enumerable.Range(0, i == 0 ? 3 : 1).Select(_ => torch.randn(m.Width, 32)).ToList()).ToList();
+        var maps = RandomMaps(pool, 32);
         LearnedStitchInit.Apply(pool, maps, teacherWidth: 32);
         int layers = pool.Pool.Depth - 1;
-        var expected = torch.stack(maps[1]).mean([0]).t(); // pair 1 is 16 → 32
+        var expected = maps[1].MeanWeight().t(); // pair 1 is 16 → 32
         for (int w = 0; w < layers; w++)
         {
             Assert.True(pool.Stitches[layers + w].weight!.allclose(expected));
             Assert.Equal(0, pool.Stitches[layers + w].bias!.abs().sum().item<float>());
         }
         // 8 → 16 is narrower than the teacher: the front's way back, then the end's map (our extension).
-        var composed = torch.stack(maps[1]).mean([0]).matmul(torch.stack(maps[0]).mean([0]).t());
+        var composed = maps[1].MeanWeight().matmul(maps[0].MeanWeight().t());
         Assert.Equal([16L, 8L], pool.Stitches[0].weight!.shape);
         Assert.True(pool.Stitches[0].weight!.allclose(composed, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void A_pinv_stitch_maps_the_fronts_image_of_a_teacher_token_onto_the_ends_image_of_it_for_every_end()
+    {
+        // If h_f = M_f·h_t + b_f and h_e = M_e·h_t + b_e exactly, the stitch must send h_f to h_e: through the
+        // teacher-width end too, where the authors' rule assumes the end lives in the teacher's coordinates.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(4);
+        using var pool = new StitchPool(Pool()); // widths 8, 16, 32 under a width-32 teacher
+        var maps = RandomMaps(pool, 32);
+        LearnedStitchInit.Apply(pool, maps, teacherWidth: 32, LearnedStitchInit.Pinv);
+        int layers = pool.Pool.Depth - 1;
+        foreach (var (pair, front, end) in new[] { (0, 0, 1), (1, 1, 2) })
+        {
+            // Teacher tokens the front can see (its map's row space): from those the pseudo-inverse recovers them exactly.
+            var mf = maps[front].MeanWeight();
+            var t = torch.randn(50, 32).matmul(torch.linalg.pinv(mf).matmul(mf));
+            var hf = t.matmul(mf.t()) + maps[front].MeanBias();
+            var he = t.matmul(maps[end].MeanWeight().t()) + maps[end].MeanBias();
+            var stitched = pool.Stitches[pair * layers].forward(hf);
+            Assert.True(stitched.allclose(he, rtol: 1e-3, atol: 1e-2), $"pair {pair}: max error {(stitched - he).abs().max().item<float>()}");
+            if (pair == 1)
+            {
+                // The authors' rule on the same maps and tokens misses the teacher-width end by far.
+                LearnedStitchInit.Apply(pool, maps, teacherWidth: 32, LearnedStitchInit.Authors);
+                float error = (pool.Stitches[layers].forward(hf) - he).abs().max().item<float>();
+                Assert.True(error > 1, $"authors' rule error {error}");
+            }
+        }
     }
 
     [Fact]
@@ -66,30 +103,49 @@ public class PoolTests
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(3);
         using var pool = new StitchPool(Pool()); // widths 8, 16, 32 under a width-48 teacher
-        var maps = pool.Pool.Models.Select(m => (IReadOnlyList<torch.Tensor>)[torch.randn(m.Width, 48)]).ToList();
+        var maps = RandomMaps(pool, 48);
         LearnedStitchInit.Apply(pool, maps, teacherWidth: 48);
         int last = pool.Stitches.Count - 1; // pair 16 → 32
-        Assert.True(pool.Stitches[last].weight!.allclose(maps[2][0].matmul(maps[1][0].t()), rtol: 1e-5, atol: 1e-5));
-        var wrong = pool.Pool.Models.Select(m => (IReadOnlyList<torch.Tensor>)[torch.randn(m.Width, 40)]).ToList();
+        Assert.True(pool.Stitches[last].weight!.allclose(maps[2].MeanWeight().matmul(maps[1].MeanWeight().t()), rtol: 1e-5, atol: 1e-5));
+        var wrong = RandomMaps(pool, 40);
         Assert.Contains("another teacher", Assert.Throws<LearngeneException>(() => LearnedStitchInit.Apply(pool, wrong, teacherWidth: 48)).Message);
+        Assert.Contains("unknown learned stitch rule", Assert.Throws<LearngeneException>(() => LearnedStitchInit.Apply(pool, maps, 48, "transpose")).Message);
     }
 
     [Fact]
-    public void The_maps_are_read_back_from_a_distillation_checkpoint()
+    public void A_stitch_that_maps_exactly_has_zero_residual_and_one_that_outputs_the_mean_has_one()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(5);
+        using var pool = new StitchPool(Pool());
+        var images = torch.randn(20, 1, 28, 28);
+        pool.FitStitches(images);
+        var fitted = pool.Residuals(images);
+        Assert.Equal(pool.Configurations.Count(c => !c.IsInstance), fitted.Count);
+        Assert.All(fitted.Values, v => Assert.InRange(v, 0.0, 1.0)); // least squares (averaged per layer) beats the mean token
+        using (torch.no_grad()) foreach (var s in pool.Stitches) s.weight!.zero_();
+        // Zero weights: every point outputs its bias, a constant no better than the mean token (residual ≥ 1).
+        Assert.All(pool.Residuals(images).Values, v => Assert.True(v >= 1 - 1e-9, $"{v}"));
+    }
+
+    [Fact]
+    public void The_maps_and_their_biases_are_read_back_from_a_distillation_checkpoint()
     {
         using var scope = torch.NewDisposeScope();
         string path = Path.Combine(TestData.TempDir(), "checkpoint.safetensors");
         var tensors = new Dictionary<string, torch.Tensor>
         {
             ["model/x"] = torch.zeros(2), ["objective/blocks.0.weight"] = torch.ones(4, 8), ["objective/blocks.1.weight"] = torch.ones(4, 8) * 3,
+            ["objective/blocks.0.bias"] = torch.ones(4), ["objective/blocks.1.bias"] = torch.ones(4) * 2,
             ["objective/attention.0.weight"] = torch.ones(4, 8), ["optim/m/objective/blocks.0.weight"] = torch.ones(4, 8),
         };
         SafeTensors.Save(path, tensors, new Dictionary<string, string>());
-        var maps = LearnedStitchInit.ReadMaps(path);
-        Assert.Equal(2, maps.Count);
-        Assert.Equal(2f, torch.stack(maps).mean().item<float>());
+        using var maps = DistillationMaps.Read(path);
+        Assert.Equal(2, maps.Weights.Count);
+        Assert.Equal(2f, maps.MeanWeight().mean().item<float>());
+        Assert.Equal(1.5f, maps.MeanBias().mean().item<float>());
         SafeTensors.Save(path, new Dictionary<string, torch.Tensor> { ["model/x"] = torch.zeros(2) }, new Dictionary<string, string>());
-        Assert.Contains("no distillation maps", Assert.Throws<LearngeneException>(() => LearnedStitchInit.ReadMaps(path)).Message);
+        Assert.Contains("no distillation maps", Assert.Throws<LearngeneException>(() => DistillationMaps.Read(path)).Message);
     }
 
     internal static string SavedPool(string dir, out StitchPool pool)
@@ -168,17 +224,26 @@ public class PoolChecksTests
     static MeasuredConfig C(string id, long parameters, double accuracy) => new(id, parameters, 0, accuracy);
 
     [Fact]
-    public void The_front_areas_are_mean_heights_over_the_common_range_on_a_log_axis_and_the_intervals_below_are_named()
+    public void A_front_weighs_each_pick_by_its_share_of_the_common_range_on_a_log_axis()
     {
-        // a: 0.5 from 10 to 100, then 0.9; b: 0.7 from 10 on. Common range 10..1000 (a reaches 1000, b 1000).
+        // a: 0.5 from 10 to 100, then 0.9 (a2 is no better than a1: not on the front); b: 0.7 from 10 on.
         MeasuredConfig[] a = [C("a0", 10, 0.5), C("a1", 100, 0.9), C("a2", 1000, 0.8)];
         MeasuredConfig[] b = [C("b0", 1, 0.1), C("b1", 10, 0.7), C("b2", 1000, 0.7)];
-        var (ha, hb, from, to) = Learngene.Reporting.PoolChecks.FrontAreas(a, b);
-        Assert.Equal((10L, 1000L), (from, to));
-        Assert.Equal((0.5 + 0.9) / 2, ha, 9); // two equal decades
-        Assert.Equal(0.7, hb, 9);
-        Assert.Equal([(10L, 100L)], Learngene.Reporting.PoolChecks.Below(a, b, from, to));
-        Assert.True(double.IsNaN(Learngene.Reporting.PoolChecks.FrontAreas([C("x", 5, 1)], [C("y", 50, 1)]).A));
+        var wa = Learngene.Reporting.PoolChecks.FrontWeights(a, 10, 1000);
+        Assert.Equal(2, wa.Count);
+        Assert.Equal(0.5, wa["a0"], 9); // two equal decades
+        Assert.Equal(0.5, wa["a1"], 9);
+        Assert.Equal(1.0, Learngene.Reporting.PoolChecks.FrontWeights(b, 10, 1000)["b1"], 9);
+    }
+
+    [Fact]
+    public void Fronts_and_picks_are_chosen_on_validation_when_it_was_measured()
+    {
+        // On test a1 looks best; on validation a0 is, so the pick under any budget and the front follow validation.
+        MeasuredConfig[] a = [new("a0", 10, 0, 0.80, ValidationAccuracy: 0.85), new("a1", 20, 0, 0.90, ValidationAccuracy: 0.84)];
+        Assert.Equal("a0", BudgetPick.Best(a, maxParameters: 100).Id);
+        Assert.Equal(["a0"], BudgetPick.ParetoFront(a).Select(c => c.Id));
+        Assert.Equal(1.0, Learngene.Reporting.PoolChecks.FrontWeights(a, 10, 20)["a0"], 9);
     }
 }
 

@@ -12,25 +12,33 @@ using TorchSharp;
 
 namespace Learngene.Experiments.Pool;
 
-/// <summary>A stitched family of the experiment: its name, "pool" or "sn-net", its stitch initialization and
-/// which members it stitches ("neighbours": each to the next wider, SN-Net's rule; "ends": the narrowest into
-/// the widest, as Learngene Pool's code does).</summary>
-public sealed record StitchedFamily(string Name, string Family, string StitchInit, string Pairs = "neighbours");
+/// <summary>A stitched family of the experiment: its name, "pool" or "sn-net", its stitch initialization
+/// (learned, learned-pinv, ls, scratch), which members it stitches ("neighbours": each to the next wider,
+/// SN-Net's rule; "ends": only the narrowest and the widest, the narrowest into the widest, as Learngene Pool's
+/// code does) and its fine-tuning ("ce+kd": 0.5·CE + 0.5·soft KD with the preset's cosine schedule; "ce":
+/// plain cross-entropy at a constant learning rate, the authors' <c>main.py</c>).</summary>
+public sealed record StitchedFamily(string Name, string Family, string StitchInit, string Pairs = "neighbours", string Finetuning = "ce+kd")
+{
+    public string Describe() => Finetuning == "ce" ? "plain cross-entropy, constant learning rate" : "0.5·CE + 0.5·soft KD, cosine schedule";
+}
 
 /// <summary>Learngene Pool against SN-Net (SPEC.md §3): one ViT teacher; the pool's instances (half-depth ViTs
 /// of several widths, feature-distilled from it) and SN-Net's anchors (full-depth ViTs of the same widths,
-/// distilled with CE and soft KD), each pre-trained model on the same images, epochs and recipe; then the
-/// stitched families — the pool with the learned and with the least-squares stitch initialization, the pool
-/// as the authors' code stitches it, and SN-Net — each fine-tuned the same way (one sampled configuration
-/// per step) and every configuration evaluated on the same test images. Every training is a cached cell.
-/// <c>learn pool</c> runs it for one family alone (<paramref name="only"/>).</summary>
+/// distilled with CE and soft KD; the widest is the teacher itself unless the preset asks for a trained one),
+/// each pre-trained model on the same images, epochs and recipe; then the stitched families — the pool with
+/// each stitch initialization, the pool as the authors' code builds it, and SN-Net — each fine-tuned the same
+/// way with several seeds, and every configuration measured on the same test images and on training images
+/// held out from every training (where choices are made). Every training is a cached cell. <c>learn pool</c>
+/// runs it for one family alone (<paramref name="only"/>).</summary>
 public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache data, Action<string> log, IReadOnlyList<StitchedFamily>? only = null)
 {
     public static readonly StitchedFamily[] Families =
     [
-        new("pool-learned", "pool", "learned"), new("pool-ls", "pool", "ls"),
-        new("pool-learned-ends", "pool", "learned", Pairs: "ends"), new("sn-net", "sn-net", "ls"),
+        new("pool-learned", "pool", "learned"), new("pool-learned-pinv", "pool", "learned-pinv"), new("pool-ls", "pool", "ls"),
+        new("pool-scratch", "pool", "scratch"), new("pool-authors", "pool", "learned", Pairs: "ends", Finetuning: "ce"), new("sn-net", "sn-net", "ls"),
     ];
+
+    public static readonly string[] StitchInits = ["learned", "learned-pinv", "ls", "scratch"];
 
     /// <summary>The family names <c>bench pool --families</c> accepts.</summary>
     public static IEnumerable<string> FamilyNames => Families.Select(f => f.Name);
@@ -42,7 +50,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
     /// <summary>A pool family of any stitch initialization and pairing (what <c>learn pool</c> trains).</summary>
     public static StitchedFamily PoolFamily(string stitchInit, string pairs)
     {
-        if (stitchInit is not ("learned" or "ls")) throw new LearngeneException($"unknown stitch initialization '{stitchInit}' (expected learned or ls)", setting: "stitch-init");
+        if (!StitchInits.Contains(stitchInit)) throw new LearngeneException($"unknown stitch initialization '{stitchInit}' (expected {string.Join(", ", StitchInits)})", setting: "stitch-init");
         if (pairs is not ("neighbours" or "ends")) throw new LearngeneException($"unknown pairing '{pairs}' (expected neighbours or ends)", setting: "pairs");
         return new($"pool-{stitchInit}{(pairs == "ends" ? "-ends" : "")}", "pool", stitchInit, pairs);
     }
@@ -53,6 +61,8 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
     {
         var selected = only ?? Families;
         if (preset.TeacherFile is string given && !File.Exists(given)) throw new LearngeneException($"{given}: no such file", setting: "teacher");
+        if (preset.FinetuneSeeds < 1) throw new LearngeneException($"fine-tuning seeds must be at least 1 (got {preset.FinetuneSeeds})", setting: "seeds");
+        if (preset.SnNetWidestAnchor is not ("teacher" or "trained")) throw new LearngeneException($"SN-Net's widest anchor is 'teacher' or 'trained' (got '{preset.SnNetWidestAnchor}')", setting: "sn-net-anchor");
         var p = preset with { TeacherFile = preset.TeacherFile is null ? null : Path.GetFullPath(preset.TeacherFile) };
         ExperimentFolder.GuardPreset(runDir, p, q => q with { Description = "" });
 
@@ -73,22 +83,31 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         bool pool = selected.Any(f => f.Family == "pool"), snNet = selected.Any(f => f.Family == "sn-net");
         var instanceCells = !pool ? [] : instances.Select((arch, i) => PerModelCell($"instance-w{arch.Width}", arch, teacherPath, "pool-instance",
             FeatureDistillation.Kind.Name, JsonSerializer.Serialize(PoolInstances.Matching(i, arch.Depth, teacher.Depth), ModelConfig.Json))).ToList();
-        var anchorCells = !snNet ? [] : instances.Select(arch => PerModelCell($"anchor-w{arch.Width}", arch with { Depth = teacher.Depth }, teacherPath, "sn-net-anchor", null, null)).ToList();
+        // SN-Net stitches pre-trained models; in the paper's comparison its widest is the DeiT-B the pool distils from.
+        var anchorCells = !snNet ? [] : instances.Select(arch => arch with { Depth = teacher.Depth })
+            .Select(arch => p.SnNetWidestAnchor == "teacher" && arch.SameArchitecture(teacher)
+                ? teacherCell : PerModelCell($"anchor-w{arch.Width}", arch, teacherPath, "sn-net-anchor", null, null)).ToList();
 
         var families = selected.Select(f => Family(f, f.Family == "pool" ? instanceCells : anchorCells, context)).ToList();
         cells.EndOfWorkerPass();
-        var pretrained = instanceCells.Concat(anchorCells).ToDictionary(c => c.Name);
+        var pretrained = instanceCells.Concat(anchorCells).Where(c => c.Name != teacherCell.Name).ToDictionary(c => c.Name);
+        var splits = Splits(teacher.ImageSize);
         var results = new PoolResults
         {
             Preset = p, Teacher = teacherCell, Pretrained = pretrained, Families = families,
-            ComputeSeconds = teacherCell.Seconds + pretrained.Values.Sum(c => c.Seconds) + families.Sum(f => f.Finetune.Seconds),
+            TestImages = splits.Test.Count, ValidationImages = preset.ValidationImages,
+            ComputeSeconds = teacherCell.Seconds + pretrained.Values.Sum(c => c.Seconds) + families.Sum(f => f.Finetunes.Sum(c => c.Seconds)),
             WallSeconds = cells.SaveWallSeconds(), Finished = DateTime.UtcNow,
         };
+        data.Release(splits);
         ExperimentFolder.SaveResults(runDir, results);
         return results;
     }
 
     sealed record FamilyContext(string TeacherPath, int TeacherWidth, long TeacherMacs);
+
+    /// <summary>The images every member trains on: the preset's limit, or all but the held-out validation images.</summary>
+    int? MemberTrainLimit => preset.PerModelTrainLimit ?? (preset.ValidationImages > 0 ? data.Raw(preset.Data).Train.Count - preset.ValidationImages : null);
 
     /// <summary>An instance or an anchor: the same images, epochs and recipe for every one.</summary>
     CellResult PerModelCell(string name, VitConfig arch, string teacherPath, string role, string? objective, string? objectiveSettings) =>
@@ -97,55 +116,118 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
             Data = preset.Data, Model = arch, Teacher = teacherPath, Objective = objective, ObjectiveSettings = objectiveSettings,
             // Anchors: the instances' CE weight (0.1) with soft KD for the rest, without the feature terms.
             Options = objective is null ? preset.PerModelRecipe with { Distill = "soft", DistillAlpha = 0.9, Temperature = 1.0 } : preset.PerModelRecipe,
-            TrainLimit = preset.PerModelTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
+            TrainLimit = MemberTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
         }, data, "source", role, arch.Depth), log);
 
     string PoolsDir => Path.Combine(runDir, "pools");
 
-    /// <summary>A stitched family from its members: pooled, stitches initialized, fine-tuned, every
-    /// configuration measured, saved as one learngene file.</summary>
-    FamilyResult Family(StitchedFamily f, IReadOnlyList<CellResult> members, FamilyContext context)
+    /// <summary>A stitched family from its members: pooled, stitches initialized, fine-tuned once per seed,
+    /// every configuration measured on the test and validation images, saved as one learngene file.</summary>
+    FamilyResult Family(StitchedFamily f, IReadOnlyList<CellResult> allMembers, FamilyContext context)
     {
+        // The authors' code pairs its narrowest and widest instances only; the middle one is not part of it.
+        var members = f.Pairs == "ends" && allMembers.Count > 2 ? [allMembers[0], allMembers[^1]] : allMembers;
         string initFile = Path.Combine(PoolsDir, $"{f.Name}-init.safetensors");
-        var cell = cells.GetOrCompute($"finetune-{f.Name}", dir =>
+        var finetunes = Enumerable.Range(preset.Seed, preset.FinetuneSeeds).Select(seed => cells.GetOrCompute($"finetune-{f.Name}-s{seed}", dir =>
         {
-            Assemble(f, members.Select(cells.Need).ToList(), initFile, context.TeacherWidth); // members other workers trained
+            if (!File.Exists(initFile)) Assemble(f, members.Select(cells.Need).ToList(), initFile, context.TeacherWidth); // members other workers trained
+            var settings = new StitchFineTuning.Settings(CrossEntropyWeight: f.Finetuning == "ce" ? 1.0 : 0.5, Seed: seed);
             return cells.Train(dir, new RunSpec
             {
-                Data = preset.Data, Init = initFile, Teacher = context.TeacherPath, Objective = StitchFineTuning.Kind.Name, Options = preset.FinetuneRecipe,
-                TrainLimit = preset.PerModelTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
+                Data = preset.Data, Init = initFile, Teacher = context.TeacherPath, Objective = StitchFineTuning.Kind.Name,
+                ObjectiveSettings = JsonSerializer.Serialize(settings, ModelConfig.Json),
+                Options = (f.Finetuning == "ce" ? preset.ConstantFinetuneRecipe : preset.FinetuneRecipe) with { Seed = seed },
+                TrainLimit = MemberTrainLimit, TrainSeed = preset.Seed, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
             }, data, "source", $"{f.Name}-finetune", 0);
-        }, log);
+        }, log)).ToList();
         // Workers train; measuring every configuration and writing the pool file is rank 0's gathering.
         if (cells.IsWorker) return new FamilyResult { Name = f.Name };
 
         string file = Path.Combine(runDir, $"{f.Name}.safetensors");
-        var loaded = ModelFile.Load(cells.Resolve(cell.ModelPath));
-        using var pool = (StitchPool)loaded.Model;
-        var splits = Splits(pool.Pool.ImageSize);
-        var measured = PoolFile.Measure(pool, cell.History[^1].Test);
-        PoolFile.Save(file, pool, new PoolRecord { Pool = pool.Pool, StitchInit = f.StitchInit, TestData = preset.Data, TestImages = splits.Test.Count, Configurations = measured },
-            new LearngeneInfo
+        var splits = Splits(ModelFile.ReadConfig(cells.Resolve(finetunes[0].ModelPath)).ImageSize);
+        var validation = Validation(splits.Train.ImageSize);
+        var perSeed = new List<MeasuredConfig[]>();
+        var validationOutcomes = new List<Dictionary<string, string>>();
+        foreach (var (cell, s) in finetunes.Select((c, s) => (c, s)))
+        {
+            var loaded = ModelFile.Load(cells.Resolve(cell.ModelPath));
+            using var pool = (StitchPool)loaded.Model;
+            var measured = PoolFile.Measure(pool, cell.History[^1].Test);
+            if (validation is not null)
             {
-                Method = f.Family, SourceData = preset.Data, ClassNames = loaded.ClassNames, Normalization = loaded.Normalization,
-                Teacher = cells.Relative(context.TeacherPath), ImagesSeen = cell.TrainImages, Seed = preset.Seed,
-            });
+                var outcomes = ValidationOutcomes($"{f.Name}-s{preset.Seed + s}", pool, validation, loaded.Normalization);
+                validationOutcomes.Add(outcomes);
+                measured = measured.Select(c => c with { ValidationAccuracy = Statistics.TestOutcomes.Decode(outcomes[$"accuracy/{c.Id}"]).Average(b => b ? 1.0 : 0.0) }).ToArray();
+            }
+            perSeed.Add(measured);
+        }
+        var configurations = Mean(perSeed);
+        long stored;
+        {
+            // The first seed's pool is the family's learngene file; its record carries the means over seeds.
+            var loaded = ModelFile.Load(cells.Resolve(finetunes[0].ModelPath));
+            using var pool = (StitchPool)loaded.Model;
+            stored = pool.ParameterCount();
+            PoolFile.Save(file, pool, new PoolRecord { Pool = pool.Pool, StitchInit = f.StitchInit, TestData = preset.Data, TestImages = splits.Test.Count, Configurations = configurations },
+                new LearngeneInfo
+                {
+                    Method = f.Family, SourceData = preset.Data, ClassNames = loaded.ClassNames, Normalization = loaded.Normalization,
+                    Teacher = cells.Relative(context.TeacherPath), ImagesSeen = finetunes[0].TrainImages, Seed = preset.Seed,
+                });
+        }
         var initial = InitialAccuracy(f.Name, initFile, splits);
+        var residuals = ReadResiduals(f.Name);
+        if (validation is not null && !data.Holds(validation)) validation.Dispose();
         data.Release(splits);
-        double meanMacs = measured.Average(c => (double)c.MacsPerImage);
+        double meanMacs = configurations.Average(c => (double)c.MacsPerImage);
         double Flops(long images, double macs) => 2.0 * images * (3.0 * macs + context.TeacherMacs); // forward + backward, teacher forward
+        var trainedMembers = members.Where(m => m.Name != "teacher").ToList(); // the teacher's own training is shared, not the family's
         return new FamilyResult
         {
-            Name = f.Name, Family = f.Family, StitchInit = f.StitchInit, Pairs = f.Pairs, File = cells.Relative(file), Members = members.Select(m => m.Name).ToArray(),
-            StoredParameters = pool.ParameterCount(), PretrainImages = members.Sum(m => m.TrainImages) + cell.TrainImages,
-            PretrainFlops = members.Sum(m => Flops(m.TrainImages, m.MacsPerImage)) + Flops(cell.TrainImages, meanMacs),
-            Finetune = cell, Configurations = measured, InitialAccuracy = initial,
+            Name = f.Name, Family = f.Family, StitchInit = f.StitchInit, Pairs = f.Pairs, Finetuning = f.Describe(), File = cells.Relative(file),
+            Members = members.Select(m => m.Name).ToArray(), StoredParameters = stored,
+            PretrainImages = trainedMembers.Sum(m => m.TrainImages) + finetunes[0].TrainImages,
+            PretrainFlops = trainedMembers.Sum(m => Flops(m.TrainImages, m.MacsPerImage)) + Flops(finetunes[0].TrainImages, meanMacs),
+            Finetunes = finetunes, Configurations = configurations, ValidationOutcomes = validationOutcomes, InitialAccuracy = initial, Residuals = residuals,
         };
     }
 
-    /// <summary>The test and calibration images of every family (the per-model training images, the
+    /// <summary>Each configuration's test and validation accuracy, the mean over seeds.</summary>
+    static MeasuredConfig[] Mean(List<MeasuredConfig[]> perSeed) => perSeed[0].Select((c, i) => c with
+    {
+        Accuracy = perSeed.Average(s => s[i].Accuracy),
+        ValidationAccuracy = perSeed.All(s => s[i].ValidationAccuracy is not null) ? perSeed.Average(s => s[i].ValidationAccuracy!.Value) : null,
+    }).ToArray();
+
+    /// <summary>The test and calibration images of every family (the members' training images, the
     /// preset's test images), at the pool's input size.</summary>
-    DataSplits Splits(int imageSize) => data.Splits(preset.Data, imageSize, preset.PerModelTrainLimit, preset.Seed, preset.TestLimit, preset.Seed);
+    DataSplits Splits(int imageSize) => data.Splits(preset.Data, imageSize, MemberTrainLimit, preset.Seed, preset.TestLimit, preset.Seed);
+
+    /// <summary>The validation images: training images no model of the run trained on (after the members' and
+    /// the teacher's subsets of the same seeded permutation); null when the preset keeps none.</summary>
+    ImageDataset? Validation(int imageSize)
+    {
+        if (preset.ValidationImages <= 0) return null;
+        var all = data.Raw(preset.Data, imageSize).Train;
+        int used = Math.Max(MemberTrainLimit ?? all.Count, preset.TeacherFile is null ? preset.TeacherTrainLimit ?? all.Count : 0);
+        return all.Holdout(used, preset.ValidationImages, preset.Seed);
+    }
+
+    /// <summary>Every configuration's per-image outcomes on the validation images (kept in pools/; measured
+    /// again when missing).</summary>
+    Dictionary<string, string> ValidationOutcomes(string name, StitchPool pool, ImageDataset validation, Normalization norm)
+    {
+        string path = Path.Combine(PoolsDir, $"{name}-validation.json");
+        if (File.Exists(path))
+            try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path), ModelConfig.Json) ?? []; }
+            catch (JsonException) { } // damaged: measured again
+        pool.eval();
+        var (_, predictions) = StitchFineTuning.EvaluateAll(pool, validation, norm, preset.Recipe.EvalBatchSize, torch.CPU);
+        var outcomes = predictions.Correct().ToDictionary(kv => kv.Key, kv => Statistics.TestOutcomes.Encode(kv.Value));
+        Directory.CreateDirectory(PoolsDir);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(outcomes, ModelConfig.Json));
+        return outcomes;
+    }
 
     /// <summary>Every configuration's test accuracy right after the stitch initialization (kept beside the
     /// starting model file; measured again from it when missing).</summary>
@@ -159,17 +241,25 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         var loaded = ModelFile.Load(initFile);
         using var pool = (StitchPool)loaded.Model;
         pool.eval();
-        var initial = StitchFineTuning.EvaluateAll(pool, splits.Test, loaded.Normalization, preset.Recipe.EvalBatchSize, torch.CPU);
+        var (initial, _) = StitchFineTuning.EvaluateAll(pool, splits.Test, loaded.Normalization, preset.Recipe.EvalBatchSize, torch.CPU);
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(initial, ModelConfig.Json));
         return initial;
     }
 
+    string ResidualsPath(string name) => Path.Combine(PoolsDir, $"{name}-residuals.json");
+
+    Dictionary<string, double> ReadResiduals(string name)
+    {
+        try { return File.Exists(ResidualsPath(name)) ? JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(ResidualsPath(name)), ModelConfig.Json) ?? [] : []; }
+        catch (JsonException) { return []; }
+    }
+
     /// <summary>The members' trained weights in one pool, stitch layers initialized, saved as the fine-tuning's
-    /// starting model file.</summary>
+    /// starting model file; with each stitch point's residual on the calibration images.</summary>
     void Assemble(StitchedFamily f, IReadOnlyList<CellResult> members, string initFile, int teacherWidth)
     {
         var loaded = new List<ModelFile.Loaded>();
-        var maps = new List<List<torch.Tensor>>();
+        var maps = new List<DistillationMaps>();
         DataSplits? splits = null;
         try
         {
@@ -186,27 +276,28 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
                     foreach (var (n, t) in pool.Models[i].state_dict()) t.copy_(source[n]);
                 }
             var norm = loaded[0].Normalization;
-            if (f.StitchInit == "ls")
+            splits = Splits(config.ImageSize);
+            using var scope = torch.NewDisposeScope();
+            var (calibration, _) = new BatchLoader(splits.Train, norm, preset.CalibrationImages, shuffle: true, augment: false, preset.Seed, epoch: 0).Batches().First();
+            switch (f.StitchInit)
             {
-                splits = Splits(config.ImageSize);
-                using var scope = torch.NewDisposeScope();
-                var (images, _) = new BatchLoader(splits.Train, norm, preset.CalibrationImages, shuffle: true, augment: false, preset.Seed, epoch: 0).Batches().First();
-                pool.FitStitches(images);
+                case "ls": pool.FitStitches(calibration); break;
+                case "scratch": break; // the stitch layers keep their random (timm) initialization: the authors' other mode
+                case LearnedStitchInit.Authors or LearnedStitchInit.Pinv:
+                    for (int i = 0; i < config.Models.Length; i++)
+                        maps.Add(DistillationMaps.Read(Path.Combine(cells.FolderOf(members[Source(i)].Name), Trainer.CheckpointName)));
+                    LearnedStitchInit.Apply(pool, maps, teacherWidth, f.StitchInit);
+                    break;
+                default: throw new LearngeneException($"unknown stitch initialization '{f.StitchInit}' (expected {string.Join(", ", StitchInits)})", setting: "stitch-init");
             }
-            else if (f.StitchInit == "learned")
-            {
-                for (int i = 0; i < config.Models.Length; i++)
-                    maps.Add(LearnedStitchInit.ReadMaps(Path.Combine(cells.FolderOf(members[Source(i)].Name), Trainer.CheckpointName)));
-                LearnedStitchInit.Apply(pool, maps, teacherWidth);
-            }
-            else throw new LearngeneException($"unknown stitch initialization '{f.StitchInit}' (expected learned or ls)", setting: "stitch-init");
             Directory.CreateDirectory(PoolsDir);
+            AtomicFile.WriteAllText(ResidualsPath(f.Name), JsonSerializer.Serialize(pool.Residuals(calibration), ModelConfig.Json));
             ModelFile.Save(initFile, pool, norm, loaded[0].ClassNames, new Dictionary<string, string> { ["stitch_init"] = f.StitchInit, ["pairs"] = f.Pairs });
         }
         finally
         {
             foreach (var l in loaded) l.Model.Dispose();
-            foreach (var t in maps.SelectMany(m => m)) t.Dispose();
+            foreach (var m in maps) m.Dispose();
             if (splits is not null) data.Release(splits);
         }
     }

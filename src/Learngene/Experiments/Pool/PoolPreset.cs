@@ -32,16 +32,29 @@ public sealed record PoolPreset : INamed
     /// <summary>Training images the least-squares stitch initialization solves on (the authors: one batch of 100).</summary>
     public int CalibrationImages { get; init; } = 100;
     public int? TestLimit { get; init; }
+    /// <summary>Training images held out (never trained on) on which every configuration is also measured:
+    /// Pareto fronts and budget picks are chosen there and reported on test. 0: none (choices read test).</summary>
+    public int ValidationImages { get; init; }
+    /// <summary>Fine-tuning seeds per stitched family (seeds Seed, Seed + 1, …): the intervals resample them.</summary>
+    public int FinetuneSeeds { get; init; } = 1;
+    /// <summary>SN-Net's widest anchor: "teacher" — the teacher itself, as in the paper's comparison (SN-Net
+    /// stitches pre-trained DeiTs and the pool distils from the same DeiT-B) — or "trained", an anchor of the
+    /// teacher's architecture trained with the other anchors' budget.</summary>
+    public string SnNetWidestAnchor { get; init; } = "teacher";
     public TrainOptions Recipe { get; init; } = new();
     public int Seed { get; init; }
 
     /// <summary>The recipe of every instance and anchor; instances add their feature terms through their
-    /// objective, anchors mix CE and soft KD with the instances' weights (0.1·CE + 0.9·KD).</summary>
-    public TrainOptions PerModelRecipe => Recipe with { Epochs = PerModelEpochs, Seed = Seed };
+    /// objective, anchors mix CE and soft KD with the instances' weights (0.1·CE + 0.9·KD). No label smoothing
+    /// for either: the instances' objective has none (the authors' <c>criterion2.py</c>).</summary>
+    public TrainOptions PerModelRecipe => Recipe with { Epochs = PerModelEpochs, Seed = Seed, LabelSmoothing = 0 };
 
     /// <summary>Pool fine-tuning's recipe: the preset's, at a lower learning rate without warmup (the
     /// authors fine-tune pre-trained models at 5e-5; our models are trained for a few CPU epochs, so 2e-4).</summary>
     public TrainOptions FinetuneRecipe => Recipe with { Epochs = FinetuneEpochs, LearningRate = FinetuneLearningRate, WarmupEpochs = 0, Seed = Seed };
+
+    /// <summary>The authors' fine-tuning schedule: the same learning rate, held constant (<c>main.py</c>).</summary>
+    public TrainOptions ConstantFinetuneRecipe => FinetuneRecipe with { MinLearningRate = FinetuneLearningRate };
 
     static readonly TrainOptions CpuRecipe = new() { BatchSize = 128, LearningRate = 1e-3, WarmupEpochs = 0.3, Augment = false };
     static readonly VitConfig CpuTeacher = new() { Width = 96, Depth = 12, Heads = 4, PatchSize = 7, ImageSize = 0 };
@@ -52,14 +65,14 @@ public sealed record PoolPreset : INamed
         {
             Name = "smoke", Description = "seconds: teacher width 32 depth 4, instances 8/16/32 at depth 2, 600 images",
             Teacher = CpuTeacher with { Width = 32, Depth = 4, Heads = 2 }, TeacherEpochs = 1, TeacherTrainLimit = 600,
-            PerModelEpochs = 1, PerModelTrainLimit = 600, FinetuneEpochs = 1, CalibrationImages = 50, TestLimit = 200,
+            PerModelEpochs = 1, PerModelTrainLimit = 600, FinetuneEpochs = 1, CalibrationImages = 50, TestLimit = 200, ValidationImages = 200,
             Recipe = new TrainOptions { BatchSize = 64, LearningRate = 2e-3, WarmupEpochs = 0.2, Augment = false },
         },
         new()
         {
-            Name = "small", Description = "about 40 minutes on 2 cores: a width-96 depth-12 ViT teacher, instances 24/48/96 at depth 6 and SN-Net anchors 24/48/96 at depth 12, each on 4 epochs of 20 000 images, 6 fine-tuning epochs per family",
+            Name = "small", Description = "about 90 minutes on 2 cores: a width-96 depth-12 ViT teacher, instances 24/48/96 at depth 6 and SN-Net anchors 24/48 at depth 12 (the teacher is the widest), each on 4 epochs of 20 000 images, 6 fine-tuning epochs per family and seed (3 seeds), every configuration on all 10 000 test images and 5 000 held-out training images",
             Teacher = CpuTeacher, TeacherEpochs = 3, TeacherTrainLimit = 30000,
-            PerModelEpochs = 4, PerModelTrainLimit = 20000, FinetuneEpochs = 6, TestLimit = 3000, Recipe = CpuRecipe,
+            PerModelEpochs = 4, PerModelTrainLimit = 20000, FinetuneEpochs = 6, ValidationImages = 5000, FinetuneSeeds = 3, Recipe = CpuRecipe,
         },
         new()
         {

@@ -63,6 +63,27 @@ public sealed class StitchPool : Classifier
         }
     }
 
+    /// <summary>How well each stitch point's current layer maps the front's tokens onto the end's, on the
+    /// given images: the relative residual ‖W·x + b − y‖² / ‖y − ȳ‖² (0: exact; 1: no better than the end's
+    /// mean token; above 1: worse). What explains a stitch initialization's accuracy before fine-tuning.</summary>
+    public Dictionary<string, double> Residuals(Tensor images)
+    {
+        using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var hidden = models.Select(m => Hidden(m, images)).ToArray();
+        var residuals = new Dictionary<string, double>();
+        foreach (var c in Configurations.Where(c => !c.IsInstance))
+        {
+            var x = hidden[c.Front][c.FrontLast + 1];
+            var y = hidden[c.End][c.EndFirst].reshape(-1, hidden[c.End][c.EndFirst].shape[^1]).to(float64);
+            var fitted = stitches[c.StitchLayer].forward(x).reshape(y.shape[0], -1).to(float64);
+            double error = (fitted - y).square().sum().item<double>();
+            double spread = (y - y.mean([0], keepdim: true)).square().sum().item<double>();
+            residuals[c.Id] = error / spread;
+        }
+        return residuals;
+    }
+
     static List<Tensor> Hidden(VisionTransformer m, Tensor images)
     {
         var states = new List<Tensor> { m.Embed(images) };

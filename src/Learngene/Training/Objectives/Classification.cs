@@ -68,9 +68,12 @@ public sealed class Classification : IObjective
 
     public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
     {
-        var (loss, accuracy) = Evaluate((nn.Module<Tensor, Tensor>)model, data, norm, batchSize, device);
-        return new Dictionary<string, double> { ["loss"] = loss, ["accuracy"] = accuracy };
+        var e = Predict((nn.Module<Tensor, Tensor>)model, data, norm, batchSize, device);
+        Predictions = new TestPredictions(e.Labels, new Dictionary<string, int[]> { ["accuracy"] = e.Predicted });
+        return new Dictionary<string, double> { ["loss"] = e.Loss, ["accuracy"] = e.Accuracy };
     }
+
+    public TestPredictions? Predictions { get; private set; }
 
     /// <summary>Images per forward pass in evaluation (the loader's batch is split into these).</summary>
     const int ForwardChunk = 100;
@@ -78,10 +81,23 @@ public sealed class Classification : IObjective
     /// <summary>Mean cross-entropy and accuracy (in [0, 1]) of a classifier on a data set, in eval mode.</summary>
     public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data, Normalization norm, int batchSize = 500, Device? device = null)
     {
+        var e = Predict(model, data, norm, batchSize, device);
+        return (e.Loss, e.Accuracy);
+    }
+
+    /// <summary>What a classifier's evaluation measured: mean loss, accuracy, and per image (in the data set's
+    /// order) the predicted class and the label.</summary>
+    public sealed record Evaluation(double Loss, double Accuracy, int[] Predicted, int[] Labels);
+
+    /// <summary>Mean cross-entropy, accuracy and each image's predicted class, in eval mode.</summary>
+    public static Evaluation Predict(nn.Module<Tensor, Tensor> model, ImageDataset data, Normalization norm, int batchSize = 500, Device? device = null)
+    {
         bool wasTraining = model.training;
         model.eval();
         double lossSum = 0;
         long correct = 0;
+        var predicted = new List<int>(data.Count);
+        var labels = new List<int>(data.Count);
         using (torch.no_grad())
         {
             var loader = new BatchLoader(data, norm, batchSize, shuffle: false, augment: false, seed: 0, epoch: 0, device);
@@ -100,12 +116,15 @@ public sealed class Classification : IObjective
                     var (xc, yc) = (x.narrow(0, start, n), y.narrow(0, start, n));
                     var logits = model.forward(xc);
                     lossSum += nn.functional.cross_entropy(logits, yc, reduction: nn.Reduction.Sum).item<float>();
-                    correct += logits.argmax(1).eq(yc).sum().item<long>();
+                    var argmax = logits.argmax(1);
+                    correct += argmax.eq(yc).sum().item<long>();
+                    predicted.AddRange(argmax.to_type(ScalarType.Int32).cpu().data<int>().ToArray());
+                    labels.AddRange(yc.to_type(ScalarType.Int32).cpu().data<int>().ToArray());
                 }
             }
         }
         if (wasTraining) model.train();
-        return (lossSum / Math.Max(1, data.Count), (double)correct / Math.Max(1, data.Count));
+        return new Evaluation(lossSum / Math.Max(1, data.Count), (double)correct / Math.Max(1, data.Count), predicted.ToArray(), labels.ToArray());
     }
 
     public void Dispose() { } // the teacher belongs to whoever loaded it

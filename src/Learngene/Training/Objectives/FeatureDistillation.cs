@@ -15,8 +15,10 @@ namespace Learngene.Training.Objectives;
 public sealed class FeatureDistillation : IObjective
 {
     /// <summary>Matched blocks (student index, teacher index), α and the KD temperature. Default: the
-    /// last block of each, α = 0.1, T = 1 (the authors' values).</summary>
-    public sealed record Settings(int[] StudentBlocks, int[] TeacherBlocks, double Alpha = 0.1, double Temperature = 1.0);
+    /// last block of each, α = 0.1, T = 1 (the authors' values). <paramref name="IdentityMaps"/>: maps between
+    /// equal widths (an instance as wide as the teacher) start as the identity with zero bias, so that the
+    /// instance is tied to the teacher's coordinates from the start (the authors: a random init, Kaiming).</summary>
+    public sealed record Settings(int[] StudentBlocks, int[] TeacherBlocks, double Alpha = 0.1, double Temperature = 1.0, bool IdentityMaps = false);
 
     public static readonly ObjectiveKind Kind = new("feature-distillation",
         "Learngene Pool's instance distillation: CE, soft KD and MSE on matched block outputs and attention branches through learned teacher→student maps", Create);
@@ -32,11 +34,19 @@ public sealed class FeatureDistillation : IObjective
     {
         public readonly ModuleList<Linear> blocks, attention;
 
-        public Maps(int positions, int teacherWidth, int studentWidth) : base("maps")
+        public Maps(int positions, int teacherWidth, int studentWidth, bool identity = false) : base("maps")
         {
             blocks = new ModuleList<Linear>(Enumerable.Range(0, positions).Select(_ => nn.Linear(teacherWidth, studentWidth)).ToArray());
             attention = new ModuleList<Linear>(Enumerable.Range(0, positions).Select(_ => nn.Linear(teacherWidth, studentWidth)).ToArray());
             RegisterComponents();
+            if (identity && teacherWidth == studentWidth)
+                using (torch.no_grad())
+                    foreach (var map in blocks.Concat(attention))
+                    {
+                        using var eye = torch.eye(studentWidth);
+                        map.weight!.copy_(eye);
+                        map.bias!.zero_();
+                    }
         }
     }
 
@@ -52,7 +62,7 @@ public sealed class FeatureDistillation : IObjective
         this.teacher = teacher;
         this.teacherNorm = teacherNorm;
         this.dataNorm = dataNorm;
-        maps = new Maps(settings.StudentBlocks.Length, teacher.Architecture.Width, student.Architecture.Width);
+        maps = new Maps(settings.StudentBlocks.Length, teacher.Architecture.Width, student.Architecture.Width, settings.IdentityMaps);
         teacher.eval();
     }
 
@@ -106,9 +116,12 @@ public sealed class FeatureDistillation : IObjective
 
     public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
     {
-        var (loss, accuracy) = Classification.Evaluate((nn.Module<Tensor, Tensor>)model, data, norm, batchSize, device);
-        return new Dictionary<string, double> { ["loss"] = loss, ["accuracy"] = accuracy };
+        var e = Classification.Predict((nn.Module<Tensor, Tensor>)model, data, norm, batchSize, device);
+        Predictions = new TestPredictions(e.Labels, new Dictionary<string, int[]> { ["accuracy"] = e.Predicted });
+        return new Dictionary<string, double> { ["loss"] = e.Loss, ["accuracy"] = e.Accuracy };
     }
+
+    public TestPredictions? Predictions { get; private set; }
 
     public void Dispose() => maps.Dispose(); // the teacher belongs to whoever loaded it
 }

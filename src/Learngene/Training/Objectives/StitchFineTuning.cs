@@ -18,7 +18,9 @@ namespace Learngene.Training.Objectives;
 /// from a CNN teacher (docs/notes/pool-authors-code.md).</summary>
 public sealed class StitchFineTuning : IObjective
 {
-    public sealed record Settings(double CrossEntropyWeight = 0.5, double Temperature = 1.0, int Seed = 0);
+    /// <summary>The loss mix (1: plain cross-entropy, as Learngene Pool's code trains), the draw's seed, and
+    /// whether every epoch evaluates all configurations (else only the last, the one the results read).</summary>
+    public sealed record Settings(double CrossEntropyWeight = 0.5, double Temperature = 1.0, int Seed = 0, bool EvaluateEveryEpoch = false);
 
     public static readonly ObjectiveKind Kind = new("stitch-finetune",
         "one configuration of a stitch pool per step, 0.5·CE + 0.5·soft KD from the teacher", Create);
@@ -28,6 +30,8 @@ public sealed class StitchFineTuning : IObjective
     readonly Normalization? teacherNorm;
     readonly Normalization dataNorm;
     readonly StepCounter counter = new();
+    /// <summary>The optimizer steps of the whole run: the evaluation after them is the last epoch's.</summary>
+    readonly long finalStep;
 
     /// <summary>The number of steps taken, as a buffer so that checkpoints keep it.</summary>
     sealed class StepCounter : nn.Module
@@ -38,9 +42,10 @@ public sealed class StitchFineTuning : IObjective
         public Tensor Steps => named_buffers().Single(b => b.name == "steps").buffer;
     }
 
-    public StitchFineTuning(Settings settings, nn.Module<Tensor, Tensor> teacher, Normalization dataNorm, Normalization? teacherNorm = null)
+    public StitchFineTuning(Settings settings, nn.Module<Tensor, Tensor> teacher, Normalization dataNorm, Normalization? teacherNorm = null, long finalStep = 0)
     {
         this.settings = settings;
+        this.finalStep = finalStep;
         this.teacher = teacher;
         this.dataNorm = dataNorm;
         this.teacherNorm = teacherNorm;
@@ -54,7 +59,9 @@ public sealed class StitchFineTuning : IObjective
         Settings settings;
         try { settings = c.Settings is null ? new Settings(Seed: c.Options.Seed) : JsonSerializer.Deserialize<Settings>(c.Settings, ModelConfig.Json)!; }
         catch (JsonException) { throw new LearngeneException($"stitch fine-tuning settings '{c.Settings}' do not parse"); }
-        return new StitchFineTuning(settings, teacher.Model, c.DataNormalization, teacher.Normalization);
+        if (settings.CrossEntropyWeight is < 0 or > 1) throw new LearngeneException($"stitch fine-tuning's cross-entropy weight must be in [0, 1] (got {settings.CrossEntropyWeight})");
+        long steps = (long)c.Options.Epochs * ((c.Data.Train.Count + c.Options.BatchSize - 1) / c.Options.BatchSize);
+        return new StitchFineTuning(settings, teacher.Model, c.DataNormalization, teacher.Normalization, steps);
     }
 
     public nn.Module? Own => counter;
@@ -78,36 +85,54 @@ public sealed class StitchFineTuning : IObjective
         var config = pool.Configurations[Draw(settings.Seed, step, pool.Configurations.Count)];
         counter.Steps.add_(1);
         var logits = pool.Forward(images, config);
-        Tensor teacherLogits;
-        using (torch.no_grad())
-            teacherLogits = teacher.forward(dataNorm.Renormalize(images, teacherNorm));
-        var loss = settings.CrossEntropyWeight * Losses.CrossEntropy(logits, labels)
-                 + (1 - settings.CrossEntropyWeight) * Losses.SoftDistillation(logits, teacherLogits, settings.Temperature);
+        var loss = Losses.CrossEntropy(logits, labels);
+        if (settings.CrossEntropyWeight < 1)
+        {
+            Tensor teacherLogits;
+            using (torch.no_grad())
+                teacherLogits = teacher.forward(dataNorm.Renormalize(images, teacherNorm));
+            loss = settings.CrossEntropyWeight * loss + (1 - settings.CrossEntropyWeight) * Losses.SoftDistillation(logits, teacherLogits, settings.Temperature);
+        }
         long n = images.shape[0];
         return new ObjectiveStep(loss, n, new Dictionary<string, double> { ["loss"] = loss.item<float>() * n, ["accuracy"] = logits.argmax(1).eq(labels).sum().item<long>() });
     }
 
     public void StepWithoutRows() => counter.Steps.add_(1);
 
-    public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device) =>
-        EvaluateAll((StitchPool)model, data, norm, batchSize, device);
+    /// <summary>Every configuration at the last epoch (and at every epoch when the settings ask): evaluating
+    /// dozens of configurations each epoch would cost more than the fine-tuning itself at small budgets.</summary>
+    public IReadOnlyDictionary<string, double> Evaluate(nn.Module model, ImageDataset data, Normalization norm, int batchSize, Device device)
+    {
+        Predictions = null;
+        if (!settings.EvaluateEveryEpoch && counter.Steps.item<long>() < finalStep) return new Dictionary<string, double>();
+        var (metrics, predictions) = EvaluateAll((StitchPool)model, data, norm, batchSize, device);
+        Predictions = predictions;
+        return metrics;
+    }
 
-    /// <summary>Every configuration of a pool on held-out data: <c>accuracy/ID</c> each, and their means.</summary>
-    public static Dictionary<string, double> EvaluateAll(StitchPool pool, ImageDataset data, Normalization norm, int batchSize, Device device)
+    public TestPredictions? Predictions { get; private set; }
+
+    /// <summary>Every configuration of a pool on held-out data: <c>accuracy/ID</c> each, and their means; and
+    /// each configuration's predicted class per image.</summary>
+    public static (Dictionary<string, double> Metrics, TestPredictions Predictions) EvaluateAll(StitchPool pool, ImageDataset data, Normalization norm, int batchSize, Device device)
     {
         var metrics = new Dictionary<string, double>();
+        var predicted = new Dictionary<string, int[]>();
+        int[] labels = [];
         double lossSum = 0, accuracySum = 0;
         foreach (var c in pool.Configurations)
         {
             using var configured = new Configured(pool, c); // freed here, never by the finalizer thread
-            var (loss, accuracy) = Classification.Evaluate(configured, data, norm, batchSize, device);
-            metrics[$"accuracy/{c.Id}"] = accuracy;
-            lossSum += loss;
-            accuracySum += accuracy;
+            var e = Classification.Predict(configured, data, norm, batchSize, device);
+            metrics[$"accuracy/{c.Id}"] = e.Accuracy;
+            predicted[$"accuracy/{c.Id}"] = e.Predicted;
+            labels = e.Labels;
+            lossSum += e.Loss;
+            accuracySum += e.Accuracy;
         }
         metrics["loss"] = lossSum / pool.Configurations.Count;
         metrics["accuracy"] = accuracySum / pool.Configurations.Count;
-        return metrics;
+        return (metrics, new TestPredictions(labels, predicted));
     }
 
     /// <summary>One configuration of a pool seen as a classifier (for evaluation).</summary>
