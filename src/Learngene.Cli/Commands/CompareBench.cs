@@ -25,7 +25,7 @@ static class CompareBench
         var transfer = new Option<string?>("--transfer") { Description = "Transfer data set (default: mnist); 'none' for the source task only" };
         var depths = new Option<string?>("--depths") { Description = "Descendant depths, e.g. 1..12 or 2,4,6 (default: the preset's)" };
         var epochs = new Option<int?>("--epochs") { Description = "E: descendant training epochs (default: the preset's)" };
-        var seeds = new Option<int>("--seeds") { Description = "Repeat every descendant with this many seeds and report mean ± std", DefaultValueFactory = _ => 1 };
+        var seeds = new Option<int>("--seeds") { Description = "Repeat every descendant with this many seeds (0, 1, …); accuracies are means over seeds and every interval resamples the seeds, then the test images", DefaultValueFactory = _ => 1 };
         var teacher = new Option<string?>("--teacher") { Description = "A trained teacher model file (default: train and cache one)" };
         var wsLayers = Shared.WsLayers();
         var wsElements = Shared.WsElements();

@@ -26,7 +26,7 @@ static class LearnPoolCommand
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"learn-pool-{p.Name}");
             var family = PoolExperiment.PoolFamily(r.GetValue(stitchInit)!, r.GetValue(pairs)!);
             var result = new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only: [family]).Run().Families[0];
-            var best = result.Configurations.MaxBy(c => c.ChoiceScore)!; // chosen on validation when measured, never on test
+            var best = result.Configurations.MaxBy(c => c.ChoiceScore)!; // chosen on validation when the preset keeps a validation split
             Console.WriteLine($"{result.Configurations.Length} configurations, {result.Configurations.Min(c => c.Parameters):N0}–{result.Configurations.Max(c => c.Parameters):N0} parameters; " +
                               $"Pareto front of {BudgetPick.ParetoFront(result.Configurations).Count}; best {(best.ValidationAccuracy is null ? "on test" : "on validation")} {best.Id}: {best.Accuracy * 100:F2}% on test");
             Console.WriteLine($"learngene: {Path.Combine(dir, result.File)} (see 'learngene pool list')");

@@ -61,7 +61,7 @@ public static class PoolChecks
         var interval = Bootstrap.Mean(Difference(FrontScores(pool, from, to), FrontScores(sn, from, to)));
         return new(name, Verdicts.Decide(interval, 0),
             $"mean test accuracy of the Pareto front over the common range {from:N0}–{to:N0} parameters (log scale), {pool.Name} − SN-Net: {interval.Points()} points " +
-            $"({MeanHeight(pool, from, to) * 100:F2}% vs {MeanHeight(sn, from, to) * 100:F2}%; fronts chosen on {(pool.ValidationOutcomes.Count > 0 ? "the validation images" : "the test images (no validation split)")})");
+            $"({MeanHeight(pool, from, to) * 100:F2}% vs {MeanHeight(sn, from, to) * 100:F2}%; fronts chosen on {(pool.Configurations.All(c => c.ValidationAccuracy is not null) ? "the validation images" : "the test images (no validation split)")})");
     }
 
     /// <summary>Per seed, per test image: the front's mean height as a weighted sum of its picks' outcomes.</summary>

@@ -26,7 +26,7 @@ public static class PoolReport
         md.AppendLine();
         md.AppendLine($"Data `{p.Data}`. Teacher: {Describe(r.Teacher)} — {Pct(r.Teacher.FinalAccuracy)}% test accuracy. " +
                       $"Every instance and anchor: {p.PerModelEpochs} epochs on {Limit(p.PerModelTrainLimit)} images, the same recipe (no label smoothing); instances distilled with " +
-                      $"0.1·CE + 0.9·(soft KD + feature MSE through learned maps), anchors with 0.1·CE + 0.9·soft KD; SN-Net's widest anchor is {(p.SnNetWidestAnchor == "teacher" ? "the teacher itself, as in the paper's comparison" : "an anchor trained like the others")}. " +
+                      $"0.1·CE + 0.9·(soft KD + feature MSE through learned maps), anchors with 0.1·CE + 0.9·soft KD; SN-Net's widest anchor is {(p.SnNetWidestAnchor == "teacher" ? "the teacher itself, as in the paper's comparison (trained with its own budget and recipe, label smoothing included; its training is not counted in SN-Net's costs, as it is not in the pool's)" : "an anchor trained like the others")}. " +
                       $"Every family fine-tuned {p.FinetuneEpochs} epochs with {p.FinetuneSeeds} seed{(p.FinetuneSeeds == 1 ? "" : "s")} (lr {p.FinetuneLearningRate:G3}, one configuration drawn per step; its loss and schedule in the table) " +
                       $"and every configuration tested on the same {r.TestImages:N0} test images" +
                       (r.ValidationImages > 0 ? $"; fronts and picks are chosen on {r.ValidationImages:N0} training images no model trained on, and reported on test" : "; no validation split: fronts are chosen on test") + ". " +
@@ -60,7 +60,7 @@ public static class PoolReport
 
         md.AppendLine("## Families: size range, storage, pre-training, accuracy");
         md.AppendLine();
-        md.AppendLine("| family | stitch init | pairs | fine-tuning | configurations | parameters (min–max) | stored parameters | pre-training images | pre-training FLOPs | mean accuracy before fine-tuning (%) | mean accuracy (%) | best, chosen on validation: test accuracy (%) |");
+        md.AppendLine($"| family | stitch init | pairs | fine-tuning | configurations | parameters (min–max) | stored parameters | pre-training images | pre-training FLOPs | mean accuracy before fine-tuning ({(r.ValidationImages > 0 ? "validation, " : "")}%) | mean accuracy (%) | best{(r.ValidationImages > 0 ? ", chosen on validation: test" : " (chosen on test)")} accuracy (%) |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var f in r.Families)
         {
@@ -104,7 +104,7 @@ public static class PoolReport
     {
         var families = r.Families.Where(f => f.Family == "pool" && f.Pairs == "neighbours" && f.Residuals.Count > 0).ToList();
         if (families.Count == 0) return;
-        md.AppendLine($"## Stitch initializations: relative residual ‖W·x + b − y‖² / ‖y − ȳ‖² on the {r.Preset.CalibrationImages} calibration images, and accuracy right after initialization");
+        md.AppendLine($"## Stitch initializations: relative residual ‖W·x + b − y‖² / ‖y − ȳ‖² on the {r.Preset.CalibrationImages} calibration images, and accuracy right after initialization (on the {(r.ValidationImages > 0 ? "validation" : "test")} images)");
         md.AppendLine();
         md.AppendLine("| stitch point | " + string.Join(" | ", families.Select(f => f.StitchInit)) + " | " + string.Join(" | ", families.Select(f => $"{f.StitchInit} accuracy (%)")) + " |");
         md.AppendLine("|---|" + string.Concat(families.Select(_ => "---|---|")));

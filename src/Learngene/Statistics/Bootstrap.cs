@@ -23,7 +23,7 @@ public sealed record Interval(double Estimate, double Low, double High)
 /// <summary>One bootstrap draw: which seeds (indices into each arm's seed list, with repetition) and how many
 /// times each test image is drawn. The same draw serves every arm of a comparison, which is what pairs it:
 /// the methods are compared on the same resampled images and seeds.</summary>
-public sealed class Draw(int[] seeds, int[] imageCounts)
+public sealed class Draw(int[] seeds, ushort[] imageCounts)
 {
     public IReadOnlyList<int> Seeds { get; } = seeds;
     public int Images => imageCounts.Length;
@@ -86,17 +86,13 @@ public static class Bootstrap
     public static Interval[] EstimateMany(int seeds, int images, Func<Draw, double[]> statistics, int resamples = Resamples, int rngSeed = 12345)
     {
         if (seeds < 1 || images < 1) throw new LearngeneException($"a bootstrap needs at least one seed and one test image (got {seeds} and {images})");
-        double[] estimates = statistics(new Draw(Enumerable.Range(0, seeds).ToArray(), Enumerable.Repeat(1, images).ToArray()));
-        var rng = new Random(rngSeed);
+        double[] estimates = statistics(new Draw(Enumerable.Range(0, seeds).ToArray(), Enumerable.Repeat((ushort)1, images).ToArray()));
+        var draws = Draws(seeds, images, resamples, rngSeed);
         var values = new double[estimates.Length][];
         for (int k = 0; k < estimates.Length; k++) values[k] = new double[resamples];
         for (int r = 0; r < resamples; r++)
         {
-            var seedPick = new int[seeds];
-            for (int s = 0; s < seeds; s++) seedPick[s] = seeds == 1 ? 0 : rng.Next(seeds);
-            var counts = new int[images];
-            for (int i = 0; i < images; i++) counts[rng.Next(images)]++;
-            var v = statistics(new Draw(seedPick, counts));
+            var v = statistics(draws[r]);
             for (int k = 0; k < v.Length; k++) values[k][r] = v[k];
         }
         double tail = (1 - Level) / 2;
@@ -106,6 +102,31 @@ public static class Bootstrap
             return sorted.Length == 0 ? new Interval(e, double.NaN, double.NaN) : new Interval(e, Quantile(sorted, tail), Quantile(sorted, 1 - tail));
         }).ToArray();
     }
+
+    /// <summary>The resamples of one shape, made once: every interval of a report reads the same draws
+    /// (drawing 10 000 images 2 000 times for each of hundreds of table cells would dominate a report's time).</summary>
+    static Draw[] Draws(int seeds, int images, int resamples, int rngSeed)
+    {
+        lock (cache)
+        {
+            var key = (seeds, images, resamples, rngSeed);
+            if (cache.TryGetValue(key, out var made)) return made;
+            if (cache.Count > 8) cache.Clear(); // a few shapes per experiment; bounded memory
+            var rng = new Random(rngSeed);
+            var draws = new Draw[resamples];
+            for (int r = 0; r < resamples; r++)
+            {
+                var seedPick = new int[seeds];
+                for (int s = 0; s < seeds; s++) seedPick[s] = seeds == 1 ? 0 : rng.Next(seeds);
+                var counts = new ushort[images];
+                for (int i = 0; i < images; i++) counts[rng.Next(images)]++; // at most 65 535 of one image: far beyond any real draw
+                draws[r] = new Draw(seedPick, counts);
+            }
+            return cache[key] = draws;
+        }
+    }
+
+    static readonly Dictionary<(int, int, int, int), Draw[]> cache = [];
 
     /// <summary>One statistic and its interval (see <see cref="EstimateMany"/>).</summary>
     public static Interval Estimate(int seeds, int images, Func<Draw, double> statistic, int resamples = Resamples) =>

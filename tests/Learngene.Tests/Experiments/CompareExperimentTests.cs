@@ -45,8 +45,12 @@ public class CompareExperimentTests
         string report = CompareReport.Write(dir, CompareReport.Load(dir));
         string text = File.ReadAllText(report);
         Assert.Contains("| tleg |", text);
-        Assert.Contains(" ± ", text); // two seeds: mean ± std
-        Assert.Contains("TLEG vs scratch on fashion-mnist", text);
+        Assert.Contains(" ± ", text); // mean ± the interval's half-width
+        Assert.Contains("TLEG − scratch on fashion-mnist", text);
+        Assert.Contains("paired bootstrap", text);
+        Assert.Matches(@"\d+\.\d× \[|> [\d.]+× \[", text); // training-cost factors with their intervals
+        // Every cell kept its per-image outcomes on the shared test images, every epoch.
+        Assert.All(r2.Cells, c => Assert.All(c.History, h => Assert.Equal(CompareExperimentTests.Smoke.TestLimit, h.Correct()!.Length)));
         Assert.Contains("SWS stores", text);
         Assert.Contains("Training-cost factor", text);
         Assert.Contains("FLOPs) per image", text);

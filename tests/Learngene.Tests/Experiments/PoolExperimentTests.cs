@@ -71,9 +71,16 @@ public class PoolExperimentTests
                 var test = Assert.Single(f.TestOutcomes(c.Id));
                 Assert.Equal(Smoke.TestLimit, test.Length);
                 Assert.Equal(c.Accuracy, test.Average(b => b ? 1.0 : 0.0), 9); // the outcomes are the accuracy's images
-                Assert.Equal(c.ValidationAccuracy!.Value, Assert.Single(f.ValidationOutcomesOf(c.Id)!).Average(b => b ? 1.0 : 0.0), 9);
             }
         Assert.Equal(Smoke.ValidationImages, r.ValidationImages);
+        // The validation images are held out from every training of the run: none is a training image of the teacher or a member.
+        var all = TestData.Cache.Value.Raw(Smoke.Data).Train;
+        using (var held = all.Holdout(Math.Max(Smoke.TeacherTrainLimit!.Value, Smoke.PerModelTrainLimit!.Value), Smoke.ValidationImages, Smoke.Seed))
+        using (var teacherImages = all.Subset(Smoke.TeacherTrainLimit!.Value, Smoke.Seed))
+        {
+            var seen = Enumerable.Range(0, teacherImages.Count).Select(i => Convert.ToBase64String(teacherImages.Images[i].data<byte>().ToArray())).ToHashSet();
+            Assert.DoesNotContain(Enumerable.Range(0, held.Count), i => seen.Contains(Convert.ToBase64String(held.Images[i].data<byte>().ToArray())));
+        }
         // Every stitch point of every pool family has its residual right after initialization.
         Assert.All(r.Families.Where(f => f.Family == "pool"), f => Assert.Equal(f.Configurations.Count(c => c.Id.Contains('-')), f.Residuals.Count));
         var (pool, sn) = (r.Find("pool-learned"), r.Find("sn-net"));

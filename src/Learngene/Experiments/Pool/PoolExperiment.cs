@@ -65,6 +65,12 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         if (preset.SnNetWidestAnchor is not ("teacher" or "trained")) throw new LearngeneException($"SN-Net's widest anchor is 'teacher' or 'trained' (got '{preset.SnNetWidestAnchor}')", setting: "sn-net-anchor");
         var p = preset with { TeacherFile = preset.TeacherFile is null ? null : Path.GetFullPath(preset.TeacherFile) };
         ExperimentFolder.GuardPreset(runDir, p, q => q with { Description = "" });
+        if (preset.ValidationImages > 0) // refused now, not after hours of training
+        {
+            int count = data.Raw(preset.Data).Train.Count, used = ValidationSkip(count);
+            if (used + preset.ValidationImages > count)
+                throw new LearngeneException($"{preset.Data} has {count} training images: {used} for training and {preset.ValidationImages} held out for validation do not fit", setting: "validation-images");
+        }
 
         var teacherCell = p.TeacherFile is string file
             ? cells.Given("teacher", file)
@@ -130,7 +136,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         string initFile = Path.Combine(PoolsDir, $"{f.Name}-init.safetensors");
         var finetunes = Enumerable.Range(preset.Seed, preset.FinetuneSeeds).Select(seed => cells.GetOrCompute($"finetune-{f.Name}-s{seed}", dir =>
         {
-            if (!File.Exists(initFile)) Assemble(f, members.Select(cells.Need).ToList(), initFile, context.TeacherWidth); // members other workers trained
+            if (!File.Exists(initFile) || !File.Exists(ResidualsPath(f.Name))) Assemble(f, members.Select(cells.Need).ToList(), initFile, context.TeacherWidth); // members other workers trained
             var settings = new StitchFineTuning.Settings(CrossEntropyWeight: f.Finetuning == "ce" ? 1.0 : 0.5, Seed: seed);
             return cells.Train(dir, new RunSpec
             {
@@ -147,7 +153,8 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         var splits = Splits(ModelFile.ReadConfig(cells.Resolve(finetunes[0].ModelPath)).ImageSize);
         var validation = Validation(splits.Train.ImageSize);
         var perSeed = new List<MeasuredConfig[]>();
-        var validationOutcomes = new List<Dictionary<string, string>>();
+        try
+        {
         foreach (var (cell, s) in finetunes.Select((c, s) => (c, s)))
         {
             var loaded = ModelFile.Load(cells.Resolve(cell.ModelPath));
@@ -155,11 +162,15 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
             var measured = PoolFile.Measure(pool, cell.History[^1].Test);
             if (validation is not null)
             {
-                var outcomes = ValidationOutcomes($"{f.Name}-s{preset.Seed + s}", pool, validation, loaded.Normalization);
-                validationOutcomes.Add(outcomes);
+                var outcomes = ValidationOutcomes(cells.FolderOf(cell.Name), pool, validation, loaded.Normalization);
                 measured = measured.Select(c => c with { ValidationAccuracy = Statistics.TestOutcomes.Decode(outcomes[$"accuracy/{c.Id}"]).Average(b => b ? 1.0 : 0.0) }).ToArray();
             }
             perSeed.Add(measured);
+        }
+        }
+        finally
+        {
+            if (validation is not null && !data.Holds(validation)) validation.Dispose();
         }
         var configurations = Mean(perSeed);
         long stored;
@@ -177,18 +188,17 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         }
         var initial = InitialAccuracy(f.Name, initFile, splits);
         var residuals = ReadResiduals(f.Name);
-        if (validation is not null && !data.Holds(validation)) validation.Dispose();
         data.Release(splits);
         double meanMacs = configurations.Average(c => (double)c.MacsPerImage);
-        double Flops(long images, double macs) => 2.0 * images * (3.0 * macs + context.TeacherMacs); // forward + backward, teacher forward
+        double Flops(long images, double macs, bool teacher = true) => 2.0 * images * (3.0 * macs + (teacher ? context.TeacherMacs : 0)); // forward + backward, teacher forward
         var trainedMembers = members.Where(m => m.Name != "teacher").ToList(); // the teacher's own training is shared, not the family's
         return new FamilyResult
         {
             Name = f.Name, Family = f.Family, StitchInit = f.StitchInit, Pairs = f.Pairs, Finetuning = f.Describe(), File = cells.Relative(file),
             Members = members.Select(m => m.Name).ToArray(), StoredParameters = stored,
             PretrainImages = trainedMembers.Sum(m => m.TrainImages) + finetunes[0].TrainImages,
-            PretrainFlops = trainedMembers.Sum(m => Flops(m.TrainImages, m.MacsPerImage)) + Flops(finetunes[0].TrainImages, meanMacs),
-            Finetunes = finetunes, Configurations = configurations, ValidationOutcomes = validationOutcomes, InitialAccuracy = initial, Residuals = residuals,
+            PretrainFlops = trainedMembers.Sum(m => Flops(m.TrainImages, m.MacsPerImage)) + Flops(finetunes[0].TrainImages, meanMacs, teacher: f.Finetuning != "ce"), // plain CE runs no teacher
+            Finetunes = finetunes, Configurations = configurations, InitialAccuracy = initial, Residuals = residuals,
         };
     }
 
@@ -209,28 +219,31 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
     {
         if (preset.ValidationImages <= 0) return null;
         var all = data.Raw(preset.Data, imageSize).Train;
-        int used = Math.Max(MemberTrainLimit ?? all.Count, preset.TeacherFile is null ? preset.TeacherTrainLimit ?? all.Count : 0);
-        return all.Holdout(used, preset.ValidationImages, preset.Seed);
+        return all.Holdout(ValidationSkip(all.Count), preset.ValidationImages, preset.Seed);
     }
 
-    /// <summary>Every configuration's per-image outcomes on the validation images (kept in pools/; measured
-    /// again when missing).</summary>
-    Dictionary<string, string> ValidationOutcomes(string name, StitchPool pool, ImageDataset validation, Normalization norm)
+    /// <summary>The images of the seeded permutation some model of the run trains on. A given teacher's own
+    /// training images are unknown here: the held-out images are unseen by every model trained in the run.</summary>
+    int ValidationSkip(int count) => Math.Max(MemberTrainLimit ?? count, preset.TeacherFile is null ? preset.TeacherTrainLimit ?? count : 0);
+
+    /// <summary>Every configuration's per-image outcomes on the validation images (kept in the fine-tuning's
+    /// cell folder, beside the model they measure; measured again when missing).</summary>
+    Dictionary<string, string> ValidationOutcomes(string cellDir, StitchPool pool, ImageDataset validation, Normalization norm)
     {
-        string path = Path.Combine(PoolsDir, $"{name}-validation.json");
+        string path = Path.Combine(cellDir, "validation-outcomes.json");
         if (File.Exists(path))
             try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path), ModelConfig.Json) ?? []; }
             catch (JsonException) { } // damaged: measured again
         pool.eval();
         var (_, predictions) = StitchFineTuning.EvaluateAll(pool, validation, norm, preset.Recipe.EvalBatchSize, torch.CPU);
         var outcomes = predictions.Correct().ToDictionary(kv => kv.Key, kv => Statistics.TestOutcomes.Encode(kv.Value));
-        Directory.CreateDirectory(PoolsDir);
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(outcomes, ModelConfig.Json));
         return outcomes;
     }
 
-    /// <summary>Every configuration's test accuracy right after the stitch initialization (kept beside the
-    /// starting model file; measured again from it when missing).</summary>
+    /// <summary>Every configuration's accuracy right after the stitch initialization, on the validation images
+    /// when the run keeps them (it explains, it decides nothing; the test images are for what does), else on
+    /// test (kept beside the starting model file; measured again from it when missing).</summary>
     Dictionary<string, double> InitialAccuracy(string name, string initFile, DataSplits splits)
     {
         string path = Path.Combine(PoolsDir, $"{name}-init-accuracy.json");
@@ -241,7 +254,10 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         var loaded = ModelFile.Load(initFile);
         using var pool = (StitchPool)loaded.Model;
         pool.eval();
-        var (initial, _) = StitchFineTuning.EvaluateAll(pool, splits.Test, loaded.Normalization, preset.Recipe.EvalBatchSize, torch.CPU);
+        var validation = Validation(splits.Train.ImageSize);
+        Dictionary<string, double> initial;
+        try { (initial, _) = StitchFineTuning.EvaluateAll(pool, validation ?? splits.Test, loaded.Normalization, preset.Recipe.EvalBatchSize, torch.CPU); }
+        finally { if (validation is not null && !data.Holds(validation)) validation.Dispose(); }
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(initial, ModelConfig.Json));
         return initial;
     }

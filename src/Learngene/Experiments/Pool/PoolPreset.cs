@@ -70,9 +70,9 @@ public sealed record PoolPreset : INamed
         },
         new()
         {
-            Name = "small", Description = "about 90 minutes on 2 cores: a width-96 depth-12 ViT teacher, instances 24/48/96 at depth 6 and SN-Net anchors 24/48 at depth 12 (the teacher is the widest), each on 4 epochs of 20 000 images, 6 fine-tuning epochs per family and seed (3 seeds), every configuration on all 10 000 test images and 5 000 held-out training images",
+            Name = "small", Description = "under 90 minutes on 2 cores: a width-96 depth-12 ViT teacher, instances 24/48/96 at depth 6 and SN-Net anchors 24/48 at depth 12 (the teacher is the widest), each on 4 epochs of 20 000 images; 4 fine-tuning epochs per family and seed (3 seeds); every configuration on all 10 000 test images and 2 000 held-out training images",
             Teacher = CpuTeacher, TeacherEpochs = 3, TeacherTrainLimit = 30000,
-            PerModelEpochs = 4, PerModelTrainLimit = 20000, FinetuneEpochs = 6, ValidationImages = 5000, FinetuneSeeds = 3, Recipe = CpuRecipe,
+            PerModelEpochs = 4, PerModelTrainLimit = 20000, FinetuneEpochs = 4, ValidationImages = 2000, FinetuneSeeds = 3, Recipe = CpuRecipe,
         },
         new()
         {

@@ -29,8 +29,6 @@ public sealed record FamilyResult
     public List<CellResult> Finetunes { get; init; } = [];
     /// <summary>Every configuration: id, parameters, MACs per image, test and validation accuracy (means over seeds).</summary>
     public MeasuredConfig[] Configurations { get; init; } = [];
-    /// <summary>Per seed, each configuration's per-image outcomes on the validation images (<c>accuracy/ID</c>).</summary>
-    public List<Dictionary<string, string>> ValidationOutcomes { get; init; } = [];
     /// <summary>Test accuracy of each configuration right after the stitch initialization, before fine-tuning.</summary>
     public Dictionary<string, double> InitialAccuracy { get; init; } = [];
     /// <summary>Each stitch point's relative residual ‖W·x + b − y‖² / ‖y − ȳ‖² right after the initialization,
@@ -40,10 +38,6 @@ public sealed record FamilyResult
     /// <summary>Per seed, a configuration's per-image test outcomes after fine-tuning.</summary>
     public bool[][] TestOutcomes(string id) => Finetunes.Select(c => c.History[^1].Correct($"accuracy/{id}")
         ?? throw new LearngeneException($"{Name}'s fine-tuning kept no per-image outcomes for {id}: made by an older version; run it again")).ToArray();
-
-    /// <summary>Per seed, a configuration's per-image validation outcomes (null when the run kept no validation split).</summary>
-    public bool[][]? ValidationOutcomesOf(string id) =>
-        ValidationOutcomes.Count == 0 ? null : ValidationOutcomes.Select(o => Statistics.TestOutcomes.Decode(o[$"accuracy/{id}"])).ToArray();
 }
 
 /// <summary>What <c>bench pool</c> writes to results.json.</summary>

@@ -27,7 +27,11 @@ public sealed record DistillationMaps(IReadOnlyList<Tensor> Weights, IReadOnlyLi
         foreach (var (name, t) in tensors) if (!names.Contains(name)) t.Dispose();
         if (positions.Count == 0) throw new LearngeneException($"{checkpointPath} holds no distillation maps: was this instance trained with feature distillation?");
         var biases = positions.Select(p => tensors.GetValueOrDefault($"{Checkpoint.ObjectivePrefix}blocks.{p}.bias")).ToList();
-        if (biases.Any(b => b is null)) throw new LearngeneException($"{checkpointPath}: a distillation map has no bias");
+        if (biases.Any(b => b is null))
+        {
+            foreach (var t in tensors.Where(kv => names.Contains(kv.Key)).Select(kv => kv.Value)) t.Dispose();
+            throw new LearngeneException($"{checkpointPath}: a distillation map has no bias");
+        }
         return new DistillationMaps(positions.Select(p => tensors[$"{Checkpoint.ObjectivePrefix}blocks.{p}.weight"]).ToList(), biases!);
     }
 }
