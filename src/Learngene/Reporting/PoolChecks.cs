@@ -65,9 +65,11 @@ public static class PoolChecks
     }
 
     /// <summary>Per seed, per test image: the front's mean height as a weighted sum of its picks' outcomes.</summary>
-    public static List<double[]> FrontScores(FamilyResult f, long from, long to)
+    public static List<double[]> FrontScores(FamilyResult f, long from, long to) => WeightedScores(f, FrontWeights(f.Configurations, from, to));
+
+    /// <summary>Per seed, per test image: Σ weight × (the configuration got it right), over the weighted configurations.</summary>
+    static List<double[]> WeightedScores(FamilyResult f, IReadOnlyDictionary<string, double> weights)
     {
-        var weights = FrontWeights(f.Configurations, from, to);
         var outcomes = weights.Keys.ToDictionary(id => id, f.TestOutcomes);
         return Enumerable.Range(0, f.Finetunes.Count).Select(s =>
         {
@@ -104,14 +106,8 @@ public static class PoolChecks
     /// <summary>Per seed, per test image: the share of the family's stitched configurations that got it right.</summary>
     public static List<double[]> StitchedScores(FamilyResult f)
     {
-        var stitched = f.Configurations.Where(c => c.Id.Contains('-')).Select(c => f.TestOutcomes(c.Id)).ToList();
-        return Enumerable.Range(0, f.Finetunes.Count).Select(s =>
-        {
-            var score = new double[stitched[0][s].Length];
-            foreach (var config in stitched)
-                for (int i = 0; i < score.Length; i++) score[i] += config[s][i] ? 1.0 / stitched.Count : 0;
-            return score;
-        }).ToList();
+        var stitched = f.Configurations.Where(c => c.Id.Contains('-')).Select(c => c.Id).ToList();
+        return WeightedScores(f, stitched.ToDictionary(id => id, _ => 1.0 / stitched.Count));
     }
 
     static List<double[]> Difference(List<double[]> a, List<double[]> b)
