@@ -110,4 +110,37 @@ public class StatisticsTests
             Assert.Equal(correct, predicted.Select((p, i) => p == labels[i]));
         }
     }
+    [Fact]
+    public void A_share_of_draws_has_a_wilson_interval_that_covers_the_true_share_about_95_times_in_100()
+    {
+        // Known values (Brown, Cai and DasGupta 2001, and by hand): 8 of 10 → [0.490, 0.943]; 0 of 20 → [0, 0.161].
+        var eight = Binomial.Wilson(0.8, 10);
+        Assert.Equal((0.490, 0.943), (Math.Round(eight.Low, 3), Math.Round(eight.High, 3)));
+        var none = Binomial.Wilson(0, 20);
+        Assert.Equal((0.0, 0.161), (Math.Round(none.Low, 6), Math.Round(none.High, 3)));
+        Assert.True(double.IsNaN(Binomial.Wilson(0.5, 0).Low));
+        // Coverage over many draws of a known share.
+        var rng = new Random(3);
+        int covered = 0, trials = 4000, n = 50;
+        for (int t = 0; t < trials; t++)
+        {
+            int hits = Enumerable.Range(0, n).Count(_ => rng.NextDouble() < 0.9);
+            var i = Binomial.Wilson(hits / (double)n, n);
+            if (i.Low <= 0.9 && 0.9 <= i.High) covered++;
+        }
+        Assert.InRange(covered / (double)trials, 0.92, 0.98);
+    }
+
+    [Fact]
+    public void Accuracy_on_samples_is_met_missed_or_inconclusive_from_its_intervals()
+    {
+        static Learngene.Experiments.Dit.SampleScores Scores(int perClass, params double[] shares) => new()
+        {
+            SamplesPerClass = perClass, ClassAccuracy = shares.Select((a, k) => (k, a)).ToDictionary(x => $"c{x.k}", x => x.a),
+        };
+        // 200 a class at 96-99% clears 80% on average and 50% for every class; at 40% a class misses 50%; 4 a class decide nothing.
+        Assert.Equal(Verdict.Met, Reporting.DitChecks.SampleAccuracy(Scores(200, 0.99, 0.97, 0.96), "x", 0.8, 0.5).Verdict);
+        Assert.Equal(Verdict.Missed, Reporting.DitChecks.SampleAccuracy(Scores(200, 0.99, 0.97, 0.40), "x", 0.8, 0.5).Verdict);
+        Assert.Equal(Verdict.Inconclusive, Reporting.DitChecks.SampleAccuracy(Scores(4, 1.0, 0.75, 0.75), "x", 0.8, 0.5).Verdict);
+    }
 }

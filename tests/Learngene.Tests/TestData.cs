@@ -1,4 +1,5 @@
 using Learngene.Data;
+using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,6 +13,35 @@ static class TestData
         string dir = Path.Combine(Path.GetTempPath(), "learngene-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>An ImageFolder of noisy RGB squares, one colour per class, in train/ and test/: data of another
+    /// size and channel count than the built-in sets, that any network learns in a few steps.</summary>
+    public static void WriteColourFolder(string root, int size, int perClass, int classes = 3)
+    {
+        var rng = new Random(5);
+        var colours = Enumerable.Range(0, classes).Select(k => SKColor.FromHsv(360f * k / classes, 80, 85)).ToArray();
+        foreach (var split in new[] { "train", "test" })
+            for (int k = 0; k < classes; k++)
+            {
+                string folder = Path.Combine(root, split, $"class{k}");
+                Directory.CreateDirectory(folder);
+                for (int i = 0; i < perClass; i++)
+                {
+                    using var bmp = new SKBitmap(size, size);
+                    for (int y = 0; y < size; y++)
+                        for (int x = 0; x < size; x++)
+                        {
+                            int noise = rng.Next(-30, 30);
+                            var c = colours[k];
+                            bmp.SetPixel(x, y, new SKColor(Clamp(c.Red + noise), Clamp(c.Green + noise), Clamp(c.Blue + noise)));
+                        }
+                    using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
+                    File.WriteAllBytes(Path.Combine(folder, $"{i}.png"), data.ToArray());
+                }
+            }
+
+        static byte Clamp(int v) => (byte)Math.Clamp(v, 0, 255);
     }
 
     /// <summary>The shared cache the README's commands use (fetched on first use).</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Learngene.Statistics;
 using static Learngene.Reporting.Cells;
 using Learngene.Experiments;
 using Learngene.Experiments.Dit;
@@ -43,7 +44,7 @@ public static class DitReport
         md.AppendLine();
         md.AppendLine("## Floors");
         md.AppendLine();
-        foreach (var c in DitChecks.Evaluate(r)) md.AppendLine($"- **{(c.Met ? "met" : "missed")}** — {c.Name}: {c.Text}");
+        foreach (var c in DitChecks.Evaluate(r)) md.AppendLine($"- **{c.Verdict.Word()}** — {c.Name}: {c.Text}");
         md.AppendLine();
         md.AppendLine("## Training");
         md.AppendLine();

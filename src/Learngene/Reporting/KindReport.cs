@@ -1,4 +1,5 @@
 using System.Text;
+using Learngene.Statistics;
 using static Learngene.Reporting.Cells;
 using Learngene.Experiments;
 using Learngene.Experiments.Kind;
@@ -84,7 +85,7 @@ public static class KindReport
         md.AppendLine();
         md.AppendLine("## Floors");
         md.AppendLine();
-        foreach (var c in KindChecks.Evaluate(r)) md.AppendLine($"- **{(c.Met ? "met" : "missed")}** — {c.Name}: {c.Text}");
+        foreach (var c in KindChecks.Evaluate(r)) md.AppendLine($"- **{c.Verdict.Word()}** — {c.Name}: {c.Text}");
         string path = Path.Combine(runDir, "report.md");
         File.WriteAllText(path, md.ToString());
         return path;

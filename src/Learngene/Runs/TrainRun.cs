@@ -95,7 +95,9 @@ public static class TrainRun
     /// <summary>The train and test images a run with this spec uses (limits cut with their seeds).</summary>
     public static DataSplits LoadData(RunSpec spec, DataCache cache, Action<string>? log = null)
     {
-        var splits = cache.Splits(spec.Data, spec.Model.ImageSize > 0 ? spec.Model.ImageSize : null, spec.TrainLimit, spec.TrainSeed ?? spec.Options.Seed, spec.TestLimit, spec.TestSeed ?? spec.Options.Seed, log);
+        // Image size 0: the data's own, or the nearest size the model's patches divide.
+        int size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : InputSize.Fit(cache.Raw(spec.Data, log: log).Train.ImageSize, spec.Model.SizeStep);
+        var splits = cache.Splits(spec.Data, size, spec.TrainLimit, spec.TrainSeed ?? spec.Options.Seed, spec.TestLimit, spec.TestSeed ?? spec.Options.Seed, log);
         if (spec.Classes is null) return splits;
         try { return splits.WithClasses(spec.Classes); }
         finally { cache.Release(splits); }

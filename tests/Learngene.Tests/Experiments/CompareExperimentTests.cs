@@ -3,7 +3,6 @@ using Learngene.Experiments.Comparison;
 using Learngene.IO;
 using Learngene.Reporting;
 using Learngene.Runs;
-using SkiaSharp;
 
 namespace Learngene.Tests.Experiments;
 
@@ -102,36 +101,11 @@ public class CompareExperimentTests
         Assert.True(r.PretrainFlops["pretrain-finetune"] > r.PretrainFlops["tleg"]);
     }
 
-    static void WriteColourFolder(string root, int size, int perClass)
-    {
-        var colours = new[] { new SKColor(220, 40, 40), new SKColor(40, 200, 60), new SKColor(40, 60, 220) };
-        var rng = new Random(5);
-        foreach (var split in new[] { "train", "test" })
-            for (int k = 0; k < colours.Length; k++)
-            {
-                string folder = Path.Combine(root, split, $"class{k}");
-                Directory.CreateDirectory(folder);
-                for (int i = 0; i < perClass; i++)
-                {
-                    using var bmp = new SKBitmap(size, size);
-                    for (int y = 0; y < size; y++)
-                        for (int x = 0; x < size; x++)
-                        {
-                            int noise = rng.Next(-30, 30);
-                            var c = colours[k];
-                            bmp.SetPixel(x, y, new SKColor((byte)Math.Clamp(c.Red + noise, 0, 255), (byte)Math.Clamp(c.Green + noise, 0, 255), (byte)Math.Clamp(c.Blue + noise, 0, 255)));
-                        }
-                    using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
-                    File.WriteAllBytes(Path.Combine(folder, $"{i}.png"), data.ToArray());
-                }
-            }
-    }
-
     [Fact]
     public void Every_method_sees_the_familys_input_size_on_a_transfer_folder_of_another_size_and_channel_count()
     {
         string folder = TestData.TempDir();
-        WriteColourFolder(folder, size: 20, perClass: 20); // RGB 20×20; the family is Fashion-MNIST's grey 28×28, patch 7
+        TestData.WriteColourFolder(folder, size: 20, perClass: 20); // RGB 20×20; the family is Fashion-MNIST's grey 28×28, patch 7
         string dir = TestData.TempDir();
         var preset = Smoke with { Depths = [2], Epochs = 1, LongEpochs = 0, Transfer = $"imagefolder:{folder}" };
         var r = new CompareExperiment(preset, CompareExperiment.AllMethods, 1, dir, TestData.Cache.Value, _ => { }).Run();

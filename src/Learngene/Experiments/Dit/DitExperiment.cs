@@ -37,13 +37,14 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
 
     DitDataResult RunOne(string name)
     {
-        var judgeCell = cells.Need(TrainJudge(cells, data, preset, name, null, log)); // the DiT's training is judged by it
+        var sized = Sized(preset, data.Raw(name).Train.ImageSize);
+        var judgeCell = cells.Need(TrainJudge(cells, data, sized, name, null, log)); // the DiT's training is judged by it
         string judgePath = cells.Resolve(judgeCell.ModelPath);
-        var spec = Spec(preset, name, judgePath);
+        var spec = Spec(sized, name, judgePath);
         var ditCell = cells.GetOrCompute($"dit-{name}", dir => cells.Train(dir, spec, data, "source", "dit", preset.Model.Depth), log);
         // Workers train; the final sampling and scoring are rank 0's gathering.
         if (cells.IsWorker) return new DitDataResult { Data = name };
-        var final = Evaluate(name, ditCell, judgePath);
+        var final = Evaluate(name, ditCell, judgePath, sized.Model.ImageSize);
         var history = ditCell.History;
         double minutes = 0;
         var curve = history.Select(h =>
@@ -57,6 +58,16 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
             ImagesPerSecond = history.Sum(h => h.ImagesSeen > 0 ? h.ImagesPerSecond * h.Seconds : 0) / Math.Max(1e-9, history.Sum(h => h.Seconds)),
             TrainMinutes = history.Sum(h => h.Seconds) / 60,
         };
+    }
+
+    /// <summary>The preset with its DiT and judge at one image size for data of <paramref name="dataSize"/>: the
+    /// preset's own, or the nearest size both patch sizes divide (the judge reads the DiT's samples).</summary>
+    public static DitPreset Sized(DitPreset preset, int dataSize)
+    {
+        int size = preset.Model.ImageSize > 0 ? preset.Model.ImageSize
+            : preset.Judge.ImageSize > 0 ? preset.Judge.ImageSize
+            : InputSize.Fit(dataSize, preset.Model.PatchSize, preset.Judge.PatchSize);
+        return preset with { Model = preset.Model with { ImageSize = size }, Judge = preset.Judge with { ImageSize = size } };
     }
 
     /// <summary>The judge of a data set (or of some of its classes): the preset's classifier trained on the
@@ -80,7 +91,7 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     };
 
     /// <summary>The final evaluation of a trained DiT (cached as final.json in its own cell folder).</summary>
-    DitDataResult Evaluate(string name, CellResult ditCell, string judgePath)
+    DitDataResult Evaluate(string name, CellResult ditCell, string judgePath, int size)
     {
         string dir = cells.FolderOf($"final-{name}");
         return ExperimentFolder.Cached(Path.Combine(dir, "final.json"), () =>
@@ -90,7 +101,7 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
             using var model = DiffusionFile.Load(cells.Resolve(ditCell.ModelPath));
             var judge = ModelFile.Load(judgePath);
             using var judgeModel = judge.Model;
-            var (scores, images, labels) = Score(model, judge, data.Raw(name), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
+            var (scores, images, labels) = Score(model, judge, data.Raw(name, size), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
             string grid = Path.Combine(runDir, $"samples-{name}.png");
             ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, 10), Math.Min(10, preset.FinalPerClass)), grid);
             string folder = Path.Combine(dir, "samples");

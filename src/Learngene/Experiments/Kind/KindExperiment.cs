@@ -31,6 +31,15 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
     readonly CellStore cells = new(runDir);
     const int SampleSeed = 2024;
 
+    /// <summary>Every network of the experiment (DiTs and judges) takes one image size: the preset's, or the
+    /// pre-training data's resized to the nearest size both patch sizes divide; transfer data is resized to it.</summary>
+    int Size => size ??= preset.Model.ImageSize > 0 ? preset.Model.ImageSize
+        : preset.Judge.ImageSize > 0 ? preset.Judge.ImageSize
+        : InputSize.Fit(data.Raw(preset.PretrainData).Train.ImageSize, preset.Model.PatchSize, preset.Judge.PatchSize);
+    int? size;
+    DitConfig Model => preset.Model with { ImageSize = Size };
+    VitConfig Judge => preset.Judge with { ImageSize = Size };
+
     public KindResults Run()
     {
         // Methods may be added to a folder (their cells are new); the budget may not change.
@@ -38,12 +47,12 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         if (preset.Methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown)
             throw new LearngeneException($"unknown transfer method '{unknown}' (known: {string.Join(", ", AllMethods)})", setting: "methods");
         var judgeRecipe = preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed };
-        var preJudge = cells.Need(DitExperiment.TrainJudge(cells, data, preset.Judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses, log));
+        var preJudge = cells.Need(DitExperiment.TrainJudge(cells, data, Judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses, log));
         string preJudgePath = cells.Resolve(preJudge.ModelPath);
 
-        var kindConfig = preset.Model with { Linears = SvdForm.OnePerClass(preset.LearngeneRank, preset.TailorRank, preset.PretrainClasses.Length) };
+        var kindConfig = Model with { Linears = SvdForm.OnePerClass(preset.LearngeneRank, preset.TailorRank, preset.PretrainClasses.Length) };
         var kindCell = cells.GetOrCompute("pretrain-kind", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, kindConfig, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "kind", preset.Model.Depth), log);
-        var ditCell = cells.GetOrCompute("pretrain-dit", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, preset.Model, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "dit", preset.Model.Depth), log);
+        var ditCell = cells.GetOrCompute("pretrain-dit", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, Model, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "dit", preset.Model.Depth), log);
         // The transfers start from both (two workers train them at once with --workers mpi).
         (kindCell, ditCell) = (cells.Need(kindCell), cells.Need(ditCell));
 
@@ -83,7 +92,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
 
     TaskResult RunTask(TransferTask task, KindGene.Loaded gene, string ditPath)
     {
-        var judge = cells.Need(DitExperiment.TrainJudge(cells, data, preset.Judge, preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed }, preset.JudgeTrainLimit, task.Data, task.Classes, log));
+        var judge = cells.Need(DitExperiment.TrainJudge(cells, data, Judge, preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed }, preset.JudgeTrainLimit, task.Data, task.Classes, log));
         string judgePath = cells.Resolve(judge.ModelPath);
         var names = task.Classes.Select(k => data.Raw(task.Data).Train.ClassNames[k]).ToArray();
         var pre = ModelFile.LoadDiffusion(ditPath);
@@ -145,7 +154,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
             using var model = DiffusionFile.Load(modelPath);
             var judge = ModelFile.Load(judgePath);
             using var judgeModel = judge.Model;
-            var (scores, images, _) = DitExperiment.Score(model, judge, data.Raw(dataName), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
+            var (scores, images, _) = DitExperiment.Score(model, judge, data.Raw(dataName, Size), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
             int perRow = Math.Min(10, preset.FinalPerClass);
             ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, perRow), perRow), grid);
             log($"[final-{name}] {scores.Describe()}");

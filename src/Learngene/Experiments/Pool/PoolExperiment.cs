@@ -77,7 +77,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
             : cells.GetOrCompute("teacher", dir => cells.Train(dir, new RunSpec
             {
                 Data = p.Data, Model = p.Teacher, Options = p.Recipe with { Epochs = p.TeacherEpochs, Seed = p.Seed },
-                TrainLimit = p.TeacherTrainLimit, TestLimit = p.TestLimit, TestSeed = p.Seed,
+                TrainLimit = TeacherTrainLimit, TestLimit = p.TestLimit, TestSeed = p.Seed,
             }, data, "source", "teacher", p.Teacher.Depth), log);
         teacherCell = cells.Need(teacherCell); // every member distils from it
         string teacherPath = cells.Resolve(teacherCell.ModelPath);
@@ -113,7 +113,12 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
     sealed record FamilyContext(string TeacherPath, int TeacherWidth, long TeacherMacs);
 
     /// <summary>The images every member trains on: the preset's limit, or all but the held-out validation images.</summary>
-    int? MemberTrainLimit => preset.PerModelTrainLimit ?? (preset.ValidationImages > 0 ? data.Raw(preset.Data).Train.Count - preset.ValidationImages : null);
+    int? MemberTrainLimit => preset.PerModelTrainLimit ?? AllButValidation;
+
+    /// <summary>The teacher's images: the preset's limit, or all but the held-out validation images.</summary>
+    int? TeacherTrainLimit => preset.TeacherTrainLimit ?? AllButValidation;
+
+    int? AllButValidation => preset.ValidationImages > 0 ? data.Raw(preset.Data).Train.Count - preset.ValidationImages : null;
 
     /// <summary>An instance or an anchor: the same images, epochs and recipe for every one.</summary>
     CellResult PerModelCell(string name, VitConfig arch, string teacherPath, string role, string? objective, string? objectiveSettings) =>
@@ -224,7 +229,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
 
     /// <summary>The images of the seeded permutation some model of the run trains on. A given teacher's own
     /// training images are unknown here: the held-out images are unseen by every model trained in the run.</summary>
-    int ValidationSkip(int count) => Math.Max(MemberTrainLimit ?? count, preset.TeacherFile is null ? preset.TeacherTrainLimit ?? count : 0);
+    int ValidationSkip(int count) => Math.Max(MemberTrainLimit ?? count, preset.TeacherFile is null ? TeacherTrainLimit ?? count : 0);
 
     /// <summary>Every configuration's per-image outcomes on the validation images (kept in the fine-tuning's
     /// cell folder, beside the model they measure; measured again when missing).</summary>
