@@ -44,8 +44,8 @@ public class CliTests
         => AssertOneLineError(["train", "--preset", "huge", "--out", TestData.TempDir() + "/r"], "unknown preset 'huge'");
 
     [Fact]
-    public void Patch_size_that_does_not_divide_is_one_line()
-        => AssertOneLineError(["train", "--preset", "smoke", "--data", "mnist", "--patch-size", "5", "--out", TestData.TempDir() + "/r"], "patch size 5 does not divide the image size 28");
+    public void Patch_size_that_does_not_divide_a_given_image_size_is_one_line()
+        => AssertOneLineError(["train", "--preset", "smoke", "--data", "mnist", "--patch-size", "5", "--image-size", "28", "--out", TestData.TempDir() + "/r"], "patch size 5 does not divide the image size 28");
 
     [Fact]
     public void Heads_that_do_not_divide_the_width_are_one_line()

@@ -22,7 +22,7 @@ static class CompareBench
         var methods = new Option<string>("--methods") { Description = $"Comma-separated: {string.Join(", ", Contenders.Names)}", DefaultValueFactory = _ => defaultMethods };
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", ComparePreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
         var source = new Option<string?>("--source") { Description = "Source data set (default: fashion-mnist); any --data value" };
-        var transfer = new Option<string?>("--transfer") { Description = "Transfer data set (default: mnist); 'none' for the source task only" };
+        var transfer = new Option<string?>("--transfer") { Description = "Transfer data set (default: the preset's — mnist, none at quickstart); 'none' for the source task only" };
         var depths = new Option<string?>("--depths") { Description = "Descendant depths, e.g. 1..12 or 2,4,6 (default: the preset's)" };
         var epochs = new Option<int?>("--epochs") { Description = "E: descendant training epochs (default: the preset's)" };
         var seeds = new Option<int>("--seeds") { Description = "Repeat every descendant with this many seeds (0, 1, …); accuracies are means over seeds and every interval resamples the seeds, then the test images", DefaultValueFactory = _ => 1 };
@@ -54,6 +54,13 @@ static class CompareBench
             if (p.Epochs < 1) throw new LearngeneException($"--epochs must be at least 1 (got {p.Epochs})");
             if (r.GetValue(seeds) < 1) throw new LearngeneException($"--seeds must be at least 1 (got {r.GetValue(seeds)})");
             var list = Contenders.Parse(fixedMethods ? defaultMethods : r.GetValue(methods)!);
+            bool methodsGiven = r.GetResult(methods) is { Implicit: false };
+            if (p.Transfer == "" && !methodsGiven && list.Where(m => !Contenders.Find(m).MeasuredOn("source")).ToArray() is { Length: > 0 } transferOnly)
+            {
+                // The default list meets a comparison without a transfer task: leave out what only that task measures.
+                Console.WriteLine($"no transfer task: {string.Join(", ", transferOnly)} left out (it is measured on the transfer task)");
+                list = list.Except(transferOnly).ToArray();
+            }
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-{name}-{p.Name}");
             Run(p, list, r.GetValue(seeds), dir, Shared.Cache(r, dataDir), r.GetValue(teacher), r.GetValue(workers)!);
             return 0;

@@ -170,7 +170,9 @@ static class DiffusionCommand
             else
             {
                 var store = new CellStore(r.GetValue(judges)!);
-                var cell = DitExperiment.TrainJudge(store, cache, DitPreset.Registry.Find(r.GetValue(judgePreset)!), name, model.ClassesIn(splits.Train), ConsoleProgress.Log);
+                var judgeBudget = DitPreset.Registry.Find(r.GetValue(judgePreset)!);
+                judgeBudget = judgeBudget with { Judge = judgeBudget.Judge with { ImageSize = model.Network.Architecture.ImageSize } }; // it reads the model's samples
+                var cell = DitExperiment.TrainJudge(store, cache, judgeBudget, name, model.ClassesIn(splits.Train), ConsoleProgress.Log);
                 judgePath = store.Resolve(cell.ModelPath);
                 Console.WriteLine($"judge: {judgePath} (its own test accuracy {cell.FinalAccuracy:P2})");
             }

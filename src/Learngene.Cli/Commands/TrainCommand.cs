@@ -92,10 +92,10 @@ sealed class ArchitectureOptions
     public Option<int?> Depth => depth;
     readonly Option<int?> width = new("--width") { Description = "Embedding width" };
     readonly Option<int?> heads = new("--heads") { Description = "Attention heads (must divide the width)" };
-    readonly Option<int?> patch = new("--patch-size") { Description = "Patch size (must divide the image size)" };
+    readonly Option<int?> patch = new("--patch-size") { Description = "Patch size (images are resized to the nearest size it divides, unless --image-size is given, which it must divide)" };
     readonly Option<double?> mlp = new("--mlp-ratio") { Description = "MLP hidden width / width" };
     readonly Option<string?> pooling = new("--pooling") { Description = "cls (class token) or avg (mean of patch tokens)" };
-    readonly Option<int?> imageSize = new("--image-size") { Description = "Resize images to this square size (default: the data's)" };
+    readonly Option<int?> imageSize = new("--image-size") { Description = "Resize images to this square size (default: the data's own, or the nearest size the patch size divides)" };
 
     Option[] All => [depth, width, heads, patch, mlp, pooling, imageSize];
 

@@ -11,7 +11,7 @@ public sealed record DitConfig : ModelConfig
 {
     public override string Family => "dit";
     public int PatchSize { get; init; } = 4;
-    public override int SizeStep => PatchSize;
+    public override int SizeStep() => PatchSize;
     public int Width { get; init; } = 128;
     public int Depth { get; init; } = 6;
     public int Heads { get; init; } = 4;

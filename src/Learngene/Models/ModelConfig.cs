@@ -72,8 +72,7 @@ public abstract record ModelConfig
 
     /// <summary>The image size must be a multiple of this (a transformer's patch size); data of another size
     /// is resized to the nearest multiple (<see cref="Data.InputSize"/>).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public virtual int SizeStep => 1;
+    public virtual int SizeStep() => 1;
 
     /// <summary>The same architecture for data of this image size, channels and classes (families that
     /// hold other configs, like a stitched model, pass them on).</summary>

@@ -37,7 +37,7 @@ public sealed record StitchedVitConfig : ModelConfig
         Require(EndStart >= 0 && EndStart < End.Depth, $"the end starts at a block in 0..{End.Depth - 1} (got {EndStart})");
     }
 
-    public override int SizeStep => Front.PatchSize;
+    public override int SizeStep() => Front.PatchSize;
 
     public override ModelConfig WithData(int imageSize, int channels, int classes) => this with
     {

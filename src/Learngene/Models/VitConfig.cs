@@ -7,7 +7,7 @@ public sealed record VitConfig : ModelConfig
 {
     public override string Family => "vit";
     public int PatchSize { get; init; } = 7;
-    public override int SizeStep => PatchSize;
+    public override int SizeStep() => PatchSize;
     public int Width { get; init; } = 96;
     public int Depth { get; init; } = 12;
     public int Heads { get; init; } = 3;

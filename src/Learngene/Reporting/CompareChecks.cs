@@ -70,6 +70,17 @@ public static class CompareChecks
                         $"{name} − {scratch} on {p.Transfer} (transfer) after E = {p.Epochs} epochs, mean over depths: {interval.Points()} points — {Word(v)}."));
                 }
             }
+            // The papers' transfer claim: ahead of the other initialization methods (TLEG: +6.87 points on
+            // iNat-2019, +7.66 on CIFAR-100), read against every non-learngene method measured on the transfer task.
+            var rivals = r.Methods.Where(o => o != scratch && !Methods.Registry.Contains(o)).ToArray();
+            if (p.Transfer != "" && rivals.Length > 0)
+            {
+                var gaps = rivals.Select(o => (o, I: MeanGap(r, "transfer", m, 0, o, 0, p.Depths))).ToArray();
+                var verdict = Verdicts.All(gaps.Select(g => Verdicts.Decide(g.I, 0)));
+                checks.Add(new($"{m}-beats-initializers-transfer (paper)", verdict,
+                    $"{name} − each other initialization on {p.Transfer} (transfer) after E = {p.Epochs} epochs, mean over depths, in points: " +
+                    string.Join("; ", gaps.Select(g => $"{g.o} {g.I.Points()}")) + $" — {Word(verdict)} (met when {name} is ahead of every one)."));
+            }
             if (reference is var (refInit, refEpochs) && span.Length > 0)
             {
                 var gaps = span.Select(d => (d, I: GapInterval(r, "source", m, d, 1, refInit))).ToArray();

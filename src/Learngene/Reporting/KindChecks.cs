@@ -35,7 +35,7 @@ public static class KindChecks
             var verdict = Verdicts.All(shares.Select(s => Verdicts.Decide(s.Share, DiversionFloor)));
             var lowest = shares.MinBy(s => s.Share.Estimate);
             checks.Add(new("knowledge diversion", verdict,
-                $"the learngenes plus class c's tailor draw c (the judge labels more than {DiversionFloor:P0} as c) for every pre-training class: lowest {lowest.Class} " +
+                $"the learngenes plus class c's tailor draw c (the judge labels more than {DiversionFloor:P0} as c) for every pre-training class: lowest, class {lowest.Class}, " +
                 $"{DitChecks.Share(lowest.Share)} of {r.Preset.DiversionPerClass} samples (95% Wilson); mean {r.Diversion.Average(d => d.WithTailor):P1} with the tailor " +
                 $"vs {r.Diversion.Average(d => d.LearngenesOnly):P1} from the learngenes alone under the same label"));
         }

@@ -96,7 +96,7 @@ public static class TrainRun
     public static DataSplits LoadData(RunSpec spec, DataCache cache, Action<string>? log = null)
     {
         // Image size 0: the data's own, or the nearest size the model's patches divide.
-        int size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : InputSize.Fit(cache.Raw(spec.Data, log: log).Train.ImageSize, spec.Model.SizeStep);
+        int size = spec.Model.ImageSize > 0 ? spec.Model.ImageSize : InputSize.Fit(cache.Raw(spec.Data, log: log).Train.ImageSize, spec.Model.SizeStep());
         var splits = cache.Splits(spec.Data, size, spec.TrainLimit, spec.TrainSeed ?? spec.Options.Seed, spec.TestLimit, spec.TestSeed ?? spec.Options.Seed, log);
         if (spec.Classes is null) return splits;
         try { return splits.WithClasses(spec.Classes); }

@@ -28,8 +28,11 @@ public class AnySizeExperimentTests
             Data = Data, TeacherTrainLimit = null, PerModelTrainLimit = null, TestLimit = null, ValidationImages = 16, CalibrationImages = 16,
         };
         var r = new PoolExperiment(preset, dir, TestData.Cache.Value, _ => { }).Run();
-        foreach (var cell in r.Pretrained.Values)
+        foreach (var cell in r.Pretrained.Values.Append(r.Teacher))
             Assert.Equal((21, 3, 4), Shape(dir, cell.ModelPath));
+        // No limits: the teacher and every member train on all images but the 16 held out for validation.
+        Assert.Equal(preset.TeacherEpochs * 80L, r.Teacher.TrainImages);
+        Assert.All(r.Pretrained.Values, c => Assert.Equal(preset.PerModelEpochs * 80L, c.TrainImages));
         Assert.NotEmpty(r.Families);
         Assert.All(r.Families, f => Assert.All(f.Configurations, c => Assert.InRange(c.Accuracy, 0.0, 1.0)));
     }

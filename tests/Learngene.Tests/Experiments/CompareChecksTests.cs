@@ -50,6 +50,7 @@ public class CompareChecksTests
             cells.Add(Cell("transfer", "scratch", d, 0.40, 0.50));
             cells.Add(Cell("transfer", "tleg", d, 0.50, 0.55));
             cells.Add(Cell("transfer", "sws", d, 0.50, 0.56));
+            cells.Add(Cell("transfer", "pretrain-finetune", d, 0.45, 0.52));
         }
         return new CompareResults
         {
@@ -71,6 +72,17 @@ public class CompareChecksTests
         Assert.Contains("— met", tleg);
         Assert.Contains("20.0× fewer — met", Find(Results(), "sws-storage").Text);
         Assert.Contains("vs scratch after 5 epochs", Find(Results(), "sws-or-tleg-one-epoch").Text); // the dedicated 5-epoch run, not the long curve
+    }
+
+    [Fact]
+    public void A_learngene_behind_another_initialization_on_the_transfer_task_misses_the_papers_claim()
+    {
+        var r = Results(c => c is { Task: "transfer", Init: "pretrain-finetune" } ? Cell("transfer", "pretrain-finetune", c.Depth, 0.5, 0.555) : c);
+        var tleg = Find(r, "tleg-beats-initializers-transfer (paper)");
+        Assert.Equal(Verdict.Missed, tleg.Verdict);
+        Assert.Contains("pretrain-finetune -0.50 [", tleg.Text);
+        Assert.True(Find(r, "sws-beats-initializers-transfer (paper)").Met); // SWS's 56% stays ahead of 55.5%
+        Assert.True(Find(r, "tleg-beats-scratch-transfer").Met); // the floor against scratch is another claim
     }
 
     [Fact]

@@ -82,12 +82,14 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
         }, data, "source", "judge", judge.Depth), log);
 
     /// <summary>The DiT training run of a preset on a data set: the diffusion objective with the preset's
-    /// settings, judged each epoch by <paramref name="judgePath"/> when given.</summary>
+    /// settings, judged each epoch by <paramref name="judgePath"/> when given (a DiT of the data's size then
+    /// takes the judge's, which reads its samples).</summary>
     public static RunSpec Spec(DitPreset preset, string data, string? judgePath, int[]? classes = null) => new()
     {
-        Data = data, Model = preset.Model, Options = preset.Recipe, TrainLimit = preset.TrainLimit, TestLimit = preset.TestLimit,
+        Data = data, Options = preset.Recipe, TrainLimit = preset.TrainLimit, TestLimit = preset.TestLimit,
         TestSeed = preset.Recipe.Seed, Classes = classes, Objective = DiffusionObjective.Kind.Name,
         ObjectiveSettings = JsonSerializer.Serialize(preset.Diffusion with { Judge = judgePath }, ModelConfig.Json),
+        Model = judgePath is not null && preset.Model.ImageSize == 0 ? preset.Model with { ImageSize = ModelFile.ReadConfig(judgePath).ImageSize } : preset.Model,
     };
 
     /// <summary>The final evaluation of a trained DiT (cached as final.json in its own cell folder).</summary>
@@ -117,6 +119,9 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     public static (SampleScores Scores, Tensor Images, Tensor Labels) Score(DiffusionModel model, ModelFile.Loaded judge, DataSplits splits, int perClass, SamplingRecipe recipe, int seed)
     {
         var classes = model.ClassesIn(splits.Train);
+        var (drawn, read) = (model.Network.Architecture, judge.Model.Config);
+        if ((drawn.ImageSize, drawn.Channels) != (read.ImageSize, read.Channels))
+            throw new LearngeneException($"the judge reads {read.Channels}×{read.ImageSize}×{read.ImageSize} images, the model draws {drawn.Channels}×{drawn.ImageSize}×{drawn.ImageSize}", setting: "judge");
         if (!judge.ClassNames.SequenceEqual(model.ClassNames)) throw new LearngeneException($"the judge classifies [{string.Join(", ", judge.ClassNames)}], the model draws [{string.Join(", ", model.ClassNames)}]", setting: "judge");
         var real = classes is null ? splits : splits.WithClasses(classes);
         try

@@ -46,6 +46,9 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "", Methods = [] });
         if (preset.Methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown)
             throw new LearngeneException($"unknown transfer method '{unknown}' (known: {string.Join(", ", AllMethods)})", setting: "methods");
+        int channels = data.Raw(preset.PretrainData).Train.Channels; // refused now, not after the pre-training
+        if (preset.Tasks.FirstOrDefault(t => data.Raw(t.Data).Train.Channels != channels) is { } other)
+            throw new LearngeneException($"{other.Data} has {data.Raw(other.Data).Train.Channels} channels, the pre-training data {preset.PretrainData} {channels}: a transferred DiT draws the channels it was pre-trained on", setting: "data");
         var judgeRecipe = preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed };
         var preJudge = cells.Need(DitExperiment.TrainJudge(cells, data, Judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses, log));
         string preJudgePath = cells.Resolve(preJudge.ModelPath);

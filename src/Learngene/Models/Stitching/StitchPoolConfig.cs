@@ -55,7 +55,7 @@ public sealed record StitchPoolConfig : ModelConfig
         Require(Pairs.All(p => p.Length == 2 && p[0] != p[1] && p.All(i => i >= 0 && i < Models.Length)), "every pair names two different models of the pool");
     }
 
-    public override int SizeStep => Models.Length == 0 ? 1 : Models[0].PatchSize;
+    public override int SizeStep() => Models.Length == 0 ? 1 : Models[0].PatchSize;
 
     public override ModelConfig WithData(int imageSize, int channels, int classes) => this with
     {

@@ -101,6 +101,11 @@ public sealed class DiffusionObjective : IObjective
         {
             if (!File.Exists(path)) throw new LearngeneException($"{path}: no such file (the judge classifier)", setting: "judge");
             judge = ModelFile.Load(path);
+            if (judge.Model.Config.ImageSize != c.Data.Train.ImageSize || judge.Model.Config.Channels != c.Data.Train.Channels)
+            {
+                judge.Model.Dispose();
+                throw new LearngeneException($"the judge {path} reads {judge.Model.Config.Channels}×{judge.Model.Config.ImageSize}×{judge.Model.Config.ImageSize} images, the model draws {c.Data.Train.Channels}×{c.Data.Train.ImageSize}×{c.Data.Train.ImageSize}", setting: "judge");
+            }
             if (!judge.ClassNames.SequenceEqual(c.Data.Train.ClassNames))
             {
                 judge.Model.Dispose();
