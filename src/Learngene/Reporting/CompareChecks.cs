@@ -79,7 +79,7 @@ public static class CompareChecks
                 var verdict = Verdicts.All(gaps.Select(g => Verdicts.Decide(g.I, 0)));
                 checks.Add(new($"{m}-beats-initializers-transfer (paper)", verdict,
                     $"{name} − each other initialization on {p.Transfer} (transfer) after E = {p.Epochs} epochs, mean over depths, in points: " +
-                    string.Join("; ", gaps.Select(g => $"{g.o} {g.I.Points()}")) + $" — {Word(verdict)} (met when {name} is ahead of every one)."));
+                    string.Join("; ", gaps.Select(g => $"{g.o} {g.I.Points()} {Verdicts.Decide(g.I, 0).Word()}")) + $" — {Word(verdict)} (met when {name} is ahead of every one)."));
             }
             if (reference is var (refInit, refEpochs) && span.Length > 0)
             {
