@@ -38,7 +38,7 @@ public static class KindReport
                       "**lora**, **pissa** — on the ordinary DiT, rank chosen as the smallest that trains at least as many parameters as KIND; **svdiff** — spectral shifts of the ordinary DiT's matrices; " +
                       "**full** — every tensor of the ordinary DiT; **heur-lg** — its last " + p.InheritBlocks + " blocks and final layer inherited, the rest fresh, everything trains" +
                       (p.Methods.Contains("kind-tune") ? "; **kind-tune** — KIND with its learngenes trained too; **lora-wide**, **pissa-wide** — at the rank matching kind-tune's trainable parameters" : "") + ". " +
-                      "Every method also trains the new classes' rows of the class table (the null class's row is inherited). " +
+                      "Every method also trains the class table: fresh rows for the new classes, and the null class's row, which starts from the pre-trained one and trains too. " +
                       "MACs are one network pass for one image (a guided sampling step makes two); \"as run\" is the model as trained and sampled here (KIND's rank-space product over every component, adapters unmerged), " +
                       "\"deployed\" with adapters merged into their matrices and KIND recombined for one class (its learngenes and one tailor block).");
         md.AppendLine();

@@ -72,6 +72,17 @@ public class KindExperimentTests
     }
 
     [Fact]
+    public void Kind_with_its_learngenes_tuned_too_keeps_the_learngenes_provenance()
+    {
+        string dir = TestData.TempDir();
+        var preset = Smoke with { Methods = ["kind-tune"], Tasks = [Smoke.Tasks[0]] };
+        new KindExperiment(preset, dir, TestData.Cache.Value, _ => { }).Run();
+        string init = Path.Combine(dir, "cells", $"init-{Smoke.Tasks[0].Id}-kind-tune", "init.safetensors");
+        var meta = Learngene.IO.SafeTensors.ReadMetadata(init);
+        Assert.EndsWith(Path.Combine("pretrain-kind", TrainRun.GeneName), meta["learngene"]);
+    }
+
+    [Fact]
     public void Combined_data_sets_keep_each_sets_classes_one_after_the_other()
     {
         var both = TestData.Cache.Value.Raw("mnist+fashion-mnist");

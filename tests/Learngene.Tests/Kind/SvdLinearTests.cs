@@ -17,6 +17,19 @@ public class SvdLinearTests
     }
 
     [Fact]
+    public void A_rank_above_the_matrixs_singular_components_is_refused_when_loading_a_dense_matrix()
+    {
+        using var scope = torch.NewDisposeScope();
+        // 3 + 2·2 = 7 components for a 5×6 matrix, which has 5: two would start at u = v = s = 0 and never train.
+        using var layer = new SvdLinear(6, 5, 3, 2, 2);
+        var e = Assert.Throws<LearngeneException>(() => layer.LoadDense(torch.randn(5, 6), torch.zeros(5)));
+        Assert.Contains("has 5 singular components", e.Message);
+        using var fits = new SvdLinear(6, 5, 3, 1, 2);
+        fits.LoadDense(torch.randn(5, 6), torch.zeros(5)); // 5 components: every one a singular direction
+        Assert.True(fits.S.abs().min().item<float>() > 0);
+    }
+
+    [Fact]
     public void An_svd_form_layer_equals_its_dense_matrix()
     {
         using var scope = torch.NewDisposeScope();

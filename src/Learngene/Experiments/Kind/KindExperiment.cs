@@ -128,7 +128,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
                     _ => throw new InvalidOperationException(method),
                 };
                 Directory.CreateDirectory(Path.GetDirectoryName(initPath)!);
-                ModelFile.Save(initPath, model, model, pre.Normalization, names, method == "kind" ? gene.Provenance() : pre.Metadata.Where(kv => kv.Key is DiffusionFile.PredictionKey or DiffusionFile.StepsKey).ToDictionary());
+                ModelFile.Save(initPath, model, model, pre.Normalization, names, method is "kind" or "kind-tune" ? gene.Provenance() : pre.Metadata.Where(kv => kv.Key is DiffusionFile.PredictionKey or DiffusionFile.StepsKey).ToDictionary());
             }
             var config = (DitConfig)ModelFile.ReadConfig(initPath);
             var cell = cells.GetOrCompute($"transfer-{id}", dir => cells.Train(dir, Spec(task.Data, task.Classes, config, preset.TransferRecipe, preset.TransferLimit, judgePath, initPath), data, "transfer", method, config.Depth), log);

@@ -115,9 +115,13 @@ public sealed class SvdLinear : BlockLinear
 
     /// <summary>Sets the layer from a dense weight [out, in] and bias: its top singular components, in order,
     /// fill the learngenes and then the tailor blocks (the dense matrix is reproduced exactly when the rank
-    /// reaches min(out, in)).</summary>
+    /// reaches min(out, in)). A rank above min(out, in) is refused: the components past it would start at
+    /// u = v = s = 0, where all three gradients vanish, and never train.</summary>
     public override void LoadDense(Tensor weight, Tensor b)
     {
+        int most = (int)Math.Min(weight.shape[0], weight.shape[1]);
+        if (Rank > most)
+            throw new LearngeneException($"an SVD-form layer of rank {Rank} cannot take a {weight.shape[0]}×{weight.shape[1]} matrix: it has {most} singular components, and components beyond them would start at zero and never train (lower the learngene or tailor rank)", setting: "rank");
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var (uu, ss, vh) = torch.linalg.svd(weight.to(float64), fullMatrices: false);
