@@ -34,7 +34,7 @@ public static class KindReport
                       $"(not comparable with FID); \"acc.\" is the judge's accuracy on samples of each requested class. Samples: {p.FinalPerClass} per class, {p.Diffusion.Sampling.Describe()}. " +
                       $"Wall-clock time {r.WallSeconds / 60:F1} min. Finished {r.Finished:u}.");
         md.AppendLine();
-        md.AppendLine("Methods: **kind** — the learngenes (frozen) plus fresh tailors for the new classes (one block each, zero singular values at the start); " +
+        md.AppendLine("Methods: **kind** — the learngenes (frozen) plus fresh tailors for the new classes (one block each; " + (p.ZeroTailors() ? "zero singular values at the start" : "random orthonormal directions at a fresh layer's singular value") + "); " +
                       "**lora**, **pissa** — on the ordinary DiT, rank chosen as the smallest that trains at least as many parameters as KIND; **svdiff** — spectral shifts of the ordinary DiT's matrices; " +
                       "**full** — every tensor of the ordinary DiT; **heur-lg** — its last " + p.InheritBlocks + " blocks and final layer inherited, the rest fresh, everything trains" +
                       (p.Methods.Contains("kind-tune") ? "; **kind-tune** — KIND with its learngenes trained too; **lora-wide**, **pissa-wide** — at the rank matching kind-tune's trainable parameters" : "") + ". " +

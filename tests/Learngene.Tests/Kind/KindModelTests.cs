@@ -118,12 +118,12 @@ public class KindModelTests
     }
 
     [Fact]
-    public void Kinds_transfer_model_keeps_the_learngenes_and_starts_with_silent_tailors()
+    public void Kinds_transfer_model_keeps_the_learngenes_and_with_zero_tailors_starts_as_the_learngenes_alone()
     {
         using var scope = torch.NewDisposeScope();
         var network = Randomized(Tiny with { Linears = SvdForm.OnePerClass(4, 2, 3) }, 7);
         using var gene = new KindGene.Loaded(network, new LearngeneInfo { Method = KindGene.Method, ClassNames = ["a", "b", "c"] }, new KindGene.Settings("velocity", 1000), "gene");
-        using var transfer = KindGene.Transfer(gene, 2);
+        using var transfer = KindGene.Transfer(gene, 2, zeroTailors: true);
         var form = (SvdForm)transfer.Architecture.Linears!;
         Assert.Equal([0, 1], form.TailorOf);
         foreach (var (src, dst) in network.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>().Zip(transfer.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>()))

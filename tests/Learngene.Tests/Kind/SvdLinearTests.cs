@@ -30,6 +30,29 @@ public class SvdLinearTests
     }
 
     [Fact]
+    public void Random_tailors_train_from_the_first_step_and_zero_singular_values_leave_their_directions_still()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn(8, 5, 6, generator: new Generator(1));
+        var gate = torch.zeros(8, 9); // rank 3 + 3 blocks of 2
+        gate.narrow(1, 0, 3).fill_(1); // the learngenes
+        gate.narrow(1, 3, 2).fill_(1); // tailor block 0
+        foreach (bool zero in new[] { false, true })
+        {
+            using var layer = Random();
+            layer.InitializeTailors(new Generator(2), zeroSingularValues: zero);
+            layer.forward(x, gate).square().sum().backward();
+            var (u, s, v) = (layer.Tailors.ElementAt(0).grad!, layer.Tailors.ElementAt(1).grad!, layer.Tailors.ElementAt(2).grad!);
+            double block0 = u.narrow(1, 0, 2).norm().item<float>() + v.narrow(1, 0, 2).norm().item<float>();
+            Assert.True(s.narrow(0, 0, 2).norm().item<float>() > 0); // s moves either way
+            if (zero) Assert.Equal(0.0, block0);
+            else Assert.True(block0 > 1e-3, $"tailor directions get no gradient ({block0})");
+            var start = layer.Tailors.ElementAt(1).detach();
+            Assert.True(zero ? start.abs().max().item<float>() == 0 : start.allclose(torch.full(6, layer.FreshSingularValue)));
+        }
+    }
+
+    [Fact]
     public void An_svd_form_layer_equals_its_dense_matrix()
     {
         using var scope = torch.NewDisposeScope();

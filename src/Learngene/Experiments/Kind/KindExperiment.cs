@@ -46,6 +46,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "", Methods = [] });
         if (preset.Methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown)
             throw new LearngeneException($"unknown transfer method '{unknown}' (known: {string.Join(", ", AllMethods)})", setting: "methods");
+        preset.ZeroTailors(); // an unknown tailor initialization is refused before anything trains
         int channels = data.Raw(preset.PretrainData).Train.Channels; // refused now, not after the pre-training
         if (preset.Tasks.FirstOrDefault(t => data.Raw(t.Data).Train.Channels != channels) is { } other)
             throw new LearngeneException($"{other.Data} has {data.Raw(other.Data).Train.Channels} channels, the pre-training data {preset.PretrainData} {channels}: a transferred DiT draws the channels it was pre-trained on", setting: "data");
@@ -116,8 +117,8 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
                 torch.manual_seed(preset.TransferRecipe.Seed);
                 using var model = method switch
                 {
-                    "kind" => KindGene.Transfer(gene, k, seed: preset.TransferRecipe.Seed),
-                    "kind-tune" => KindGene.Transfer(gene, k, tuneLearngenes: true, seed: preset.TransferRecipe.Seed),
+                    "kind" => KindGene.Transfer(gene, k, seed: preset.TransferRecipe.Seed, zeroTailors: preset.ZeroTailors()),
+                    "kind-tune" => KindGene.Transfer(gene, k, tuneLearngenes: true, seed: preset.TransferRecipe.Seed, zeroTailors: preset.ZeroTailors()),
                     "lora-wide" => TuningBaselines.Lora(dense, k, wide),
                     "pissa-wide" => TuningBaselines.Pissa(dense, k, wide),
                     "lora" => TuningBaselines.Lora(dense, k, rank),

@@ -40,6 +40,17 @@ public sealed record KindPreset : INamed
     public int DiversionPerClass { get; init; } = 50;
     /// <summary>Blocks the layer-inheriting baseline takes from the pre-trained DiT.</summary>
     public int InheritBlocks { get; init; } = 3;
+    /// <summary>How KIND's fresh tailors start: "random" (orthonormal directions at a fresh layer's singular
+    /// value: every component trains from the first step) or "zero" (zero singular values: the model starts as
+    /// its learngenes alone). Null in run folders made before the choice existed, which used "zero".</summary>
+    public string? TailorInit { get; init; }
+    public bool ZeroTailors() => (TailorInit ?? "zero") switch
+    {
+        "zero" => true,
+        "random" => false,
+        var other => throw new LearngeneException($"unknown tailor initialization '{other}' (expected random or zero)", setting: "tailor-init"),
+    };
+
     /// <summary>The transfer methods, in report order.</summary>
     public string[] Methods { get; init; } = [.. KindExperiment.DefaultMethods];
 
@@ -50,7 +61,7 @@ public sealed record KindPreset : INamed
     [
         new()
         {
-            Name = "smoke", Description = "seconds: a width-32 depth-2 DiT, 2 pre-training and 1 transfer class per task, a few hundred images",
+            Name = "smoke", TailorInit = "random", Description = "seconds: a width-32 depth-2 DiT, 2 pre-training and 1 transfer class per task, a few hundred images",
             Model = CpuDit with { Width = 32, Depth = 2, Heads = 2 }, LearngeneRank = 8, TailorRank = 2,
             PretrainClasses = [0, 1, 10, 11], Tasks = [new("mnist", [5, 6]), new("fashion-mnist", [5, 6])],
             PretrainRecipe = Cpu with { Epochs = 1, BatchSize = 64, WarmupEpochs = 0.1 }, TransferRecipe = Cpu with { Epochs = 1, BatchSize = 64, WarmupEpochs = 0.1 },
@@ -62,7 +73,7 @@ public sealed record KindPreset : INamed
         },
         new()
         {
-            Name = "small", Description = "about 90 minutes on 2 cores: a width-128 depth-6 DiT pre-trained 2 epochs on digits 0–4 and garments 0–4 (KIND and dense alike), each method transferred 1 epoch to digits 5–9 and garments 5–9",
+            Name = "small", TailorInit = "random", Description = "about 90 minutes on 2 cores: a width-128 depth-6 DiT pre-trained 2 epochs on digits 0–4 and garments 0–4 (KIND and dense alike), each method transferred 1 epoch to digits 5–9 and garments 5–9",
             Model = CpuDit,
             PretrainRecipe = Cpu with { Epochs = 2 }, TransferRecipe = Cpu with { Epochs = 1, WarmupEpochs = 0.1 },
             TestLimit = 1000,
@@ -71,7 +82,7 @@ public sealed record KindPreset : INamed
         },
         new()
         {
-            Name = "paper", Description = "for GPUs: DiT-S/2 (width 384, depth 12), DiT's recipe, 100 pre-training and 20 transfer epochs",
+            Name = "paper", TailorInit = "random", Description = "for GPUs: DiT-S/2 (width 384, depth 12), DiT's recipe, 100 pre-training and 20 transfer epochs",
             Model = new() { Width = 384, Depth = 12, Heads = 6, PatchSize = 2, ImageSize = 0 }, LearngeneRank = 192, TailorRank = 32,
             PretrainRecipe = Cpu with { Epochs = 100, BatchSize = 256, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupEpochs = 0, ClipGrad = 0 },
             TransferRecipe = Cpu with { Epochs = 20, BatchSize = 256, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupEpochs = 0, ClipGrad = 0 },

@@ -69,9 +69,10 @@ public static class KindGene
 
     /// <summary>Transfer to <paramref name="classes"/> new classes: the learngenes and shared parts carried
     /// over, fresh tailors (one block per new class, or <paramref name="tailorOf"/>; of the learngene's tailor
-    /// rank, or <paramref name="tailorRank"/>) starting at zero singular values, a fresh class table. Trains the
-    /// tailors and the class table; with <paramref name="tuneLearngenes"/> the learngene components too.</summary>
-    public static DiffusionTransformer Transfer(Loaded gene, int classes, int[]? tailorOf = null, bool tuneLearngenes = false, int seed = 0, int? tailorRank = null)
+    /// rank, or <paramref name="tailorRank"/>) initialized at random at a fresh layer's scale (or, with
+    /// <paramref name="zeroTailors"/>, at zero singular values), a fresh class table. Trains the tailors and the
+    /// class table; with <paramref name="tuneLearngenes"/> the learngene components too.</summary>
+    public static DiffusionTransformer Transfer(Loaded gene, int classes, int[]? tailorOf = null, bool tuneLearngenes = false, int seed = 0, int? tailorRank = null, bool zeroTailors = false)
     {
         var form = gene.Form with { TailorOf = tailorOf ?? Enumerable.Range(0, classes).ToArray(), TailorRank = tailorRank ?? gene.Form.TailorRank };
         string[] trains = tuneLearngenes ? ["tailor_", DitTransfer.TableName, "u", "s", "v"] : ["tailor_", DitTransfer.TableName];
@@ -81,7 +82,7 @@ public static class KindGene
         {
             var dst = (SvdLinear)d;
             dst.CopyLearngenes((SvdLinear)s);
-            dst.InitializeTailors(generator);
+            dst.InitializeTailors(generator, zeroTailors);
         });
     }
 

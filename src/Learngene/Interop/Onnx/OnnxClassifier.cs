@@ -35,8 +35,13 @@ public sealed class OnnxClassifier : IDisposable
     public float[] Run(float[] images, int count)
     {
         var tensor = new DenseTensor<float>(images, [count, Channels, ImageSize, ImageSize]);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor("images", tensor)]);
-        return results.First(r => r.Name == "logits").AsEnumerable<float>().ToArray();
+        try
+        {
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("images", tensor)]);
+            return results.First(r => r.Name == "logits").AsEnumerable<float>().ToArray();
+        }
+        // A graph that loads can still fail on data (an index out of range in a damaged file): one clear line.
+        catch (OnnxRuntimeException e) { throw new LearngeneException($"ONNX Runtime could not run the model: {e.Message.Split('\n')[0]}"); }
     }
 
     /// <summary>Cross-entropy and accuracy on a data set (its images already at this size and channel count).</summary>

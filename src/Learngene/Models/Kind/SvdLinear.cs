@@ -64,14 +64,16 @@ public sealed class SvdLinear : BlockLinear
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        SetAll(OrthonormalColumns(Out, Rank, generator), torch.full(Rank, Math.Sqrt(2.0 * In * Out / ((In + Out) * (double)Rank))), OrthonormalColumns(In, Rank, generator));
+        SetAll(OrthonormalColumns(Out, Rank, generator), torch.full(Rank, FreshSingularValue), OrthonormalColumns(In, Rank, generator));
         bias.zero_();
     }
 
-    /// <summary>Fresh tailors for new classes (transfer, adopted): orthonormal directions and zero singular
-    /// values, so the new model starts as its learngenes alone — as LoRA's zero B starts at the base model —
-    /// and the singular values take the first gradient.</summary>
-    public void InitializeTailors(Generator? generator = null)
+    /// <summary>Fresh tailors for new classes (transfer; the paper's randomly initialized tailors): random
+    /// orthonormal directions, each singular value that of a fresh layer of this shape and rank
+    /// (<see cref="FreshSingularValue"/>), so every tailor component trains from the first step. With
+    /// <paramref name="zeroSingularValues"/> the model starts as its learngenes alone, as LoRA's zero B starts at
+    /// the base model — but at s = 0 the gradients of u and v vanish and only s moves at first.</summary>
+    public void InitializeTailors(Generator? generator = null, bool zeroSingularValues = false)
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -79,8 +81,11 @@ public sealed class SvdLinear : BlockLinear
         if (t == 0) return;
         tailor_u.copy_(OrthonormalColumns(Out, t, generator));
         tailor_v.copy_(OrthonormalColumns(In, t, generator));
-        tailor_s.zero_();
+        tailor_s.fill_(zeroSingularValues ? 0 : FreshSingularValue);
     }
+
+    /// <summary>The singular value of every component of a fresh layer (<see cref="InitializeFresh()"/>).</summary>
+    public double FreshSingularValue => Math.Sqrt(2.0 * In * Out / ((In + Out) * (double)Rank));
 
     static Tensor OrthonormalColumns(int rows, int columns, Generator? generator)
     {
