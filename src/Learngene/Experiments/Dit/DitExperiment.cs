@@ -64,11 +64,14 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     /// preset's own, or the nearest size both patch sizes divide (the judge reads the DiT's samples).</summary>
     public static DitPreset Sized(DitPreset preset, int dataSize)
     {
-        int size = preset.Model.ImageSize > 0 ? preset.Model.ImageSize
-            : preset.Judge.ImageSize > 0 ? preset.Judge.ImageSize
-            : InputSize.Fit(dataSize, preset.Model.PatchSize, preset.Judge.PatchSize);
+        int size = CommonSize(preset.Model, preset.Judge, dataSize);
         return preset with { Model = preset.Model with { ImageSize = size }, Judge = preset.Judge with { ImageSize = size } };
     }
+
+    /// <summary>The one image size of a DiT and the judge that reads its samples: the one either sets, or the
+    /// nearest to <paramref name="dataSize"/> that both patch sizes divide.</summary>
+    public static int CommonSize(DitConfig model, VitConfig judge, int dataSize) =>
+        model.ImageSize > 0 ? model.ImageSize : judge.ImageSize > 0 ? judge.ImageSize : InputSize.Fit(dataSize, model.PatchSize, judge.PatchSize);
 
     /// <summary>The judge of a data set (or of some of its classes): the preset's classifier trained on the
     /// real training images, a cached cell named after them.</summary>

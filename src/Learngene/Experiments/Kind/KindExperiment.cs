@@ -33,9 +33,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
 
     /// <summary>Every network of the experiment (DiTs and judges) takes one image size: the preset's, or the
     /// pre-training data's resized to the nearest size both patch sizes divide; transfer data is resized to it.</summary>
-    int Size => size ??= preset.Model.ImageSize > 0 ? preset.Model.ImageSize
-        : preset.Judge.ImageSize > 0 ? preset.Judge.ImageSize
-        : InputSize.Fit(data.Raw(preset.PretrainData).Train.ImageSize, preset.Model.PatchSize, preset.Judge.PatchSize);
+    int Size => size ??= DitExperiment.CommonSize(preset.Model, preset.Judge, data.Raw(preset.PretrainData).Train.ImageSize);
     int? size;
     DitConfig Model => preset.Model with { ImageSize = Size };
     VitConfig Judge => preset.Judge with { ImageSize = Size };
