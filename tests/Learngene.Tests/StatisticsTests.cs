@@ -143,4 +143,17 @@ public class StatisticsTests
         Assert.Equal(Verdict.Missed, Reporting.DitChecks.SampleAccuracy(Scores(200, 0.99, 0.97, 0.40), "x", 0.8, 0.5).Verdict);
         Assert.Equal(Verdict.Inconclusive, Reporting.DitChecks.SampleAccuracy(Scores(4, 1.0, 0.75, 0.75), "x", 0.8, 0.5).Verdict);
     }
+
+    [Fact]
+    public void A_centred_percentile_interval_keeps_the_resamples_spread_around_the_estimate()
+    {
+        // Resampled Fréchet distances sit above the estimate (repeats raise them): centring puts their median on it.
+        var sorted = Enumerable.Range(0, 1001).Select(i => 5.0 + i / 1000.0).ToArray(); // 5.0 … 6.0, median 5.5
+        var plain = Bootstrap.Percentile(4.0, sorted);
+        var centred = Bootstrap.Percentile(4.0, sorted, centred: true);
+        Assert.True(plain.Low > plain.Estimate); // the estimate outside its own plain interval
+        Assert.Equal(plain.High - plain.Low, centred.High - centred.Low, 12);
+        Assert.Equal(4.0 - 0.475, centred.Low, 9);
+        Assert.Equal(4.0 + 0.475, centred.High, 9);
+    }
 }

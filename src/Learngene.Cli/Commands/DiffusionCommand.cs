@@ -102,11 +102,13 @@ static class DiffusionCommand
         readonly Option<double> eta = new("--eta") { Description = "DDIM's eta: 0 deterministic, 1 DDPM-like noise", DefaultValueFactory = _ => 0 };
         public readonly Option<int> Seed = new("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         readonly Option<bool> clip = new("--clip") { Description = "Clamp each step's predicted clean image to the data's range (guided-diffusion's clip_denoised)" };
+        readonly Option<int> guidanceFrom = new("--guidance-from") { Description = "Guide only at diffusion steps t ≥ this (0..999; below it the conditional prediction alone, one pass a step)", DefaultValueFactory = _ => 0 };
 
-        public void AddTo(Command c) { foreach (var o in new Option[] { PerClass, guidance, steps, sampler, eta, Seed, clip }) c.Options.Add(o); }
+        public void AddTo(Command c) { foreach (var o in new Option[] { PerClass, guidance, steps, sampler, eta, Seed, clip, guidanceFrom }) c.Options.Add(o); }
 
         public SamplingRecipe Recipe(ParseResult r) =>
-            new SamplingRecipe(r.GetValue(steps), r.GetValue(guidance), r.GetValue(sampler)!, r.GetValue(eta)) { ClipDenoised = r.GetValue(clip) ? true : null }.Validate();
+            new SamplingRecipe(r.GetValue(steps), r.GetValue(guidance), r.GetValue(sampler)!, r.GetValue(eta))
+            { ClipDenoised = r.GetValue(clip) ? true : null, GuidanceFrom = r.GetValue(guidanceFrom) is int g and not 0 ? g : null }.Validate();
 
         public int Count(ParseResult r) => r.GetValue(PerClass) is int n and >= 1 ? n : throw new LearngeneException("--per-class must be at least 1");
     }
@@ -178,8 +180,8 @@ static class DiffusionCommand
             }
             var loaded = ModelFile.Load(judgePath);
             using var judgeModel = loaded.Model;
-            var (scores, images, labels) = DitExperiment.Score(model, loaded, splits, perClass, recipe, r.GetValue(sampling.Seed));
-            using (images) using (labels)
+            using var judged = DitExperiment.Score(model, loaded, splits, perClass, recipe, r.GetValue(sampling.Seed));
+            var (scores, images, labels) = (judged.Scores, judged.Images, judged.Labels);
             {
                 Console.WriteLine(scores.Describe());
                 foreach (var (cls, acc) in scores.ClassAccuracy) Console.WriteLine($"  {cls}: {acc:P1}");

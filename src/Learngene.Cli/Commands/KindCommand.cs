@@ -44,6 +44,7 @@ static class KindCommand
         var learngeneRank = new Option<int>("--learngene-rank") { Description = "Learngene (class-agnostic) components per matrix", DefaultValueFactory = _ => 48 };
         var tailorRank = new Option<int>("--tailor-rank") { Description = "Tailor components per class block", DefaultValueFactory = _ => 8 };
         var tailors = new Option<string?>("--tailor-map") { Description = "The tailor block of each class, e.g. 0,0,1,1 (classes may share; −1: none); default: one block per class" };
+        var qkv = new Option<string>("--qkv") { Description = "separate (q, k and v each decomposed on its own, as the authors' DivControl states KIND's decomposition) or fused (one decomposition of the stacked qkv)", DefaultValueFactory = _ => "separate" };
         var orthogonality = new Option<double>("--orthogonality") { Description = "Weight of the penalty keeping U and V orthonormal (0: off; on, it couples every component)", DefaultValueFactory = _ => 0 };
         var judge = Judge();
         var output = new Option<string?>("--out") { Description = $"Run folder (default: runs/learn-kind-TIMESTAMP); the learngene is {TrainRun.GeneName}" };
@@ -53,7 +54,7 @@ static class KindCommand
         var recipe = new RecipeOptions();
         var cmd = new Command("kind", "KIND: train a DiT in SVD form with the diffusion objective, each sample's class gating its tailor components (knowledge diversion); " +
                                       $"writes the run (model.safetensors) and the learngene ({TrainRun.GeneName}: learngenes, shared parts and the pre-training tailors).");
-        foreach (var o in new Option[] { preset, data, dataDir, classes, learngeneRank, tailorRank, tailors, orthogonality, judge, output, resume, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, data, dataDir, classes, learngeneRank, tailorRank, tailors, qkv, orthogonality, judge, output, resume, threads }) cmd.Options.Add(o);
         arch.AddTo(cmd);
         recipe.AddTo(cmd);
         cmd.SetAction(r =>
@@ -65,7 +66,12 @@ static class KindCommand
             else
             {
                 var spec = KindRuns.LearnSpec(DiffusionSpec(r, preset, data, classes, judge, arch, recipe), r.GetValue(learngeneRank), r.GetValue(tailorRank),
-                    ParseList(r.GetValue(tailors), "--tailor-map"), r.GetValue(orthogonality));
+                    ParseList(r.GetValue(tailors), "--tailor-map"), r.GetValue(orthogonality), r.GetValue(qkv) switch
+                    {
+                        "separate" => true,
+                        "fused" => false,
+                        var other => throw new LearngeneException($"--qkv must be separate or fused (got '{other}')", setting: "qkv"),
+                    });
                 string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("learn-kind");
                 result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));
             }
@@ -87,13 +93,15 @@ static class KindCommand
         var tune = new Option<bool>("--tune-learngenes") { Description = "Train the learngene components too (default: frozen; tailors and the class table train)" };
         var tailorRank = new Option<int?>("--tailor-rank") { Description = "Components per fresh tailor block (default: the learngene's)" };
         var tailorMap = new Option<string?>("--tailor-map") { Description = "The fresh tailor block of each new class, e.g. 0,0,0,0,0 (one shared block); default: one block per class" };
+        var tailorInit = new Option<string>("--tailor-init") { Description = "How fresh tailors start: random (orthonormal directions at a fresh layer's singular value; every component trains from the first step) or zero (zero singular values: the model starts as its learngenes alone)", DefaultValueFactory = _ => "random" };
+        var nullTailor = new Option<bool>("--null-tailor") { Description = "Give the null class (guidance's unconditional branch) a tailor block of its own, so it adapts to the new classes too (default: the learngenes alone)" };
         var judge = Judge();
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/train-kind-TIMESTAMP)" };
         var threads = Shared.Threads();
         var recipe = new RecipeOptions();
         var cmd = new Command("kind", "Transfer a KIND learngene to new classes: the learngenes plus fresh tailors (one block per class), training only the tailors and the class table; " +
                                       "reports trainable parameters and MACs. Resume with 'learngene diffusion train --resume'.");
-        foreach (var o in new Option[] { gene, preset, data, dataDir, classes, tune, tailorRank, tailorMap, judge, output, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { gene, preset, data, dataDir, classes, tune, tailorRank, tailorMap, tailorInit, nullTailor, judge, output, threads }) cmd.Options.Add(o);
         recipe.AddTo(cmd);
         cmd.SetAction(r =>
         {
@@ -103,7 +111,7 @@ static class KindCommand
             if (!File.Exists(genePath)) throw new LearngeneException($"{genePath}: no such file", setting: "gene");
             string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("train-kind");
             var spec = KindRuns.TransferSpec(genePath, DiffusionSpec(r, preset, data, classes, judge, new ArchitectureOptions(), recipe), r.GetValue(tune), dir, cache,
-                ParseList(r.GetValue(tailorMap), "--tailor-map"), r.GetValue(tailorRank));
+                ParseList(r.GetValue(tailorMap), "--tailor-map"), r.GetValue(tailorRank), Experiments.Kind.KindPreset.ZeroTailors(r.GetValue(tailorInit)!), r.GetValue(nullTailor));
             using (var shape = new Learngene.Models.DiffusionTransformer((DitConfig)spec.Model))
                 Console.WriteLine($"{spec.Model.Describe()}: {shape.parameters().Where(p => p.requires_grad).Sum(p => p.numel()):N0} of {shape.parameters().Sum(p => p.numel()):N0} parameters train, {shape.MacsPerImage() / 1e6:F1} M MACs per denoising step and image");
             var result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));

@@ -13,6 +13,10 @@ public sealed record SamplingRecipe(int Steps = 50, double Guidance = 4, string 
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public bool? ClipDenoised { get; init; }
 
+    /// <summary>Guide only at steps t ≥ this (of the training steps, 0..999 for DiT's 1000); null or 0: every step.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? GuidanceFrom { get; init; }
+
     public bool Ddpm => Sampler.ToLowerInvariant() switch
     {
         "ddim" => false,
@@ -26,10 +30,11 @@ public sealed record SamplingRecipe(int Steps = 50, double Guidance = 4, string 
         if (Steps < 1) throw new LearngeneException($"sampling steps must be at least 1 (got {Steps})", setting: "steps");
         if (!(Guidance >= 0) || double.IsInfinity(Guidance)) throw new LearngeneException($"guidance must be a finite number ≥ 0 (got {Guidance})", setting: "guidance");
         if (Eta is < 0 or > 1 || double.IsNaN(Eta)) throw new LearngeneException($"eta must be in [0, 1] (got {Eta})", setting: "eta");
+        if (GuidanceFrom < 0) throw new LearngeneException($"the step guidance starts from must not be negative (got {GuidanceFrom})", setting: "guidance-from");
         return this;
     }
 
-    public string Describe() => (Ddpm ? $"DDPM (every step), guidance {Guidance:G3}" : $"DDIM {Steps} steps (eta {Eta:G2}), guidance {Guidance:G3}") + (ClipDenoised == true ? ", x₀ clipped" : "");
+    public string Describe() => (Ddpm ? $"DDPM (every step), guidance {Guidance:G3}" : $"DDIM {Steps} steps (eta {Eta:G2}), guidance {Guidance:G3}") + (GuidanceFrom > 0 ? $" from step {GuidanceFrom} up" : "") + (ClipDenoised == true ? ", x₀ clipped" : "");
 }
 
 /// <summary>Samples of requested classes from a diffusion transformer, drawn in batches, as images in
@@ -61,7 +66,7 @@ public static class ClassSamples
             var labels = torch.tensor(wanted[start..Math.Min(wanted.Length, start + batchSize)]).to(device);
             // A model with a learned variance (DiT's learn_sigma, e.g. imported) samples with its mean channels.
             var x = sampler.Sample((xt, t, y) => model.forward(xt, t, y).narrow(1, 0, c.Channels), labels, [labels.shape[0], c.Channels, c.ImageSize, c.ImageSize],
-                recipe.Steps, recipe.Guidance, c.NullClass, recipe.Ddpm, recipe.Eta, generator, recipe.ClipDenoised == true);
+                recipe.Steps, recipe.Guidance, c.NullClass, recipe.Ddpm, recipe.Eta, generator, recipe.ClipDenoised == true, recipe.GuidanceFrom ?? 0);
             chunks.Add(((x.clamp(-1, 1) + 1) / 2).cpu().MoveToOuterDisposeScope());
         }
         var images = torch.cat(chunks, 0);

@@ -64,8 +64,12 @@ public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
     }
 
     /// <summary>Samples images of the given labels from pure noise: DDIM over <paramref name="steps"/> steps
-    /// with η, or DDPM over every step when <paramref name="ddpm"/>. One generator drives all noise.</summary>
-    public Tensor Sample(Denoiser model, Tensor labels, long[] shape, int steps, double guidance, long nullClass, bool ddpm = false, double eta = 0, Generator? generator = null, bool clip = false)
+    /// with η, or DDPM over every step when <paramref name="ddpm"/>. One generator drives all noise. Guidance
+    /// applies at steps t ≥ <paramref name="guidanceFrom"/> only (0: every step); below it the conditional
+    /// prediction alone, one pass instead of two. (Kynkäänniemi et al., 2024, limit guidance to an interval of
+    /// noise levels and find it harmful at the highest; this sets the interval's lower end only.)</summary>
+    public Tensor Sample(Denoiser model, Tensor labels, long[] shape, int steps, double guidance, long nullClass, bool ddpm = false, double eta = 0, Generator? generator = null, bool clip = false,
+        int guidanceFrom = 0)
     {
         using var _ = torch.no_grad();
         // Noise is drawn on the CPU (one generator, the same samples on any device) and moved to the labels' device.
@@ -76,7 +80,7 @@ public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
         {
             using var scope = torch.NewDisposeScope();
             var t = torch.full([shape[0]], ts[i], dtype: int64, device: device);
-            var prediction = Guided(model, x, t, labels, guidance, nullClass);
+            var prediction = Guided(model, x, t, labels, ts[i] >= guidanceFrom ? guidance : 1, nullClass);
             var noise = torch.randn(shape, generator: generator).to(device);
             var next = ddpm ? DdpmStep(prediction, x, ts[i], noise, clip) : DdimStep(prediction, x, ts[i], i + 1 < ts.Length ? ts[i + 1] : -1, eta, noise, clip);
             next.MoveToOuterDisposeScope();

@@ -69,9 +69,12 @@ public sealed class AutoLg : IInitializer
         using (var optimizer = new AdamW(adapted, weightDecay: 0.05))
         {
             adapted.train();
-            foreach (var (images, labels) in new BatchLoader(adaptSet, norm, 64, shuffle: true, augment: false, seed, 0).Batches())
+            using var batches = new BatchLoader(adaptSet, norm, 64, shuffle: true, augment: false, seed, 0).Batches().GetEnumerator();
+            while (true)
             {
-                using var step = torch.NewDisposeScope();
+                using var step = torch.NewDisposeScope(); // opened before the batch is made, so that it holds the batch too
+                if (!batches.MoveNext()) break;
+                var (images, labels) = batches.Current;
                 optimizer.ZeroGrad();
                 Losses.CrossEntropy(adapted.forward(images), labels).backward();
                 optimizer.Update(AdaptLearningRate);

@@ -40,6 +40,51 @@ public static class FrechetDistance
         return meanTerm + cov1.trace().item<double>() + cov2.trace().item<double>() - 2 * traceRoot;
     }
 
+    /// <summary>The real side of FD-clf, prepared once for many comparisons: its mean, covariance, trace and
+    /// the covariance's square root (so each comparison needs one eigendecomposition, not two).</summary>
+    public sealed class Reference : IDisposable
+    {
+        public Tensor Mean { get; }
+        public Tensor Covariance { get; }
+        internal Tensor Root { get; }
+        internal double Trace { get; }
+
+        public Reference(Tensor features)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (mean, covariance) = Statistics(features);
+            (Mean, Covariance, Root) = (mean.DetachFromDisposeScope(), covariance.DetachFromDisposeScope(), SquareRoot(covariance).DetachFromDisposeScope());
+            Trace = Covariance.trace().item<double>();
+        }
+
+        public void Dispose() { Mean.Dispose(); Covariance.Dispose(); Root.Dispose(); }
+    }
+
+    /// <summary>FD between features [N, D] (float64), each row counted <paramref name="counts"/>[i] times (a
+    /// bootstrap resample; null: once), and a reference: Tr((Σ_r Σ)^½) = Tr((√Σ_r Σ √Σ_r)^½).</summary>
+    public static double Against(Reference real, Tensor features, IReadOnlyList<ushort>? counts = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        var f = features.to(float64);
+        Tensor mean, covariance;
+        if (counts is null) (mean, covariance) = Statistics(f);
+        else
+        {
+            if (counts.Count != f.shape[0]) throw new LearngeneException($"{counts.Count} counts for {f.shape[0]} feature vectors");
+            var w = torch.tensor(counts.Select(c => (double)c).ToArray(), dtype: float64);
+            double total = w.sum().item<double>();
+            if (total < 2) throw new LearngeneException("Fréchet statistics need at least two feature vectors");
+            mean = (f * w.unsqueeze(1)).sum([0]) / total;
+            var centred = f - mean;
+            covariance = (centred * w.unsqueeze(1)).t().matmul(centred) / (total - 1);
+        }
+        var inner = real.Root.matmul(covariance).matmul(real.Root);
+        var (values, _) = torch.linalg.eigh((inner + inner.t()) / 2);
+        double traceRoot = values.clamp_min(0).sqrt().sum().item<double>();
+        double meanTerm = (mean - real.Mean).pow(2).sum().item<double>();
+        return meanTerm + covariance.trace().item<double>() + real.Trace - 2 * traceRoot;
+    }
+
     static Tensor SquareRoot(Tensor symmetric)
     {
         var (values, vectors) = torch.linalg.eigh((symmetric + symmetric.t()) / 2);

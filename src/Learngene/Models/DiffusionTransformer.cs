@@ -79,9 +79,16 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
         var h = x_embedder.forward(x) + PosEmbed;
         labels = y_embedder.Dropped(labels, training, drop);
         var cond = t_embedder.forward(t) + y_embedder.Embed(labels);
-        // KIND: each sample's class switches on its tailor components (a dropped label, the learngenes only).
+        // KIND: each sample's class switches on its tailor components (a dropped label, the null class's: the learngenes, and its own block if it has one).
         var gates = gate?.Of(labels);
-        foreach (var block in blocks) h = block.forward(h, cond, gates);
+        foreach (var block in blocks)
+        {
+            if (torch.is_grad_enabled()) { h = block.forward(h, cond, gates); continue; }
+            // Without gradients nothing needs a block's intermediates once it is done: freed per block, an
+            // inference pass holds one block's, not every block's until the caller's dispose scope closes.
+            using var scope = torch.NewDisposeScope();
+            h = block.forward(h, cond, gates).MoveToOuterDisposeScope();
+        }
         h = final_layer.forward(h, cond); // [N, T, p·p·C]
         int grid = c.ImageSize / c.PatchSize, p = c.PatchSize;
         return h.reshape(h.shape[0], grid, grid, p, p, c.OutChannels).permute(0, 5, 1, 3, 2, 4).reshape(h.shape[0], c.OutChannels, grid * p, grid * p);

@@ -3,25 +3,29 @@ using Learngene.Statistics;
 
 namespace Learngene.Reporting;
 
-/// <summary>The DiT's floors, on MNIST (other data sets are reported beside it, not judged). Shares of samples
-/// are read from their Wilson intervals; FD-clf has no interval yet (the features behind it are not kept per
-/// sample), so its claim stays inconclusive rather than decided from one number.</summary>
+/// <summary>The DiT's floors, on MNIST (other data sets are reported beside it, not judged), each read from an
+/// interval: accuracy on samples from Wilson intervals; FD-clf over the real-data reference and the patch-seam
+/// ratio from bootstrap intervals over the samples (null in results made before they were kept: inconclusive).</summary>
 public static class DitChecks
 {
     public const string Floored = "mnist";
-    public const double MeanFloor = 0.80, ClassFloor = 0.50, FdFallFloor = 5, MinutesFloor = 60;
+    public const double MeanFloor = 0.95, ClassFloor = 0.85, FdRatioFloor = 5, SeamFloor = 1.3, MinutesFloor = 60;
 
     public static List<Check> Evaluate(DitResults r)
     {
         var checks = new List<Check>();
         if (r.Data.FirstOrDefault(d => d.Data == Floored) is { } m)
         {
-            checks.Add(SampleAccuracy(m.Final, Floored, MeanFloor, ClassFloor));
-            var curve = m.Curve.Where(c => double.IsFinite(c.FdClf)).ToList();
-            string fall = curve.Count >= 2
-                ? $"FD-clf on {Floored} from {curve[0].FdClf:G4} after epoch {curve[0].Epoch} to {curve[^1].FdClf:G4} after epoch {curve[^1].Epoch}: {curve[0].FdClf / curve[^1].FdClf:F1}× (floor {FdFallFloor}×)"
-                : "fewer than two per-epoch evaluations";
-            checks.Add(new("FD-clf falls", Verdict.Inconclusive, $"{fall}; no interval (per-sample features are not kept), so not decided"));
+            var f = m.Final;
+            checks.Add(SampleAccuracy(f, Floored, MeanFloor, ClassFloor));
+            checks.Add(f.FdRatio is { } ratio
+                ? new("FD-clf near real data", Verdicts.Decide(ratio, FdRatioFloor, higherIsBetter: false),
+                    $"FD-clf on {Floored} {f.FdClf:G4} is {ratio.Plain("F1")}× that of as many real training images ({f.FdTrainVsTest:G4}; floor: within {FdRatioFloor}×)")
+                : new("FD-clf near real data", Verdict.Inconclusive, $"FD-clf {f.FdClf:G4}, real training images {f.FdTrainVsTest:G4}: no interval in these results (made before it was kept)"));
+            checks.Add(f.SeamInterval is { } seams
+                ? new("patch seams", Verdicts.Decide(seams, SeamFloor, higherIsBetter: false),
+                    $"the samples' patch-seam ratio on {Floored} is {seams.Plain()} (real test images {f.RealSeamRatio:F2}; floor {SeamFloor})")
+                : new("patch seams", Verdict.Inconclusive, "no seam ratio in these results (made before it was kept)"));
         }
         double minutes = r.WallSeconds / 60;
         checks.Add(new("time", minutes <= MinutesFloor, $"{minutes:F1} min wall-clock for the whole run (floor {MinutesFloor} min; meaningful for the small preset)"));

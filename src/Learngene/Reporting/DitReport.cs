@@ -31,16 +31,25 @@ public static class DitReport
                       $"Per-epoch evaluations draw {p.Diffusion.EvalPerClass} samples per class against {(p.TestLimit is int t ? $"{t:N0}" : "all")} test images; the final one {p.FinalPerClass} per class against every test image. " +
                       $"Wall-clock time of the run {r.WallSeconds / 60:F1} min. Finished {r.Finished:u}.");
         md.AppendLine();
-        md.AppendLine("| data | judge test acc. (%) | FD-clf | real train vs test | noise vs test | acc. on samples (%) | lowest class (%) | train img/s | train min | sampling s |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| data | judge test acc. (%) | FD-clf | real train vs test | noise vs test | FD-clf ÷ real | patch seams (real) | test loss | acc. on samples (%) | lowest class (%) | train img/s | train min | sampling s |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var d in r.Data)
         {
             var f = d.Final;
-            md.AppendLine($"| {d.Data} | {Pct(d.Judge.FinalAccuracy)} | {G(f.FdClf)} | {G(f.FdTrainVsTest)} | {G(f.FdNoiseVsTest)} | {Pct(f.MeanAccuracy)} | " +
+            md.AppendLine($"| {d.Data} | {Pct(d.Judge.FinalAccuracy)} | {(f.FdClfInterval is { } interval ? interval.Plain("G3") : G(f.FdClf))} | {G(f.FdTrainVsTest)} | {G(f.FdNoiseVsTest)} | {f.FdRatio?.Plain("F1") ?? "–"} | " +
+                          $"{f.SeamInterval?.Plain() ?? (f.SeamRatio is { } seam ? seam.ToString("F2") : "–")} ({(f.RealSeamRatio is { } real ? real.ToString("F2") : "–")}) | {(f.TestLoss is { } loss ? $"{loss:F4} ± {f.TestLossSe:F4}" : "–")} | {Pct(f.MeanAccuracy)} | " +
                           $"{Pct(f.MinAccuracy)} ({f.ClassAccuracy.MinBy(kv => kv.Value).Key}) | {d.ImagesPerSecond:F0} | {d.TrainMinutes:F1} | {f.SamplingSeconds:F0} |");
         }
         md.AppendLine();
-        md.AppendLine($"Final samples: {p.FinalPerClass} per class, {p.Diffusion.Sampling.Describe()}. \"Real train vs test\" is FD-clf of as many real training images as samples — the floor a perfect generator reaches at this sample count; \"noise\" is uniform noise.");
+        md.AppendLine($"Final samples: {p.FinalPerClass} per class, {p.Diffusion.Sampling.Describe()}. \"Real train vs test\" is FD-clf of as many real training images as samples — the floor a perfect generator reaches at this sample count; \"noise\" is uniform noise. " +
+                      "Intervals are 95% bootstrap intervals over the samples (the test images are the fixed reference). **Patch seams**: the mean neighbour-pixel difference across the DiT's patch boundaries over the one inside patches " +
+                      "(1 when the grid is invisible; real test images in brackets). **Test loss**: the denoising loss on " + (p.TestLimit is int limit ? $"{limit:N0} test images (a seeded subset)" : "every test image") + " at one fixed step and noise each, ± its standard error.");
+        if (r.Data.FirstOrDefault(d => d.Final.OnePassSeamRatio is { Count: > 0 }) is { } withSeams)
+        {
+            md.AppendLine();
+            md.AppendLine("The network's own seams, without the sampler: patch-seam ratio of its one-pass clean estimates of noised test images, by step t — " +
+                          string.Join("; ", r.Data.Where(d => d.Final.OnePassSeamRatio is { Count: > 0 }).Select(d => $"{d.Data}: " + string.Join(", ", d.Final.OnePassSeamRatio!.Select(kv => $"t={kv.Key} {kv.Value:F2}")))) + ".");
+        }
         md.AppendLine();
         md.AppendLine("## Floors");
         md.AppendLine();

@@ -27,6 +27,8 @@ public sealed class Draw(int[] seeds, ushort[] imageCounts)
 {
     public IReadOnlyList<int> Seeds { get; } = seeds;
     public int Images => imageCounts.Length;
+    /// <summary>How many times each image (or sample) is drawn.</summary>
+    public IReadOnlyList<ushort> Counts => imageCounts;
 
     /// <summary>The mean of a per-image score (1/0 for right/wrong; a weighted sum of several such) on the drawn images.</summary>
     public double Mean(double[] perImage)
@@ -83,7 +85,7 @@ public static class Bootstrap
 
     /// <summary>Several statistics on the data as measured and their intervals, all from the same
     /// <paramref name="resamples"/> draws of <paramref name="seeds"/> seeds and <paramref name="images"/> test images.</summary>
-    public static Interval[] EstimateMany(int seeds, int images, Func<Draw, double[]> statistics, int resamples = Resamples, int rngSeed = 12345)
+    public static Interval[] EstimateMany(int seeds, int images, Func<Draw, double[]> statistics, int resamples = Resamples, int rngSeed = 12345, bool centred = false)
     {
         if (seeds < 1 || images < 1) throw new LearngeneException($"a bootstrap needs at least one seed and one test image (got {seeds} and {images})");
         double[] estimates = statistics(new Draw(Enumerable.Range(0, seeds).ToArray(), Enumerable.Repeat((ushort)1, images).ToArray()));
@@ -95,12 +97,21 @@ public static class Bootstrap
             var v = statistics(draws[r]);
             for (int k = 0; k < v.Length; k++) values[k][r] = v[k];
         }
-        double tail = (1 - Level) / 2;
         return estimates.Select((e, k) =>
         {
             var sorted = values[k].Where(v => !double.IsNaN(v)).Order().ToArray();
-            return sorted.Length == 0 ? new Interval(e, double.NaN, double.NaN) : new Interval(e, Quantile(sorted, tail), Quantile(sorted, 1 - tail));
+            return sorted.Length == 0 ? new Interval(e, double.NaN, double.NaN) : Percentile(e, sorted, centred);
         }).ToArray();
+    }
+
+    /// <summary>The percentile interval of sorted resampled values around <paramref name="estimate"/>; with
+    /// <paramref name="centred"/>, shifted so that the resamples' median falls on the estimate. A statistic
+    /// biased in the sample size, such as a Fréchet distance, needs that: a resample repeats about a third of its
+    /// items, which raises every resampled distance, so the plain interval lies above the estimate.</summary>
+    public static Interval Percentile(double estimate, double[] sorted, bool centred = false)
+    {
+        double tail = (1 - Level) / 2, shift = centred ? estimate - Quantile(sorted, 0.5) : 0;
+        return new Interval(estimate, Quantile(sorted, tail) + shift, Quantile(sorted, 1 - tail) + shift);
     }
 
     /// <summary>The resamples of one shape, made once: every interval of a report reads the same draws

@@ -29,6 +29,17 @@ public class DitExperimentTests
             // Real images are far nearer the test images than noise; an undertrained DiT lies between or near noise.
             Assert.True(d.Final.FdTrainVsTest * 5 < d.Final.FdNoiseVsTest, $"{d.Final.FdTrainVsTest} vs {d.Final.FdNoiseVsTest}");
             Assert.True(d.Final.FdClf > d.Final.FdTrainVsTest);
+            // FD-clf, its ratio to the real reference and the seams come with bootstrap intervals around their estimates.
+            var (fd, ratio, seams) = (d.Final.FdClfInterval!, d.Final.FdRatio!, d.Final.SeamInterval!);
+            Assert.True(fd.Low <= fd.Estimate && fd.Estimate <= fd.High && fd.Estimate == d.Final.FdClf);
+            Assert.Equal(d.Final.FdClf / d.Final.FdTrainVsTest, ratio.Estimate, 6);
+            Assert.True(seams.Low <= seams.Estimate && seams.Estimate <= seams.High && d.Final.RealSeamRatio > 0);
+            Assert.Equal(3, d.Final.OnePassSeamRatio!.Count);
+            // The test loss of the final model on the preset's test images, kept per image beside the samples' features.
+            Assert.Equal(Smoke.TestLimit, d.Final.TestImages);
+            var (features, losses) = JudgedSamples.LoadEvidence(Path.Combine(dir, "cells", $"final-{d.Data}", DitExperiment.EvidenceName));
+            using (features) Assert.Equal(10 * Smoke.FinalPerClass, features.shape[0]);
+            Assert.Equal(d.Final.TestLoss!.Value, losses.Average(), 5);
             Assert.True(File.Exists(Path.Combine(dir, d.Grid)));
             Assert.Equal(10 * Smoke.FinalPerClass, Directory.GetFiles(Path.Combine(dir, d.SamplesFolder), "*.png", SearchOption.AllDirectories).Length);
             // The DiT is judged each epoch by its data set's judge, with the preset's recipe and budget.
@@ -41,7 +52,8 @@ public class DitExperimentTests
         Assert.Contains("FD-clf", report);
         Assert.Contains("samples-mnist.png", report);
         Assert.True(DitReport.Holds(dir) && !PoolReport.Holds(dir));
-        Assert.Contains(DitChecks.Evaluate(r), c => c.Name == "FD-clf falls");
+        Assert.Equal(["accuracy on samples", "FD-clf near real data", "patch seams", "time"], DitChecks.Evaluate(r).Select(c => c.Name));
+        Assert.Contains("patch seams", report);
     }
 
     [Fact]

@@ -32,21 +32,39 @@ public class KindExperimentTests
         Assert.Equal(r.KindPretrain.TrainImages, r.DitPretrain.TrainImages);
         foreach (var t in r.Tasks)
         {
-            Assert.Equal(KindExperiment.DefaultMethods, t.Methods.Select(m => m.Method));
-            var specs = t.Methods.Select(m => RunSpec.Load(Path.Combine(dir, "cells", $"transfer-{t.Task.Id}-{m.Method}"))).ToList();
-            Assert.All(specs, s => Assert.Equal((specs[0].Data, string.Join(",", specs[0].Classes!), specs[0].Options, specs[0].TrainLimit, specs[0].TestLimit, specs[0].ObjectiveSettings),
-                (s.Data, string.Join(",", s.Classes!), s.Options, s.TrainLimit, s.TestLimit, s.ObjectiveSettings)));
-            Assert.All(t.Methods, m => Assert.Equal(t.Methods[0].Cell.TrainImages, m.Cell.TrainImages));
+            Assert.Equal(KindExperiment.DefaultMethods, t.Methods.Select(m => m.Method).Distinct());
+            var specs = t.Methods.Select(m => RunSpec.Load(Path.Combine(dir, "cells", $"transfer-{t.Task.Id}-{m.Method}" + (m.SeedIndex == 0 ? "" : $"-seed{m.SeedIndex}")))).ToList();
+            // One recipe, data and budget for every method; only the seed differs between a method's runs.
+            Assert.All(specs, s => Assert.Equal((specs[0].Data, string.Join(",", specs[0].Classes!), specs[0].Options with { Seed = 0 }, specs[0].TrainLimit, specs[0].TestLimit, specs[0].ObjectiveSettings),
+                (s.Data, string.Join(",", s.Classes!), s.Options with { Seed = 0 }, s.TrainLimit, s.TestLimit, s.ObjectiveSettings)));
+            Assert.All(t.Methods.Zip(specs), x => Assert.Equal(Smoke.TransferRecipe.Seed + x.First.SeedIndex, x.Second.Options.Seed));
+            Assert.All(t.Methods, m => Assert.Equal(Smoke.SeedsOf(m.Method), t.Methods.Count(o => o.Method == m.Method)));
+            // The same images for every method of one seed (a seed draws its own subset of the transfer limit).
+            Assert.All(t.Methods, m => Assert.Equal(t.Methods.First(o => o.SeedIndex == m.SeedIndex).Cell.TrainImages, m.Cell.TrainImages));
             Assert.All(t.Methods, m => Assert.True(double.IsFinite(m.Final.FdClf) && m.Final.ClassAccuracy.Count == t.Task.Classes.Length, m.Method));
-            // LoRA and PiSSA train at least as many parameters as KIND (and at one rank less, fewer).
-            var byName = t.Methods.ToDictionary(m => m.Method);
-            Assert.True(byName["lora"].TrainableParameters >= byName["kind"].TrainableParameters);
+            // Every method draws FinalPerClass samples per class in all, over its seeds.
+            Assert.All(t.Methods, m => Assert.True(m.Final.SamplesPerClass * Smoke.SeedsOf(m.Method) >= Smoke.FinalPerClass, m.Method));
+            // LoRA and PiSSA train at least as many parameters as either KIND variant (and at one rank less, fewer than the larger).
+            var byName = t.Methods.Where(m => m.SeedIndex == 0).ToDictionary(m => m.Method);
+            long kindMost = Math.Max(byName["kind"].TrainableParameters, byName["kind-null"].TrainableParameters);
+            Assert.True(byName["kind-null"].TrainableParameters > byName["kind"].TrainableParameters, "the null class's tailor block trains too");
+            Assert.True(byName["lora"].TrainableParameters >= kindMost);
             Assert.Equal(byName["lora"].TrainableParameters, byName["pissa"].TrainableParameters);
-            int rank = ((LoraForm)((DitConfig)specs[1].Model).Linears!).Rank;
+            var loraSpec = specs[t.Methods.FindIndex(m => m.Method == "lora")];
+            int rank = ((LoraForm)((DitConfig)loraSpec.Model).Linears!).Rank;
             long perRank = byName["lora"].TrainableParameters - byName["svdiff"].TrainableParameters + SvdiffShifts(Smoke.Model);
-            Assert.True(byName["lora"].TrainableParameters - perRank / rank < byName["kind"].TrainableParameters, "the smallest matching rank");
+            Assert.True(byName["lora"].TrainableParameters - perRank / rank < kindMost, "the smallest matching rank");
             Assert.True(byName["svdiff"].TrainableParameters < byName["kind"].TrainableParameters);
             Assert.True(byName["full"].TrainableParameters > byName["lora"].TrainableParameters);
+            // Every method summarised, each KIND variant compared with every other method (paired over the seeds both ran).
+            Assert.Equal(KindExperiment.DefaultMethods, t.Summaries.Select(x => x.Method));
+            Assert.Contains(t.Comparisons, c => c.Method == "kind-null" && c.Rival == "kind" && c.Seeds == Smoke.TransferSeeds);
+            Assert.Contains(t.Comparisons, c => c.Method == "kind" && c.Rival == "svdiff" && c.Seeds == Smoke.TransferSeeds);
+            Assert.DoesNotContain(t.Comparisons, c => c.Method == "kind" && c.Rival == "kind-null");
+            int variants = KindComparisons.Variants.Length, others = KindExperiment.DefaultMethods.Length - variants;
+            Assert.Equal(variants * others + variants * (variants - 1) / 2, t.Comparisons.Count);
+            Assert.All(t.Comparisons, c => Assert.True(c.LossDifference.Low <= c.LossDifference.Estimate && c.LossDifference.Estimate <= c.LossDifference.High, $"{c.Method} vs {c.Rival}"));
+            Assert.All(t.Methods, m => Assert.True(File.Exists(Path.Combine(dir, m.Evidence)) && m.Final.TestImages == Smoke.TestLimit, m.Evidence));
         }
         Assert.Equal(Smoke.PretrainClasses.Length, r.Diversion.Count);
         Assert.All(r.Diversion, d => Assert.True(d.WithTailor is >= 0 and <= 1 && d.LearngenesOnly is >= 0 and <= 1));
@@ -61,7 +79,8 @@ public class KindExperimentTests
         var (dir, r) = Run.Value;
         string report = File.ReadAllText(KindReport.Write(dir, r));
         Assert.Contains("## Knowledge diversion", report);
-        Assert.Contains("| kind | tailors, class table |", report);
+        Assert.Contains("| kind | 0 | tailors, class table |", report);
+        Assert.Contains("| kind-null | kind |", report);
         Assert.Contains("## Floors", report);
         Assert.True(File.Exists(Path.Combine(dir, "fd-vs-trainable.png")));
         foreach (var t in r.Tasks) Assert.All(t.Methods, m => Assert.True(File.Exists(Path.Combine(dir, m.Grid)), m.Grid));

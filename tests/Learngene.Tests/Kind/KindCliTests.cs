@@ -1,3 +1,6 @@
+using Learngene.Models;
+using Learngene.Models.Linears;
+using Learngene.Runs;
 using Learngene.Diffusion;
 using Learngene.IO;
 using Learngene.Training;
@@ -76,5 +79,21 @@ public class KindCliTests
         Assert.NotEqual(0, code);
         Assert.Contains("not a learngene file", err);
         Assert.DoesNotContain("   at ", err);
+        (code, _, err) = Run("train", "kind", "--gene", gene, "--preset", "smoke", "--data", "mnist", "--classes", "5,6", "--tailor-init", "gaussian", "--out", Path.Combine(dir, "bad-init"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("unknown tailor initialization 'gaussian'", err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "bad-init")));
+
+        // Zero tailors and a null tailor block, as asked: the null class's block follows the classes'; s starts at 0.
+        string zero = Path.Combine(dir, "zero-null");
+        (code, _, err) = Run("train", "kind", "--gene", gene, "--preset", "smoke", "--data", "mnist", "--classes", "5,6", "--tailor-init", "zero", "--null-tailor", "--epochs", "1", "--train-limit", "64", "--out", zero);
+        Assert.True(code == 0, err);
+        var form = (SvdForm)((DitConfig)RunSpec.Load(zero).Model).Linears!;
+        Assert.Equal((2, 3), (form.NullTailor, form.TailorBlocks));
+        using (var scope = torch.NewDisposeScope())
+        {
+            var (init, _) = SafeTensors.Load(Path.Combine(zero, "init.safetensors"));
+            Assert.All(init.Where(kv => kv.Key.EndsWith("tailor_s")), kv => Assert.Equal(0f, kv.Value.abs().max().item<float>()));
+        }
     }
 }

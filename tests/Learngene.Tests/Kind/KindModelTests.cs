@@ -31,16 +31,18 @@ public class KindModelTests
         return (torch.randn([n, 1, 28, 28], generator: g), torch.randint(0, 1000, [n], generator: g, dtype: int64));
     }
 
-    [Fact]
-    public void In_a_kind_dit_a_classs_samples_send_gradient_only_to_the_learngenes_and_that_classs_tailors()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void In_a_kind_dit_a_classs_samples_send_gradient_only_to_the_learngenes_and_that_classs_tailors(bool separateQkv)
     {
         using var scope = torch.NewDisposeScope();
-        using var model = Randomized(Tiny with { Linears = SvdForm.OnePerClass(4, 2, 3) }, 1);
+        using var model = Randomized(Tiny with { Linears = SvdForm.OnePerClass(4, 2, 3) with { Separate = separateQkv } }, 1);
         model.train();
         var (x, t) = Inputs(5, 2);
         model.Forward(x, t, torch.full(5, 1L), torch.zeros(5, dtype: ScalarType.Bool)).square().sum().backward();
         var layers = model.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>().ToList();
-        Assert.Equal(8, layers.Count);
+        Assert.Equal(separateQkv ? 12 : 8, layers.Count); // q, k, v apart: three layers where the stacked qkv is one
         foreach (var layer in layers)
         {
             Assert.All(layer.Learngenes, p => Assert.True(p.grad!.abs().max().item<float>() > 0));
@@ -139,5 +141,47 @@ public class KindModelTests
         using var alone = KindGene.Recombine(gene, []);
         alone.eval();
         Assert.True(transfer.forward(x, t, nul).allclose(alone.forward(x, t, torch.full(3, 3L)), atol: 1e-5));
+    }
+
+    [Fact]
+    public void A_null_tailor_block_acts_on_the_unconditional_branch_only()
+    {
+        using var scope = torch.NewDisposeScope();
+        var network = Randomized(Tiny with { Linears = SvdForm.OnePerClass(4, 2, 3) }, 7);
+        using var gene = new KindGene.Loaded(network, new LearngeneInfo { Method = KindGene.Method, ClassNames = ["a", "b", "c"] }, new KindGene.Settings("velocity", 1000), "gene");
+        using var transfer = KindGene.Transfer(gene, 2, seed: 3, nullTailor: true);
+        var form = (SvdForm)transfer.Architecture.Linears!;
+        Assert.Equal((2, 3), (form.NullTailor, form.TailorBlocks)); // the null class's block after the classes'
+        transfer.eval();
+        var (x, t) = Inputs(3, 8);
+        var classes = torch.tensor(new long[] { 0, 1, 0 });
+        var nul = torch.full(3, 2L);
+        var (withClasses, withNull) = (transfer.forward(x, t, classes), transfer.forward(x, t, nul));
+        // Silence the null block: the classes' outputs stay, the unconditional one changes.
+        using (torch.no_grad())
+            foreach (var l in transfer.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>())
+                l.Tailors.ElementAt(1).narrow(0, 2L * form.TailorRank, form.TailorRank).zero_();
+        Assert.True(transfer.forward(x, t, classes).allclose(withClasses, atol: 1e-6));
+        Assert.False(transfer.forward(x, t, nul).allclose(withNull, atol: 1e-4));
+    }
+
+    [Fact]
+    public void The_ungated_ablation_keeps_each_shared_matrixs_top_singular_components_as_its_learngenes()
+    {
+        using var scope = torch.NewDisposeScope();
+        var kindForm = SvdForm.OnePerClass(4, 2, 3) with { Separate = true };
+        // Pre-trained with every component shared: 4 + 3×2 learngene components, no class gate.
+        using var shared = Randomized(Tiny with { Linears = kindForm with { LearngeneRank = 10, TailorOf = [-1, -1, -1] } }, 8);
+        using var transfer = KindGene.TransferUngated(shared, kindForm, 2, seed: 1);
+        Assert.Equal([0, 1], ((SvdForm)transfer.Architecture.Linears!).TailorOf);
+        foreach (var (src, dst) in shared.Blocks.SelectMany(b => b.Linears).Zip(transfer.Blocks.SelectMany(b => b.Linears).Cast<SvdLinear>()))
+        {
+            var (u, s, vh) = torch.linalg.svd(src.Weight().to(float64), fullMatrices: false);
+            var top = (u.narrow(1, 0, 4) * s.narrow(0, 0, 4)).matmul(vh.narrow(0, 0, 4)).to(float32);
+            var learngenes = dst.Learngenes.ToArray(); // u [out, 4], s [4], v [in, 4]
+            Assert.True((learngenes[0] * learngenes[1]).matmul(learngenes[2].t()).allclose(top, atol: 1e-4));
+            Assert.All(learngenes, p => Assert.False(p.requires_grad));
+            Assert.True(dst.Tailors.ElementAt(1).abs().min().item<float>() > 0); // fresh random tailors, as KIND's transfer
+        }
     }
 }

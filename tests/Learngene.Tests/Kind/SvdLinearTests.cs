@@ -94,7 +94,7 @@ public class SvdLinearTests
     {
         using var scope = torch.NewDisposeScope();
         using var layer = Random();
-        var gate = ClassGate.OneBlockPerClass(3, 2, 3);
+        var gate = new ClassGate(3, 2, [0, 1, 2]);
         var x = torch.randn(4, 7, 6);
         layer.forward(x, gate.Of(torch.full(4, 1L))).square().sum().backward();
         // Every learngene component gets a gradient.

@@ -6,6 +6,7 @@ using Learngene.IO;
 using Learngene.Metrics;
 using Learngene.Models;
 using Learngene.Runs;
+using Learngene.Statistics;
 using Learngene.Training;
 using Learngene.Training.Objectives;
 using TorchSharp;
@@ -99,6 +100,7 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     DitDataResult Evaluate(string name, CellResult ditCell, string judgePath, int size)
     {
         string dir = cells.FolderOf($"final-{name}");
+        DropStaleFinal<DitDataResult>(Path.Combine(dir, "final.json"), preset.FinalPerClass, d => d.Final);
         return ExperimentFolder.Cached(Path.Combine(dir, "final.json"), () =>
         {
             log($"[final-{name}] sampling {preset.FinalPerClass} per class ({preset.Diffusion.Sampling.Describe()})");
@@ -106,7 +108,9 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
             using var model = DiffusionFile.Load(cells.Resolve(ditCell.ModelPath));
             var judge = ModelFile.Load(judgePath);
             using var judgeModel = judge.Model;
-            var (scores, images, labels) = Score(model, judge, data.Raw(name, size), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed);
+            using var judged = Score(model, judge, data.Raw(name, size), preset.FinalPerClass, preset.Diffusion.Sampling, SampleSeed, preset.TestLimit);
+            var (scores, images, labels) = (judged.Scores, judged.Images, judged.Labels);
+            JudgedSamples.SaveEvidence(Path.Combine(dir, EvidenceName), judged.Features, judged.TestLosses);
             string grid = Path.Combine(runDir, $"samples-{name}.png");
             ImageFiles.SavePng(ImageFiles.Grid(SampleGrid.Rows(images, model.ClassNames.Length, preset.FinalPerClass, 10), Math.Min(10, preset.FinalPerClass)), grid);
             string folder = Path.Combine(dir, "samples");
@@ -118,8 +122,10 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
 
     /// <summary>Draws <paramref name="perClass"/> samples of every class of <paramref name="model"/> and
     /// judges them against the real images of those classes (<paramref name="splits"/> cut to the model's
-    /// class names when it was trained on some of them): FD-clf, accuracy per class, the reference rows.</summary>
-    public static (SampleScores Scores, Tensor Images, Tensor Labels) Score(DiffusionModel model, ModelFile.Loaded judge, DataSplits splits, int perClass, SamplingRecipe recipe, int seed)
+    /// class names when it was trained on some of them): FD-clf with its bootstrap interval over the samples,
+    /// accuracy per class, the reference rows, patch seams, and the denoising loss of every test image (or of a
+    /// seeded subset of <paramref name="testLimit"/>).</summary>
+    public static JudgedSamples Score(DiffusionModel model, ModelFile.Loaded judge, DataSplits splits, int perClass, SamplingRecipe recipe, int seed, int? testLimit = null)
     {
         var classes = model.ClassesIn(splits.Train);
         var (drawn, read) = (model.Network.Architecture, judge.Model.Config);
@@ -129,21 +135,87 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
         var real = classes is null ? splits : splits.WithClasses(classes);
         try
         {
+            if (real.Test.Count == 0) throw new LearngeneException($"{real.Test.Name} has no test images of the model's classes to judge samples against", setting: "data");
             var clock = Stopwatch.StartNew();
             var (images, labels) = model.Draw(model.ClassIndices(null), perClass, recipe, seed);
             double seconds = clock.Elapsed.TotalSeconds;
-            var quality = new GenerationQuality(judge.Model, judge.Normalization);
-            using var pixels = GenerationQuality.Pixels(real.Test);
-            using var testFeatures = quality.Features(pixels);
-            var (trainVsTest, noiseVsTest) = quality.References(real.Train, testFeatures, (int)images.shape[0], seed);
-            var scores = new SampleScores
+            try
             {
-                FdClf = quality.FdClfAgainst(images, testFeatures),
-                ClassAccuracy = quality.ClassAccuracy(images, labels).ToDictionary(kv => model.ClassNames[kv.Key], kv => kv.Value),
-                SamplesPerClass = perClass, Sampling = recipe, FdTrainVsTest = trainVsTest, FdNoiseVsTest = noiseVsTest, SamplingSeconds = seconds,
-            };
-            return (scores, images, labels);
+                using var scope = torch.NewDisposeScope();
+                var quality = new GenerationQuality(judge.Model, judge.Normalization);
+                var testPixels = GenerationQuality.Pixels(real.Test);
+                using var reference = new FrechetDistance.Reference(quality.Features(testPixels));
+                int n = (int)images.shape[0];
+                var features = quality.Features(images);
+                var subset = real.Train.Subset(Math.Min(n, real.Train.Count), seed);
+                var realFeatures = quality.Features(GenerationQuality.Pixels(subset));
+                if (!ReferenceEquals(subset, real.Train)) subset.Dispose();
+                using var generator = new Generator((ulong)seed);
+                var noiseFeatures = quality.Features(torch.rand(images.shape, generator: generator));
+                // FD-clf's interval over the samples; the real-data reference is one fixed draw, so its ratio's interval is FD-clf's scaled.
+                var fdClf = Bootstrap.EstimateMany(1, n, d => [FrechetDistance.Against(reference, features, d.Counts)], FdResamples, centred: true)[0];
+                double realFd = FrechetDistance.Against(reference, realFeatures);
+                // The loss is paired over test images: every model scored with one limit meets the same subset.
+                var lossImages = testLimit is int limit ? real.Test.Subset(limit, LossSeed) : real.Test;
+                var losses = DenoisingLoss.PerImage(model.Network, lossImages, model.Schedule, model.Prediction, LossSeed);
+                if (!ReferenceEquals(lossImages, real.Test)) lossImages.Dispose();
+                double mean = losses.Average(v => (double)v), sd = Math.Sqrt(losses.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, losses.Length - 1));
+                int patch = drawn.PatchSize;
+                var onePass = OnePassSteps.ToDictionary(t => t, t =>
+                {
+                    using var estimates = DenoisingLoss.OnePassEstimates(model.Network, real.Test, model.Schedule, model.Prediction, t, SeamImages, LossSeed);
+                    return PatchSeams.Ratio(estimates, patch);
+                });
+                var scores = new SampleScores
+                {
+                    FdClf = fdClf.Estimate, FdClfInterval = fdClf, FdRatio = realFd > 0 ? new Interval(fdClf.Estimate / realFd, fdClf.Low / realFd, fdClf.High / realFd) : null,
+                    ClassAccuracy = quality.ClassAccuracy(images, labels).ToDictionary(kv => model.ClassNames[kv.Key], kv => kv.Value),
+                    SamplesPerClass = perClass, Sampling = recipe, SamplingSeconds = seconds,
+                    FdTrainVsTest = realFd, FdNoiseVsTest = FrechetDistance.Against(reference, noiseFeatures),
+                    SeamRatio = Finite(PatchSeams.Ratio(images, patch)), SeamInterval = SeamInterval(images, patch), RealSeamRatio = Finite(PatchSeams.Ratio(testPixels.narrow(0, 0, Math.Min(SeamImages, real.Test.Count)), patch)),
+                    OnePassSeamRatio = onePass.Values.All(double.IsFinite) ? onePass : null,
+                    TestLoss = mean, TestLossSe = sd / Math.Sqrt(Math.Max(1, losses.Length)), TestImages = losses.Length,
+                };
+                return new JudgedSamples(scores, images, labels, features.to(float32).MoveToOuterDisposeScope(), losses);
+            }
+            catch { images.Dispose(); labels.Dispose(); throw; }
         }
         finally { if (classes is not null) { real.Train.Dispose(); real.Test.Dispose(); } }
+    }
+
+    /// <summary>Removes a cached final evaluation that cannot serve: one without its evidence file (made before the
+    /// evidence was kept, or a partial copy) or drawn with another number of samples per class.</summary>
+    public static void DropStaleFinal<T>(string finalJson, int perClass, Func<T, SampleScores> scores) where T : class
+    {
+        if (!File.Exists(finalJson)) return;
+        string evidence = Path.Combine(Path.GetDirectoryName(finalJson)!, EvidenceName);
+        int? drawn = null;
+        try { drawn = JsonSerializer.Deserialize<T>(File.ReadAllText(finalJson), ModelConfig.Json) is { } made ? scores(made).SamplesPerClass : null; }
+        catch (JsonException) { }
+        if (!File.Exists(evidence) || drawn != perClass) File.Delete(finalJson);
+    }
+
+    /// <summary>The file beside a final evaluation's scores that holds its samples' features and test losses.</summary>
+    public const string EvidenceName = "evidence.safetensors";
+
+    /// <summary>Bootstrap resamples of an FD-clf interval (each an eigendecomposition; 1 000 keep a final evaluation's
+    /// intervals to seconds).</summary>
+    public const int FdResamples = 1000;
+    /// <summary>The seed of the test images' steps and noise: one for every model and sampling seed, so that any
+    /// two models' per-image losses on the same images pair.</summary>
+    public const int LossSeed = 2024;
+    /// <summary>Steps at which the network's one-pass clean estimates are checked for seams, on this many test images.</summary>
+    static readonly int[] OnePassSteps = [100, 300, 600];
+    const int SeamImages = 500;
+
+    static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    /// <summary>The samples' patch-seam ratio with its bootstrap interval over the samples (null when undefined).</summary>
+    static Interval? SeamInterval(Tensor images, int patch)
+    {
+        var (across, inside) = PatchSeams.PerImage(images, patch);
+        if (across.Length == 0 || inside.Sum() == 0) return null;
+        var i = Bootstrap.Estimate(1, across.Length, d => d.Mean(across) / d.Mean(inside));
+        return double.IsFinite(i.Low) && double.IsFinite(i.High) ? i : null;
     }
 }

@@ -1,4 +1,5 @@
 using Learngene.Diffusion;
+using Learngene.Statistics;
 
 namespace Learngene.Experiments.Dit;
 
@@ -17,10 +18,30 @@ public sealed record SampleScores
     public double FdTrainVsTest { get; init; }
     public double FdNoiseVsTest { get; init; }
     public double SamplingSeconds { get; init; }
+    /// <summary>FD-clf's 95% interval from a bootstrap over the samples (the real test images are the fixed
+    /// reference; centred, <see cref="Bootstrap.Percentile"/>), and FD-clf over the real-data reference
+    /// (<see cref="FdTrainVsTest"/>, one fixed draw). Null in results made before they were kept.</summary>
+    public Interval? FdClfInterval { get; init; }
+    public Interval? FdRatio { get; init; }
+    /// <summary>The patch grid's visibility (<see cref="Metrics.PatchSeams"/>) in the samples and in the real test
+    /// images; and in the network's one-pass clean estimates of noised test images, by step t (the network's
+    /// own seams, without the sampler).</summary>
+    public double? SeamRatio { get; init; }
+    public Interval? SeamInterval { get; init; }
+    public double? RealSeamRatio { get; init; }
+    public Dictionary<int, double>? OnePassSeamRatio { get; init; }
+    /// <summary>The denoising loss on every test image of the classes (one fixed t and noise per image, the
+    /// same for every model scored with the same seed), its standard error over the images, and their number.</summary>
+    public double? TestLoss { get; init; }
+    public double? TestLossSe { get; init; }
+    public int? TestImages { get; init; }
 
     public string Describe() =>
         $"FD-clf {FdClf:G4} (real train vs test {FdTrainVsTest:G4}, noise {FdNoiseVsTest:G4}); accuracy on samples {MeanAccuracy:P1}, lowest class {MinAccuracy:P1} " +
-        $"({SamplesPerClass} per class, {Sampling.Describe()}, {SamplingSeconds:F0} s)";
+        $"({SamplesPerClass} per class, {Sampling.Describe()}, {SamplingSeconds:F0} s)" +
+        (FdClfInterval is { } fd ? $"; FD-clf 95% interval {fd.Plain("G4")}" : "") + (FdRatio is { } q ? $", {q.Plain("F1")}× the real reference" : "") +
+        (SeamRatio is { } seam ? $"; patch seams {(SeamInterval is { } si ? si.Plain() : seam.ToString("F2"))} (real images {RealSeamRatio:F2}" + (OnePassSeamRatio is { Count: > 0 } one ? ", one-pass estimates " + string.Join(", ", one.Select(kv => $"t={kv.Key} {kv.Value:F2}")) : "") + ")" : "") +
+        (TestLoss is { } loss ? $"; test denoising loss {loss:F4} ± {TestLossSe:F4} (s.e., {TestImages} images)" : "");
 }
 
 /// <summary>One point of the training curve: the per-epoch evaluation (fewer samples than the final one).</summary>

@@ -6,6 +6,8 @@ namespace Learngene.Experiments.Kind;
 public sealed record TransferResult
 {
     public string Method { get; init; } = "";
+    /// <summary>Which transfer seed (0: the recipe's seed, i: seed + i).</summary>
+    public int SeedIndex { get; init; }
     /// <summary>What trains, in words (and the adapter's rank where it has one).</summary>
     public string Trains { get; init; } = "";
     public long TrainableParameters { get; init; }
@@ -19,6 +21,8 @@ public sealed record TransferResult
     public SampleScores Final { get; init; } = new();
     public CellResult Cell { get; init; } = new();
     public string Grid { get; init; } = "";
+    /// <summary>The samples' features and test losses (<see cref="JudgedSamples"/>), relative to the run folder.</summary>
+    public string Evidence { get; init; } = "";
 }
 
 public sealed record TaskResult
@@ -27,6 +31,12 @@ public sealed record TaskResult
     public string[] ClassNames { get; init; } = [];
     public CellResult Judge { get; init; } = new();
     public List<TransferResult> Methods { get; init; } = [];
+    /// <summary>Every method over its seeds, and each KIND variant against the others, with intervals (empty in
+    /// results made before they existed).</summary>
+    public List<MethodSummary> Summaries { get; init; } = [];
+    public List<PairedComparison> Comparisons { get; init; } = [];
+    /// <summary>FD-clf of as many real training images as a method's pooled samples, against the test images.</summary>
+    public double? RealReference { get; init; }
 }
 
 /// <summary>Knowledge diversion for one pre-training class: the share of samples the judge labels as the
@@ -46,6 +56,8 @@ public sealed record KindResults
     /// <summary>The two pre-trained models (KIND's SVD-form DiT, the ordinary DiT) and their final scores on the pre-training classes.</summary>
     public CellResult KindPretrain { get; init; } = new();
     public CellResult DitPretrain { get; init; } = new();
+    /// <summary>The ablation's SVD-form DiT without the class gate (null when kind-nogate did not run).</summary>
+    public CellResult? UngatedPretrain { get; init; }
     public SampleScores KindPretrainScores { get; init; } = new();
     public SampleScores DitPretrainScores { get; init; } = new();
     public string Learngene { get; init; } = "";

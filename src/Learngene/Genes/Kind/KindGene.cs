@@ -71,10 +71,18 @@ public static class KindGene
     /// over, fresh tailors (one block per new class, or <paramref name="tailorOf"/>; of the learngene's tailor
     /// rank, or <paramref name="tailorRank"/>) initialized at random at a fresh layer's scale (or, with
     /// <paramref name="zeroTailors"/>, at zero singular values), a fresh class table. Trains the tailors and the
-    /// class table; with <paramref name="tuneLearngenes"/> the learngene components too.</summary>
-    public static DiffusionTransformer Transfer(Loaded gene, int classes, int[]? tailorOf = null, bool tuneLearngenes = false, int seed = 0, int? tailorRank = null, bool zeroTailors = false)
+    /// class table; with <paramref name="tuneLearngenes"/> the learngene components too. With
+    /// <paramref name="nullTailor"/> the null class gets a tailor block of its own, after the classes' (started
+    /// like theirs), so the unconditional branch of guidance adapts to the new classes too.</summary>
+    public static DiffusionTransformer Transfer(Loaded gene, int classes, int[]? tailorOf = null, bool tuneLearngenes = false, int seed = 0, int? tailorRank = null, bool zeroTailors = false,
+        bool nullTailor = false)
     {
-        var form = gene.Form with { TailorOf = tailorOf ?? Enumerable.Range(0, classes).ToArray(), TailorRank = tailorRank ?? gene.Form.TailorRank };
+        tailorOf ??= Enumerable.Range(0, classes).ToArray();
+        var form = gene.Form with
+        {
+            TailorOf = tailorOf, TailorRank = tailorRank ?? gene.Form.TailorRank,
+            NullTailor = nullTailor ? (tailorOf.Length == 0 ? 0 : tailorOf.Max() + 1) : -1,
+        };
         string[] trains = tuneLearngenes ? ["tailor_", DitTransfer.TableName, "u", "s", "v"] : ["tailor_", DitTransfer.TableName];
         var target = gene.Network.Architecture with { Classes = classes, Linears = form, TrainOnly = trains };
         using var generator = new Generator((ulong)seed + 99);
@@ -82,6 +90,22 @@ public static class KindGene
         {
             var dst = (SvdLinear)d;
             dst.CopyLearngenes((SvdLinear)s);
+            dst.InitializeTailors(generator, zeroTailors);
+        });
+    }
+
+    /// <summary>The ablation without diversion: a DiT pre-trained in SVD form with every component shared (no class
+    /// gate), carried over as KIND's learngene is — the top <see cref="SvdForm.LearngeneRank"/> singular components
+    /// of each matrix as frozen learngenes, fresh tailors as in <see cref="Transfer"/>, a fresh class table.</summary>
+    public static DiffusionTransformer TransferUngated(DiffusionTransformer shared, SvdForm kind, int classes, int seed = 0, bool zeroTailors = false, bool nullTailor = false)
+    {
+        var form = kind with { TailorOf = Enumerable.Range(0, classes).ToArray(), NullTailor = nullTailor ? classes : -1 };
+        var target = shared.Architecture with { Classes = classes, Linears = form, TrainOnly = ["tailor_", DitTransfer.TableName] };
+        using var generator = new Generator((ulong)seed + 99);
+        return DitTransfer.Build(shared, target, (b, s, d) =>
+        {
+            var dst = (SvdLinear)d;
+            using (var scope = torch.NewDisposeScope()) dst.LoadDense(s.Weight(), s.Bias);
             dst.InitializeTailors(generator, zeroTailors);
         });
     }
@@ -98,7 +122,7 @@ public static class KindGene
         var kept = alone ? Enumerable.Range(0, n).ToArray() : classes.ToArray();
         // The tailor blocks the kept classes use, renumbered in first-use order (classes sharing a block still share it).
         var blocks = kept.Select(c => pre.TailorOf[c]).Where(b => b >= 0).Distinct().ToList();
-        var form = pre with { TailorOf = alone ? kept.Select(_ => -1).ToArray() : kept.Select(c => pre.TailorOf[c] < 0 ? -1 : blocks.IndexOf(pre.TailorOf[c])).ToArray() };
+        var form = pre with { NullTailor = -1, TailorOf = alone ? kept.Select(_ => -1).ToArray() : kept.Select(c => pre.TailorOf[c] < 0 ? -1 : blocks.IndexOf(pre.TailorOf[c])).ToArray() };
         var target = gene.Network.Architecture with { Classes = kept.Length, Linears = form, TrainOnly = null };
         var model = DitTransfer.Build(gene.Network, target, (b, s, d) => ((SvdLinear)d).CopyFrom((SvdLinear)s, alone ? [] : blocks));
         using var _ = torch.no_grad();

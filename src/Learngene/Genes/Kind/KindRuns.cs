@@ -12,11 +12,12 @@ namespace Learngene.Genes.Kind;
 public static class KindRuns
 {
     /// <summary>The diffusion run <paramref name="dit"/> with its DiT in SVD form: learngene and tailor ranks,
-    /// the class→tailor map (null: one block per class) and the orthogonality penalty's weight.</summary>
-    public static RunSpec LearnSpec(RunSpec dit, int learngeneRank, int tailorRank, int[]? tailorOf, double orthogonality)
+    /// the class→tailor map (null: one block per class), the orthogonality penalty's weight, and whether q, k and v
+    /// are decomposed apart (the default) or as one stacked matrix.</summary>
+    public static RunSpec LearnSpec(RunSpec dit, int learngeneRank, int tailorRank, int[]? tailorOf, double orthogonality, bool separateQkv = true)
     {
         var model = dit.Model as DitConfig ?? throw new LearngeneException($"KIND trains a DiT, not a {dit.Model.Family} model", setting: "model");
-        return dit with { Model = model with { Linears = new SvdForm { LearngeneRank = learngeneRank, TailorRank = tailorRank, TailorOf = tailorOf ?? [], Orthogonality = orthogonality } } };
+        return dit with { Model = model with { Linears = new SvdForm { LearngeneRank = learngeneRank, TailorRank = tailorRank, TailorOf = tailorOf ?? [], Orthogonality = orthogonality, Separate = separateQkv } } };
     }
 
     /// <summary>Writes the learngene of a finished learning run beside its model file.</summary>
@@ -30,7 +31,8 @@ public static class KindRuns
 
     /// <summary>A transfer run: the diffusion run <paramref name="dit"/> (its data and classes) starting from the
     /// learngenes plus fresh tailors, whose starting model is written into the run folder.</summary>
-    public static RunSpec TransferSpec(string genePath, RunSpec dit, bool tuneLearngenes, string runDir, DataCache cache, int[]? tailorOf = null, int? tailorRank = null)
+    public static RunSpec TransferSpec(string genePath, RunSpec dit, bool tuneLearngenes, string runDir, DataCache cache, int[]? tailorOf = null, int? tailorRank = null,
+        bool zeroTailors = false, bool nullTailor = false)
     {
         if (File.Exists(Path.Combine(runDir, RunSpec.FileName))) throw new LearngeneException($"{runDir} already holds a run: resume it, or choose another run folder", setting: "out");
         using var gene = KindGene.Load(genePath);
@@ -39,7 +41,7 @@ public static class KindRuns
             throw new LearngeneException($"the tailor map has {tailorOf.Length} entries for {names.Length} classes", setting: "tailor-map");
         if (tailorRank is < 1) throw new LearngeneException($"the tailor rank must be at least 1 (got {tailorRank})", setting: "tailor-rank");
         torch.manual_seed(dit.Options.Seed);
-        using var model = KindGene.Transfer(gene, names.Length, tailorOf, tuneLearngenes, dit.Options.Seed, tailorRank);
+        using var model = KindGene.Transfer(gene, names.Length, tailorOf, tuneLearngenes, dit.Options.Seed, tailorRank, zeroTailors, nullTailor);
         string init = Path.Combine(Path.GetFullPath(runDir), "init.safetensors");
         Directory.CreateDirectory(runDir);
         ModelFile.Save(init, model, model, gene.Info.Normalization, names, gene.Provenance());

@@ -5,7 +5,9 @@ namespace Learngene.Models.Kind;
 
 /// <summary>Which components a class switches on (KIND's class gate, SPEC.md §4): the learngene components
 /// always, and the tailor block its class maps to (many classes may share a block). The null class of
-/// classifier-free guidance, and any label with no block, uses the learngenes alone: the class-agnostic part.</summary>
+/// classifier-free guidance uses the learngenes alone — the class-agnostic part — unless it is given a block
+/// of its own (<see cref="NullBlock"/>, an option of this project: a transfer then adapts the unconditional
+/// branch too); a label with no block uses the learngenes alone.</summary>
 public sealed class ClassGate
 {
     public int LearngeneRank { get; }
@@ -14,16 +16,15 @@ public sealed class ClassGate
     /// <summary>Class index → tailor block (−1: none).</summary>
     public IReadOnlyList<int> BlockOf { get; }
 
-    public ClassGate(int learngeneRank, int tailorRank, IReadOnlyList<int> blockOf)
-    {
-        if (blockOf.Any(b => b < -1)) throw new LearngeneException("a class's tailor block must be −1 (none) or a block index", setting: "tailors");
-        (LearngeneRank, TailorRank, BlockOf) = (learngeneRank, tailorRank, blockOf.ToArray());
-        TailorBlocks = blockOf.Count == 0 ? 0 : blockOf.Max() + 1;
-    }
+    /// <summary>The null class's tailor block (−1: none).</summary>
+    public int NullBlock { get; }
 
-    /// <summary>One block per class, in class order (the default map).</summary>
-    public static ClassGate OneBlockPerClass(int learngeneRank, int tailorRank, int classes) =>
-        new(learngeneRank, tailorRank, Enumerable.Range(0, classes).ToArray());
+    public ClassGate(int learngeneRank, int tailorRank, IReadOnlyList<int> blockOf, int nullBlock = -1)
+    {
+        if (blockOf.Any(b => b < -1) || nullBlock < -1) throw new LearngeneException("a class's tailor block must be −1 (none) or a block index", setting: "tailors");
+        (LearngeneRank, TailorRank, BlockOf, NullBlock) = (learngeneRank, tailorRank, blockOf.ToArray(), nullBlock);
+        TailorBlocks = Math.Max(blockOf.Count == 0 ? -1 : blockOf.Max(), nullBlock) + 1;
+    }
 
     public int Rank => LearngeneRank + TailorRank * TailorBlocks;
 
@@ -34,7 +35,7 @@ public sealed class ClassGate
         for (int c = 0; c <= BlockOf.Count; c++)
         {
             for (int j = 0; j < LearngeneRank; j++) table[c * Rank + j] = 1;
-            int block = c < BlockOf.Count ? BlockOf[c] : -1;
+            int block = c < BlockOf.Count ? BlockOf[c] : NullBlock;
             if (block >= 0)
                 for (int j = 0; j < TailorRank; j++) table[c * Rank + LearngeneRank + block * TailorRank + j] = 1;
         }

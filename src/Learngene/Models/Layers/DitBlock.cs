@@ -23,14 +23,14 @@ public sealed class DitBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         Func<int, int, BlockLinear> linear = form is null ? (i, o) => new DenseLinear(i, o) : form.Create;
         norm1 = nn.LayerNorm(width, eps: 1e-6, elementwise_affine: false);
         norm2 = nn.LayerNorm(width, eps: 1e-6, elementwise_affine: false);
-        attn = new DitAttention(width, heads, linear);
+        attn = new DitAttention(width, heads, linear, form?.SeparateQkv ?? false);
         mlp = new DitMlp(width, (int)(width * mlpRatio), linear);
         adaLN_modulation = nn.Sequential(("0", nn.SiLU()), ("1", nn.Linear(width, 6 * width)));
         RegisterComponents();
     }
 
-    /// <summary>qkv, proj, fc1, fc2.</summary>
-    public IEnumerable<BlockLinear> Linears => [attn.qkv, attn.proj, mlp.fc1, mlp.fc2];
+    /// <summary>qkv (or q, k, v), proj, fc1, fc2.</summary>
+    public IEnumerable<BlockLinear> Linears => [.. attn.Linears, mlp.fc1, mlp.fc2];
 
     public void ZeroModulation()
     {
@@ -55,21 +55,31 @@ public sealed class DitBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         return x + m[5].unsqueeze(1) * h;
     }
 
-    /// <summary>DiT's attention (<c>attn.qkv</c>, <c>attn.proj</c>) over block linears of any form.</summary>
+    /// <summary>DiT's attention (<c>attn.qkv</c>, <c>attn.proj</c>) over block linears of any form; with
+    /// <paramref name="separate"/>, q, k and v are three matrices (<c>attn.q</c>, <c>attn.k</c>, <c>attn.v</c>),
+    /// so that a factored form decomposes each on its own rather than the three as one stack.</summary>
     sealed class DitAttention : nn.Module
     {
-        public readonly BlockLinear qkv, proj;
+        public readonly BlockLinear? qkv, q, k, v;
+        public readonly BlockLinear proj;
         readonly int heads;
 
-        public DitAttention(int width, int heads, Func<int, int, BlockLinear> linear) : base("Attention")
+        public DitAttention(int width, int heads, Func<int, int, BlockLinear> linear, bool separate) : base("Attention")
         {
             this.heads = heads;
-            qkv = linear(width, 3 * width);
+            if (separate) (q, k, v) = (linear(width, width), linear(width, width), linear(width, width));
+            else qkv = linear(width, 3 * width);
             proj = linear(width, width);
             RegisterComponents();
         }
 
-        public Tensor Forward(Tensor x, Tensor? gate) => proj.forward(Attention.Attend(qkv.forward(x, gate), heads), gate);
+        public IEnumerable<BlockLinear> Linears => qkv is not null ? [qkv, proj] : [q!, k!, v!, proj];
+
+        public Tensor Forward(Tensor x, Tensor? gate)
+        {
+            var stacked = qkv is not null ? qkv.forward(x, gate) : torch.cat([q!.forward(x, gate), k!.forward(x, gate), v!.forward(x, gate)], -1);
+            return proj.forward(Attention.Attend(stacked, heads), gate);
+        }
     }
 
     /// <summary>DiT's MLP (<c>mlp.fc1</c>, <c>mlp.fc2</c>); the block applies the activation.</summary>

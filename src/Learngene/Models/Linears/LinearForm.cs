@@ -16,6 +16,8 @@ public abstract record LinearForm
     public abstract string Describe();
     /// <summary>The per-sample gate of a class-gated form; null for the others.</summary>
     public virtual ClassGate? Gate => null;
+    /// <summary>Whether the attention's q, k and v are three matrices of this form rather than one stacked matrix.</summary>
+    [JsonIgnore] public virtual bool SeparateQkv => false;
     /// <summary>Name fragments of the tensors the form adds for tuning (what a tuned model trains).</summary>
     public virtual string[] TunedTensors => [];
     internal virtual void Validate(int classes) { }
@@ -31,12 +33,19 @@ public sealed record SvdForm : LinearForm
     public int LearngeneRank { get; init; }
     public int TailorRank { get; init; }
     public int[] TailorOf { get; init; } = [];
+    /// <summary>The tailor block of the null class (the unconditional branch of classifier-free guidance);
+    /// −1, the default: the learngenes alone.</summary>
+    public int NullTailor { get; init; } = -1;
     public double Orthogonality { get; init; }
+    /// <summary>q, k and v decomposed each on its own (the authors' DivControl, which follows KIND's decomposition,
+    /// states it so); false, in files made before the choice existed: one decomposition of the stacked qkv.</summary>
+    public bool Separate { get; init; }
+    [JsonIgnore] public override bool SeparateQkv => Separate;
 
-    [JsonIgnore] public int TailorBlocks => TailorOf.Length == 0 ? 0 : TailorOf.Max() + 1;
-    public override ClassGate Gate => new(LearngeneRank, TailorRank, TailorOf);
+    [JsonIgnore] public int TailorBlocks => Math.Max(TailorOf.Length == 0 ? -1 : TailorOf.Max(), NullTailor) + 1;
+    public override ClassGate Gate => new(LearngeneRank, TailorRank, TailorOf, NullTailor);
     public override BlockLinear Create(int inFeatures, int outFeatures) => new SvdLinear(inFeatures, outFeatures, LearngeneRank, TailorRank, TailorBlocks);
-    public override string Describe() => $"SVD form: {LearngeneRank} learngene + {TailorBlocks}×{TailorRank} tailor components";
+    public override string Describe() => $"SVD form: {LearngeneRank} learngene + {TailorBlocks}×{TailorRank} tailor components" + (Separate ? " per matrix (q, k, v apart)" : "");
     public override string[] TunedTensors => ["tailor_"];
 
     /// <summary>Tailor blocks in class order, one per class.</summary>
@@ -50,6 +59,7 @@ public sealed record SvdForm : LinearForm
         if (TailorOf.Length != classes)
             throw new LearngeneException($"the class→tailor map has {TailorOf.Length} entries for {classes} classes", setting: "tailors");
         if (TailorOf.Any(b => b < -1)) throw new LearngeneException("a class's tailor block must be −1 (none) or a block index", setting: "tailors");
+        if (NullTailor < -1) throw new LearngeneException("the null class's tailor block must be −1 (none) or a block index", setting: "tailors");
         if (Orthogonality < 0) throw new LearngeneException($"the orthogonality weight must not be negative (got {Orthogonality})", setting: "orthogonality");
     }
 }

@@ -177,20 +177,7 @@ public sealed class DiffusionObjective : IObjective
     {
         var metrics = new Dictionary<string, double>();
         foreach (var (name, net) in new[] { ("loss", (DiffusionTransformer)model), ("ema_loss", state.average) })
-        {
-            net.eval();
-            using var generator = new Generator((ulong)seed + 12345);
-            double sum = 0;
-            long count = 0;
-            using (torch.no_grad())
-                foreach (var (x, y) in new BatchLoader(data, norm, batchSize, shuffle: false, augment: false, seed, 0, device).Batches())
-                {
-                    using var scope = torch.NewDisposeScope();
-                    sum += Loss(net, x, y, generator, dropLabels: false).item<float>() * x.shape[0];
-                    count += x.shape[0];
-                }
-            metrics[name] = sum / Math.Max(1, count);
-        }
+            metrics[name] = data.Count == 0 ? 0 : DenoisingLoss.PerImage(net, data, schedule, kind, seed + 12345, device).Average(v => (double)v);
         if (quality is not null && settings.EvalPerClass > 0) JudgeSamples(data, metrics);
         return metrics;
     }
