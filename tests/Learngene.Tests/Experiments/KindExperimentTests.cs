@@ -91,6 +91,30 @@ public class KindExperimentTests
     }
 
     [Fact]
+    public void A_seed_added_to_a_folder_trains_only_its_own_cells_and_the_comparisons_follow()
+    {
+        var (dir, _) = Run.Value;
+        string copy = TestData.TempDir();
+        foreach (var file in Directory.GetFiles(dir, "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(copy, Path.GetRelativePath(dir, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+        var logged = new List<string>();
+        var more = new KindExperiment(Smoke with { TransferSeeds = Smoke.TransferSeeds + 1, Methods = ["kind", "lora"] }, copy, TestData.Cache.Value, logged.Add).Run();
+        int added = Smoke.TransferSeeds;
+        // Only the new seed trains; the earlier seeds' cells are read (their samples redrawn only if a seed's share changed).
+        Assert.All(logged.Where(l => l.EndsWith("] running")), l => Assert.Contains($"-seed{added}]", l));
+        foreach (var t in more.Tasks)
+        {
+            Assert.Equal(2 * (added + 1), t.Methods.Count);
+            var c = Assert.Single(t.Comparisons);
+            Assert.Equal(("kind", "lora", added + 1), (c.Method, c.Rival, c.Seeds));
+        }
+    }
+
+    [Fact]
     public void Kind_with_its_learngenes_tuned_too_keeps_the_learngenes_provenance()
     {
         string dir = TestData.TempDir();

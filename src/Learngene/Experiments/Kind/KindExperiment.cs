@@ -40,8 +40,8 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
 
     public KindResults Run()
     {
-        // Methods may be added to a folder (their cells are new); the budget may not change.
-        ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "", Methods = [] });
+        // Methods and seeds may be added to a folder (their cells are new; a seed's share of the samples is redrawn); the budget may not change.
+        ExperimentFolder.GuardPreset(runDir, preset, p => p with { Description = "", Methods = [], TransferSeeds = 0 });
         if (preset.Methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown)
             throw new LearngeneException($"unknown transfer method '{unknown}' (known: {string.Join(", ", AllMethods)})", setting: "methods");
         preset.ZeroTailors(); // an unknown tailor initialization is refused before anything trains
