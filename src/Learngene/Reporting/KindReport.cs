@@ -83,18 +83,12 @@ public static class KindReport
                 md.AppendLine($"Each method over its seeds: FD-clf of all its samples ({p.FinalPerClass} per class in all, split over the seeds) with a 95% bootstrap interval over the samples; " +
                               $"the test denoising loss ({(p.TestLimit is int limit ? $"{limit:N0} test images of the task's classes, a seeded subset," : "every test image of the task's classes")} at one fixed step and noise each, the same for every model) as the mean over seeds with a 95% bootstrap interval over seeds and images.");
                 md.AppendLine();
-                md.AppendLine("| method | seeds | trainable params | FD-clf | test loss | acc. on samples (%) | lowest class (%) |");
-                md.AppendLine("|---|---|---|---|---|---|---|");
-                foreach (var x in t.Summaries)
-                    md.AppendLine($"| {x.Method} | {x.Seeds} | {x.TrainableParameters:N0} | {x.FdClf.Plain("G3")} | {x.TestLoss.Plain("F4")} | {Pct(x.MeanAccuracy)} | {Pct(x.MinAccuracy)} |");
-                md.AppendLine();
+                Table(md, ["method", "seeds", "trainable params", "FD-clf", "test loss", "acc. on samples (%)", "lowest class (%)"],
+                    t.Summaries.Select(x => new[] { x.Method, $"{x.Seeds}", $"{x.TrainableParameters:N0}", x.FdClf.Plain("G3"), x.TestLoss.Plain("F4"), Pct(x.MeanAccuracy), Pct(x.MinAccuracy) }));
                 md.AppendLine("Each KIND variant against each other method (differences variant − method: below 0, the variant is better; FD-clf sets resampled on their own, losses paired over seeds and test images):");
                 md.AppendLine();
-                md.AppendLine("| KIND variant | against | seeds | FD-clf difference | reads | test-loss difference | reads |");
-                md.AppendLine("|---|---|---|---|---|---|---|");
-                foreach (var c in t.Comparisons)
-                    md.AppendLine($"| {c.Method} | {c.Rival} | {c.Seeds} | {c.FdClfDifference.Plain("G3")} | {Reads(c, c.FdClfDifference)} | {c.LossDifference.Plain("G3")} | {Reads(c, c.LossDifference)} |");
-                md.AppendLine();
+                Table(md, ["KIND variant", "against", "seeds", "FD-clf difference", "reads", "test-loss difference", "reads"],
+                    t.Comparisons.Select(c => new[] { c.Method, c.Rival, $"{c.Seeds}", c.FdClfDifference.Plain("G3"), Reads(c, c.FdClfDifference), c.LossDifference.Plain("G3"), Reads(c, c.LossDifference) }));
             }
             md.AppendLine("Every run:");
             md.AppendLine();
@@ -123,6 +117,15 @@ public static class KindReport
         string path = Path.Combine(runDir, "report.md");
         File.WriteAllText(path, md.ToString());
         return path;
+    }
+
+    /// <summary>A markdown table and the blank line after it.</summary>
+    static void Table(StringBuilder md, string[] columns, IEnumerable<string[]> rows)
+    {
+        md.AppendLine("| " + string.Join(" | ", columns) + " |");
+        md.AppendLine("|" + string.Concat(columns.Select(_ => "---|")));
+        foreach (var row in rows) md.AppendLine("| " + string.Join(" | ", row) + " |");
+        md.AppendLine();
     }
 
     /// <summary>What a difference's interval says: which of the two is better, or not resolved at this scale.</summary>
