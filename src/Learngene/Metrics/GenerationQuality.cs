@@ -48,10 +48,10 @@ public sealed class GenerationQuality(Classifier classifier, Normalization norm,
         return pixels.div_(255f); // in place: no float copy left to the finalizer thread
     }
 
-    /// <summary>The reference rows: FD-clf of <paramref name="count"/> real training images, and of as many
-    /// images of uniform noise, against the real test images — what a perfect generator reaches at this
-    /// sample count, and what no generator at all scores.</summary>
-    public (double TrainVsTest, double NoiseVsTest) References(ImageDataset train, Tensor testFeatures, int count, int seed)
+    /// <summary>The reference rows: FD-clf of <paramref name="count"/> real training images (a subset seeded by
+    /// <paramref name="seed"/>), and of as many images of uniform noise, against the real test images — what a
+    /// perfect generator reaches at this sample count, and what no generator at all scores.</summary>
+    public (double TrainVsTest, double NoiseVsTest) References(ImageDataset train, FrechetDistance.Reference test, int count, int seed)
     {
         using var scope = torch.NewDisposeScope();
         var subset = train.Subset(Math.Min(count, train.Count), seed);
@@ -59,7 +59,7 @@ public sealed class GenerationQuality(Classifier classifier, Normalization norm,
         if (!ReferenceEquals(subset, train)) subset.Dispose(); // Subset returns the set itself when it asks for all
         using var generator = new Generator((ulong)seed);
         var noise = torch.rand(pixels.shape, generator: generator);
-        return (FdClfAgainst(pixels, testFeatures), FdClfAgainst(noise, testFeatures));
+        return (FrechetDistance.Against(test, Features(pixels)), FrechetDistance.Against(test, Features(noise)));
     }
 
     /// <summary>The share of each requested class's samples the classifier labels as that class.</summary>

@@ -147,14 +147,9 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
                 using var reference = new FrechetDistance.Reference(quality.Features(testPixels));
                 int n = (int)images.shape[0];
                 var features = quality.Features(images);
-                var subset = real.Train.Subset(Math.Min(n, real.Train.Count), seed);
-                var realFeatures = quality.Features(GenerationQuality.Pixels(subset));
-                if (!ReferenceEquals(subset, real.Train)) subset.Dispose();
-                using var generator = new Generator((ulong)seed);
-                var noiseFeatures = quality.Features(torch.rand(images.shape, generator: generator));
+                var (realFd, noiseFd) = quality.References(real.Train, reference, n, seed);
                 // FD-clf's interval over the samples; the real-data reference is one fixed draw, so its ratio's interval is FD-clf's scaled.
                 var fdClf = Bootstrap.EstimateMany(1, n, d => [FrechetDistance.Against(reference, features, d.Counts)], FdResamples, centred: true)[0];
-                double realFd = FrechetDistance.Against(reference, realFeatures);
                 // The loss is paired over test images: every model scored with one limit meets the same subset.
                 var lossImages = testLimit is int limit ? real.Test.Subset(limit, LossSeed) : real.Test;
                 var losses = DenoisingLoss.PerImage(model.Network, lossImages, model.Schedule, model.Prediction, LossSeed);
@@ -171,7 +166,7 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
                     FdClf = fdClf.Estimate, FdClfInterval = fdClf, FdRatio = realFd > 0 ? new Interval(fdClf.Estimate / realFd, fdClf.Low / realFd, fdClf.High / realFd) : null,
                     ClassAccuracy = quality.ClassAccuracy(images, labels).ToDictionary(kv => model.ClassNames[kv.Key], kv => kv.Value),
                     SamplesPerClass = perClass, Sampling = recipe, SamplingSeconds = seconds,
-                    FdTrainVsTest = realFd, FdNoiseVsTest = FrechetDistance.Against(reference, noiseFeatures),
+                    FdTrainVsTest = realFd, FdNoiseVsTest = noiseFd,
                     SeamRatio = Finite(PatchSeams.Ratio(images, patch)), SeamInterval = SeamInterval(images, patch), RealSeamRatio = Finite(PatchSeams.Ratio(testPixels.narrow(0, 0, Math.Min(SeamImages, real.Test.Count)), patch)),
                     OnePassSeamRatio = onePass.Values.All(double.IsFinite) ? onePass : null,
                     TestLoss = mean, TestLossSe = sd / Math.Sqrt(Math.Max(1, losses.Length)), TestImages = losses.Length,

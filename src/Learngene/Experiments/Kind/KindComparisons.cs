@@ -85,10 +85,7 @@ public static class KindComparisons
                 });
             }
         // What a perfect generator scores at the pooled sample count: as many real training images.
-        int count = (int)pooled.Values.First().shape[0];
-        var subset = train.Subset(Math.Min(count, train.Count), DitExperiment.LossSeed);
-        double real = FrechetDistance.Against(reference, quality.Features(GenerationQuality.Pixels(subset)));
-        if (!ReferenceEquals(subset, train)) subset.Dispose();
+        double real = quality.References(train, reference, (int)pooled.Values.First().shape[0], DitExperiment.LossSeed).TrainVsTest;
         foreach (var e in evidence.Values.SelectMany(x => x)) e.Features.Dispose();
         foreach (var t in pooled.Values) t.Dispose();
         return (summaries, comparisons, real);
