@@ -1,6 +1,7 @@
-using Spectre.Console;
 using System.CommandLine;
 using Learngene.Data;
+using Learngene.Reporting;
+using Spectre.Console;
 
 namespace Learngene.Cli;
 
@@ -36,8 +37,8 @@ static class Shared
         DefaultValueFactory = _ => "uniform",
     };
 
-    public static Learngene.Init.WeightSelectionRules WsRules(ParseResult r, Option<string> layers, Option<string> elements) =>
-        new Learngene.Init.WeightSelectionRules(r.GetValue(layers)!, r.GetValue(elements)!).Validate();
+    public static Learngene.Baselines.Initializers.WeightSelectionRules WsRules(ParseResult r, Option<string> layers, Option<string> elements) =>
+        new Learngene.Baselines.Initializers.WeightSelectionRules(r.GetValue(layers)!, r.GetValue(elements)!).Validate();
 
     public static DataCatalog Catalog(ParseResult r, Option<string?> dataDir) => new(r.GetValue(dataDir));
 

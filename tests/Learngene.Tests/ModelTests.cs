@@ -120,8 +120,8 @@ public class ModelMoveTests
         {
             "vit" => Classifier.Create(vit),
             "resnet" => Classifier.Create(ModelPresets.Registry.Find("resnet-smoke").Config with { Classes = 4 }),
-            "tleg" => new Learngene.Genes.Tleg.TlegAuxiliary(vit),
-            "sws" => new Learngene.Genes.Sws.SwsAuxiliary(vit, [1, 2]),
+            "tleg" => new Learngene.Methods.Tleg.TlegAuxiliary(vit),
+            "sws" => new Learngene.Methods.Sws.SwsAuxiliary(vit, [1, 2]),
             _ => throw new ArgumentException(kind),
         };
     }

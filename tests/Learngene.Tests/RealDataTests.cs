@@ -92,6 +92,6 @@ public class DebianFetchTests
         File.WriteAllText(Path.Combine(etc, "sources.list.d", "other.list"), "deb https://packages.example.com/apt stable main\n");
         File.WriteAllText(Path.Combine(etc, "mirrors.list"), "https://cloud.example/debian\tpriority:1\n");
         File.WriteAllText(Path.Combine(etc, "sources.list.d", "zz-cloud.sources"), $"Types: deb\nURIs: mirror+file://{etc}/mirrors.list\nSuites: bookworm\n");
-        Assert.Equal(["http://mirror.example/debian", "http://deb.example/debian", "https://cloud.example/debian", DebianPool.DefaultMirror], DebianPool.Mirrors(etc));
+        Assert.Equal(["http://mirror.example/debian", "http://deb.example/debian", "https://cloud.example/debian", DebianArchive.DefaultMirror], DebianArchive.Mirrors(etc));
     }
 }

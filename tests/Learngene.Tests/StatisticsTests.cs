@@ -1,5 +1,6 @@
 using CsCheck;
 using Learngene.Data;
+using Learngene.Experiments.Dit;
 using Learngene.Models;
 using Learngene.Statistics;
 using Learngene.Training;
@@ -139,9 +140,9 @@ public class StatisticsTests
             SamplesPerClass = perClass, ClassAccuracy = shares.Select((a, k) => (k, a)).ToDictionary(x => $"c{x.k}", x => x.a),
         };
         // 200 a class at 96-99% clears 80% on average and 50% for every class; at 40% a class misses 50%; 4 a class decide nothing.
-        Assert.Equal(Verdict.Met, Reporting.DitChecks.SampleAccuracy(Scores(200, 0.99, 0.97, 0.96), "x", 0.8, 0.5).Verdict);
-        Assert.Equal(Verdict.Missed, Reporting.DitChecks.SampleAccuracy(Scores(200, 0.99, 0.97, 0.40), "x", 0.8, 0.5).Verdict);
-        Assert.Equal(Verdict.Inconclusive, Reporting.DitChecks.SampleAccuracy(Scores(4, 1.0, 0.75, 0.75), "x", 0.8, 0.5).Verdict);
+        Assert.Equal(Verdict.Met, Learngene.Experiments.Dit.DitChecks.SampleAccuracy(Scores(200, 0.99, 0.97, 0.96), "x", 0.8, 0.5).Verdict);
+        Assert.Equal(Verdict.Missed, Learngene.Experiments.Dit.DitChecks.SampleAccuracy(Scores(200, 0.99, 0.97, 0.40), "x", 0.8, 0.5).Verdict);
+        Assert.Equal(Verdict.Inconclusive, Learngene.Experiments.Dit.DitChecks.SampleAccuracy(Scores(4, 1.0, 0.75, 0.75), "x", 0.8, 0.5).Verdict);
     }
 
     [Fact]

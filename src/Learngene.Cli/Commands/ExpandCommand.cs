@@ -1,6 +1,6 @@
 using System.CommandLine;
+using Learngene.Baselines.Initializers;
 using Learngene.Experiments;
-using Learngene.Init;
 using Learngene.Runs;
 
 namespace Learngene.Cli;
@@ -47,9 +47,9 @@ static class ExpandCommand
             else
             {
                 string genePath = r.GetValue(gene) ?? throw new LearngeneException("give a learngene file to expand, or --init NAME --ancestry FILE");
-                if (File.Exists(genePath) && Learngene.IO.SafeTensors.ReadMetadata(genePath).GetValueOrDefault("method") == Learngene.Genes.Kind.KindGene.Method)
+                if (File.Exists(genePath) && Learngene.IO.SafeTensors.ReadMetadata(genePath).GetValueOrDefault("method") == Learngene.Methods.Kind.KindGene.Method)
                     throw new LearngeneException($"{genePath} is a kind learngene: it recombines with --tailors (pre-training class indices, or none), it has no depths", setting: "tailors");
-                int[]? mapping = r.GetValue(layersSource) is string ls ? Learngene.Genes.Sws.SwsLayout.Parse(ls) : null;
+                int[]? mapping = r.GetValue(layersSource) is string ls ? Learngene.Methods.Sws.SwsLayout.Parse(ls) : null;
                 outcome = ExpandRun.FromGene(genePath, list, mapping, r.GetValue(classes), r.GetValue(width), r.GetValue(freshHead), r.GetValue(seed), r.GetValue(output)!);
             }
             foreach (var f in outcome.Files)

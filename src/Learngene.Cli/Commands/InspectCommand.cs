@@ -31,7 +31,7 @@ static class InspectCommand
                 // Any family: a classifier, a diffusion transformer (its MACs are per denoising step), a stitch pool.
                 using var model = ModelFamilies.Registry.Find(config.Validate().Family).Build(config);
                 var info = (IModel)model;
-                bool gene = meta.GetValueOrDefault("format") == Genes.LearngeneFile.Format;
+                bool gene = meta.GetValueOrDefault("format") == Learngene.Methods.LearngeneFile.Format;
                 if (gene)
                     Console.WriteLine($"learngene ({meta.GetValueOrDefault("method")}): {tensors.Values.Sum(t => t.numel()):N0} stored parameters; " +
                                       "the figures below are for a descendant of the auxiliary model's architecture");

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Learngene.Experiments.Kind;
+using Learngene.Methods.Kind;
 using Learngene.Reporting;
 
 namespace Learngene.Cli;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Learngene.Experiments.Dit;
-using Learngene.Genes.Kind;
+using Learngene.Methods.Kind;
 using Learngene.Models;
 using Learngene.Runs;
 
@@ -111,7 +111,7 @@ static class KindCommand
             if (!File.Exists(genePath)) throw new LearngeneException($"{genePath}: no such file", setting: "gene");
             string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("train-kind");
             var spec = KindRuns.TransferSpec(genePath, DiffusionSpec(r, preset, data, classes, judge, new ArchitectureOptions(), recipe), r.GetValue(tune), dir, cache,
-                ParseList(r.GetValue(tailorMap), "--tailor-map"), r.GetValue(tailorRank), Experiments.Kind.KindPreset.ZeroTailors(r.GetValue(tailorInit)!), r.GetValue(nullTailor));
+                ParseList(r.GetValue(tailorMap), "--tailor-map"), r.GetValue(tailorRank), Learngene.Methods.Kind.KindPreset.ZeroTailors(r.GetValue(tailorInit)!), r.GetValue(nullTailor));
             using (var shape = new Learngene.Models.DiffusionTransformer((DitConfig)spec.Model))
                 Console.WriteLine($"{spec.Model.Describe()}: {shape.parameters().Where(p => p.requires_grad).Sum(p => p.numel()):N0} of {shape.parameters().Sum(p => p.numel()):N0} parameters train, {shape.MacsPerImage() / 1e6:F1} M MACs per denoising step and image");
             var result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Learngene.Genes;
+using Learngene.Methods;
 using Learngene.Runs;
 using Learngene.Training;
 
@@ -12,7 +12,7 @@ static class LearnCommand
     public static Command Create()
     {
         var cmd = new Command("learn", "Learn a learngene: train a method's auxiliary model by distillation from a teacher.");
-        foreach (var method in Methods.Registry.All) cmd.Subcommands.Add(ForMethod(method));
+        foreach (var method in LearngeneMethods.Registry.All) cmd.Subcommands.Add(ForMethod(method));
         cmd.Subcommands.Add(LearnPoolCommand.Create()); // many models and a fine-tuning: its own pipeline
         cmd.Subcommands.Add(KindCommand.Learn()); // a diffusion model in SVD form: its own pipeline
         return cmd;

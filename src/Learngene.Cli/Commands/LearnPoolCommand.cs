@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Learngene.Experiments.Pool;
+using Learngene.Methods.Pool;
 using Learngene.Models.Stitching;
 
 namespace Learngene.Cli;
@@ -12,7 +12,7 @@ static class LearnPoolCommand
     {
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", PoolPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
         var stitchInit = new Option<string>("--stitch-init") { Description = "How stitch layers start: learned (the authors' rule: the front's distillation maps transposed), learned-pinv (the maps composed through a pseudo-inverse, biases kept), ls (least squares on the calibration images, SN-Net's) or scratch (random)", DefaultValueFactory = _ => "learned" };
-        stitchInit.AcceptOnlyFromAmong(Learngene.Experiments.Pool.PoolExperiment.StitchInits);
+        stitchInit.AcceptOnlyFromAmong(Learngene.Methods.Pool.PoolExperiment.StitchInits);
         var pairs = new Option<string>("--pairs") { Description = "Stitch each instance into the next wider (neighbours) or only the narrowest into the widest (ends, as the authors' code)", DefaultValueFactory = _ => "neighbours" };
         pairs.AcceptOnlyFromAmong("neighbours", "ends");
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/learn-pool-PRESET); the learngene is pool-INIT.safetensors in it; re-running resumes it" };

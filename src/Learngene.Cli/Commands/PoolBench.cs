@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Learngene.Experiments.Pool;
+using Learngene.Methods.Pool;
 using Learngene.Reporting;
 
 namespace Learngene.Cli;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Learngene.Genes.Pool;
+using Learngene.Methods.Pool;
 using Learngene.Models;
 using Learngene.Models.Stitching;
 using Spectre.Console;

@@ -1,4 +1,8 @@
 using System.CommandLine;
+using Learngene.Experiments.Comparison;
+using Learngene.Experiments.Dit;
+using Learngene.Methods.Kind;
+using Learngene.Methods.Pool;
 using Learngene.Reporting;
 
 namespace Learngene.Cli;

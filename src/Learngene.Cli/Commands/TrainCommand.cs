@@ -18,7 +18,7 @@ static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
         var teacher = new Option<string?>("--teacher") { Description = "Model file to distil from (with --distill soft|hard)" };
         var init = new Option<string?>("--init") { Description = "Model file to start from (e.g. a descendant written by 'expand'; its architecture is used, the head is re-created for another class count), " +
-            $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Init.Initializers.Registry.All.Select(i => $"{i.Name} ({i.Description})"))}" };
+            $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Baselines.Initializers.Initializers.Registry.All.Select(i => $"{i.Name} ({i.Description})"))}" };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained model an initializer takes weights from (weight-selection, heur-lg, auto-lg: a ViT; pretrain-finetune: a model of the same size)" };
         var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
         var wsLayers = Shared.WsLayers();

@@ -41,7 +41,7 @@ public static class ConvStress
     }
 
     /// <summary>Runs <paramref name="repeats"/> rounds over every site and batch size. Calls: libtorch's conv2d (oneDNN
-    /// on the CPU), the two forward convolutions an earlier SafeConv2d's backward pass made, optionally libtorch's own
+    /// on the CPU), the two forward convolutions that compute a backward pass as convolutions (input and weight gradients), optionally libtorch's own
     /// backward (<paramref name="libtorchBackward"/>), and <see cref="SafeConv2d"/> with its gradients.</summary>
     public static List<Tally> Run(IReadOnlyList<Site> sites, IReadOnlyList<long> batches, int repeats, bool libtorchBackward, int seed, Action<string>? progress = null)
     {

@@ -159,7 +159,7 @@ public sealed class DataCatalog
             return FashionInstalled;
         }
         string deb = Path.Combine(work, Path.GetFileName(FashionPoolPath));
-        try { DebianPool.Download(FashionPoolPath, FashionDebSha256, deb, DebianPool.Mirrors(AptEtc), m => log?.Invoke($"fashion-mnist: {m}")); }
+        try { DebianArchive.Download(FashionPoolPath, FashionDebSha256, deb, DebianArchive.Mirrors(AptEtc), m => log?.Invoke($"fashion-mnist: {m}")); }
         catch (LearngeneException direct)
         {
             // apt may know a mirror or proxy this machine needs that its sources files do not show.

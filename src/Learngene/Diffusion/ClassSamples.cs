@@ -44,7 +44,7 @@ public sealed record SamplingRecipe(int Steps = 50, double Guidance = 4, string 
 /// and sampling ran 4× slower (157 s against 40 s for 200 samples, measured back to back).</summary>
 public static class ClassSamples
 {
-    public static (Tensor Images, Tensor Labels) Draw(DiffusionTransformer model, NoiseSchedule schedule, Prediction kind,
+    public static (Tensor Images, Tensor Labels) Draw(DiffusionTransformer model, NoiseSchedule schedule, Prediction target,
         IReadOnlyList<long> classes, int perClass, SamplingRecipe recipe, int seed, int batchSize = 64)
     {
         recipe.Validate();
@@ -55,7 +55,7 @@ public static class ClassSamples
             throw new LearngeneException("guidance needs a model trained with label dropout (it has no null class): use --guidance 1", setting: "guidance");
         if (perClass < 1) throw new LearngeneException($"samples per class must be at least 1 (got {perClass})", setting: "per-class");
         var wanted = classes.SelectMany(k => Enumerable.Repeat(k, perClass)).ToArray();
-        var sampler = new Sampler(schedule, kind);
+        var sampler = new Sampler(schedule, target);
         model.eval();
         var device = model.parameters().First().device;
         using var generator = new Generator((ulong)seed);

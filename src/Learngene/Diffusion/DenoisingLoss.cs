@@ -14,7 +14,7 @@ public static class DenoisingLoss
 {
     public const int Chunk = 100;
 
-    public static float[] PerImage(DiffusionTransformer network, ImageDataset data, NoiseSchedule schedule, Prediction kind, int seed, Device? device = null)
+    public static float[] PerImage(DiffusionTransformer network, ImageDataset data, NoiseSchedule schedule, Prediction target, int seed, Device? device = null)
     {
         int n = data.Count;
         var losses = new float[n];
@@ -33,7 +33,7 @@ public static class DenoisingLoss
             var t = steps.narrow(0, start, m).to(device);
             var eps = noise.narrow(0, start, m).to(device);
             var output = network.Forward(schedule.AddNoise(x0, t, eps), t, data.Labels.narrow(0, start, m).to(device), torch.zeros([m], dtype: ScalarType.Bool, device: device));
-            var perImage = (output.narrow(1, 0, x0.shape[1]) - schedule.Target(kind, x0, t, eps)).pow(2).flatten(1).mean([1]);
+            var perImage = (output.narrow(1, 0, x0.shape[1]) - schedule.Target(target, x0, t, eps)).pow(2).flatten(1).mean([1]);
             perImage.cpu().data<float>().CopyTo(losses, start);
         }
         return losses;
@@ -41,7 +41,7 @@ public static class DenoisingLoss
 
     /// <summary>The network's one-pass clean estimates x̂₀ of the first <paramref name="count"/> images noised to
     /// step <paramref name="t"/> (seeded noise), in [0, 1]: what a single prediction draws, without a sampler.</summary>
-    public static Tensor OnePassEstimates(DiffusionTransformer network, ImageDataset data, NoiseSchedule schedule, Prediction kind, int t, int count, int seed)
+    public static Tensor OnePassEstimates(DiffusionTransformer network, ImageDataset data, NoiseSchedule schedule, Prediction target, int t, int count, int seed)
     {
         int n = Math.Min(count, data.Count);
         network.eval();
@@ -58,7 +58,7 @@ public static class DenoisingLoss
             var steps = torch.full([m], t, dtype: int64, device: device);
             var xt = schedule.AddNoise(x0, steps, noise.narrow(0, start, m).to(device));
             var output = network.Forward(xt, steps, data.Labels.narrow(0, start, m).to(device), torch.zeros([m], dtype: ScalarType.Bool, device: device));
-            var (estimate, _) = schedule.Decompose(kind, output.narrow(1, 0, x0.shape[1]), xt, steps);
+            var (estimate, _) = schedule.Decompose(target, output.narrow(1, 0, x0.shape[1]), xt, steps);
             chunks.Add(((estimate.clamp(-1, 1) + 1) / 2).cpu().MoveToOuterDisposeScope());
         }
         var all = torch.cat(chunks, 0);

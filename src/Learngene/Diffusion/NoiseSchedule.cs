@@ -51,18 +51,18 @@ public sealed class NoiseSchedule
     }
 
     /// <summary>The network's training target.</summary>
-    public Tensor Target(Prediction kind, Tensor x0, Tensor t, Tensor noise)
+    public Tensor Target(Prediction target, Tensor x0, Tensor t, Tensor noise)
     {
-        if (kind == Prediction.Noise) return noise;
+        if (target == Prediction.Noise) return noise;
         var (sa, s1a) = Coefficients(t, x0);
         return sa * noise - s1a * x0;
     }
 
     /// <summary>x₀ and ε implied by a prediction at x_t (the inverse of <see cref="Target"/>).</summary>
-    public (Tensor X0, Tensor Noise) Decompose(Prediction kind, Tensor prediction, Tensor xt, Tensor t)
+    public (Tensor X0, Tensor Noise) Decompose(Prediction target, Tensor prediction, Tensor xt, Tensor t)
     {
         var (sa, s1a) = Coefficients(t, xt);
-        if (kind == Prediction.Noise) return ((xt - s1a * prediction) / sa, prediction);
+        if (target == Prediction.Noise) return ((xt - s1a * prediction) / sa, prediction);
         // v = √ᾱ ε − √(1−ᾱ) x₀ and x_t = √ᾱ x₀ + √(1−ᾱ) ε give x₀ = √ᾱ x_t − √(1−ᾱ) v, ε = √(1−ᾱ) x_t + √ᾱ v.
         return (sa * xt - s1a * prediction, s1a * xt + sa * prediction);
     }

@@ -9,7 +9,7 @@ public delegate Tensor Denoiser(Tensor xt, Tensor t, Tensor labels);
 /// <summary>DDPM and DDIM sampling with classifier-free guidance. Guidance runs the conditional and the
 /// unconditional (null-class) passes as one batch and mixes them: uncond + s·(cond − uncond), so s = 1 is
 /// the conditional prediction. It knows nothing of the network beyond <see cref="Denoiser"/>.</summary>
-public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
+public sealed class Sampler(NoiseSchedule schedule, Prediction target)
 {
     /// <summary>The prediction with guidance scale <paramref name="scale"/>; <paramref name="nullClass"/> is the
     /// label the network learned for "no class" (label dropout).</summary>
@@ -45,7 +45,7 @@ public sealed class Sampler(NoiseSchedule schedule, Prediction kind)
     (Tensor X0, Tensor Noise) Estimate(Tensor prediction, Tensor xt, int t, bool clip)
     {
         var tt = torch.full([xt.shape[0]], t, dtype: int64);
-        var (x0, eps) = schedule.Decompose(kind, prediction, xt, tt);
+        var (x0, eps) = schedule.Decompose(target, prediction, xt, tt);
         if (!clip) return (x0, eps);
         x0 = x0.clamp(-1, 1);
         double a = schedule.AlphasCumprod[t];

@@ -29,7 +29,6 @@ internal sealed unsafe class OpenMpi
     readonly delegate* unmanaged<IntPtr, int, int> abort;
     readonly delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, int> send;
     readonly delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, Status*, int> recv;
-    readonly delegate* unmanaged<int, int, IntPtr, Status*, int> probe;
     readonly delegate* unmanaged<int, int, IntPtr, int*, Status*, int> iprobe;
     readonly delegate* unmanaged<Status*, IntPtr, int*, int> getCount;
 
@@ -55,7 +54,6 @@ internal sealed unsafe class OpenMpi
         abort = (delegate* unmanaged<IntPtr, int, int>)Sym("MPI_Abort");
         send = (delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, int>)Sym("MPI_Send");
         recv = (delegate* unmanaged<IntPtr, int, IntPtr, int, int, IntPtr, Status*, int>)Sym("MPI_Recv");
-        probe = (delegate* unmanaged<int, int, IntPtr, Status*, int>)Sym("MPI_Probe");
         iprobe = (delegate* unmanaged<int, int, IntPtr, int*, Status*, int>)Sym("MPI_Iprobe");
         getCount = (delegate* unmanaged<Status*, IntPtr, int*, int>)Sym("MPI_Get_count");
     }
@@ -115,13 +113,6 @@ internal sealed unsafe class OpenMpi
 
     public void Send(void* buffer, int count, IntPtr type, int dest, int tag) =>
         Check(send((IntPtr)buffer, count, type, dest, tag, CommWorld), "MPI_Send");
-
-    public Status Probe(int source, int tag)
-    {
-        Status s;
-        Check(probe(source, tag, CommWorld, &s), "MPI_Probe");
-        return s;
-    }
 
     /// <summary>A waiting message's envelope, or null when there is none yet (does not block).</summary>
     public Status? TryProbe(int source, int tag)

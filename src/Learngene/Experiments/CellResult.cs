@@ -13,8 +13,8 @@ public sealed record CellResult
     /// <summary>"source" or "transfer".</summary>
     public string Task { get; init; } = "";
     /// <summary>What made its starting point: a method (tleg, scratch…), a reference run (scratch-long) or
-    /// the artefact's role (teacher, tleg-auxiliary, ancestry…).</summary>
-    public string Init { get; init; } = "";
+    /// the artefact's role (teacher, tleg-auxiliary, ancestry…). Stored as <c>init</c> in results files.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("init")] public string Method { get; init; } = "";
     public int Depth { get; init; }
     public int Seed { get; init; }
     public List<EpochMetrics> History { get; init; } = [];

@@ -45,7 +45,7 @@ public sealed class CellStore(string runDir, Distributed.World? world = null)
     public string Resolve(string recorded) => Path.GetFullPath(Path.Combine(runDir, recorded));
 
     /// <summary>A cell for a model the user gave instead of one trained here (a teacher file).</summary>
-    public CellResult Given(string name, string path) => new() { Name = name, Task = "source", Init = "given", ModelPath = Relative(path) };
+    public CellResult Given(string name, string path) => new() { Name = name, Task = "source", Method = "given", ModelPath = Relative(path) };
 
     public string FolderOf(string name) => Path.Combine(CellsDir, name);
 
@@ -118,7 +118,7 @@ public sealed class CellStore(string runDir, Distributed.World? world = null)
         var result = resumable ? TrainRun.Resume(dir, data, log: null, world: world) : TrainRun.Start(spec, dir, data, observer: null, log: null, world: world);
         return new CellResult
         {
-            Task = task, Init = init, Depth = depth, Seed = spec.Options.Seed, History = result.History, Parameters = result.Parameters,
+            Task = task, Method = init, Depth = depth, Seed = spec.Options.Seed, History = result.History, Parameters = result.Parameters,
             MacsPerImage = result.MacsPerImage, ModelPath = Relative(result.ModelPath),
             TrainImages = result.History[^1].ImagesSeen, Seconds = result.History.Sum(h => h.Seconds),
         };

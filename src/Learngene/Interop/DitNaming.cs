@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Learngene.Data;
 using Learngene.Diffusion;
 using Learngene.IO;
+using Learngene.Methods.Kind;
 using Learngene.Models;
 using Learngene.Models.Linears;
 using Learngene.Training.Objectives;

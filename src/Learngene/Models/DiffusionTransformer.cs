@@ -1,4 +1,4 @@
-using Learngene.Models.Kind;
+using Learngene.Methods.Kind;
 using Learngene.Models.Layers;
 using Learngene.Models.Linears;
 using TorchSharp;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Learngene.Methods.Kind;
 using Learngene.Models.Linears;
 
 namespace Learngene.Models;

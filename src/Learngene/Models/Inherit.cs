@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Learngene.Models;
 
 /// <summary>How a smaller dimension is taken from a larger one: weight selection's "uniform" (every
-/// (large/small)-th index, the authors' default) or "consecutive" (the leading slice).</summary>
+/// (large/small)-th index, the authors' default) or "leading" (the leading slice; the paper calls it consecutive selection).</summary>
 public enum ElementSelection { Uniform, Leading }
 
 /// <summary>A descendant inheriting weights — the one act behind every learngene expansion and every
@@ -92,9 +92,8 @@ public static class Inherit
     }
 
     /// <summary>Uniform element selection (OscarXZQ/weight-selection, <c>uniform_element_selection</c>):
-    /// every (large/small)-th index when small divides large. Otherwise the authors' code takes
-    /// round(linspace(0, large, small)), which can index past the end; we take
-    /// round(linspace(0, large − 1, small)), the evenly spaced indices that stay in range.</summary>
+    /// every (large/small)-th index when small divides large, else round(linspace(0, large − 1, small)), ties to
+    /// even: the evenly spaced indices that stay in range (the authors' rule since their commit 8bbb7a0).</summary>
     public static long[] UniformIndices(long large, long small)
     {
         if (large % small == 0) return Enumerable.Range(0, (int)small).Select(i => i * (large / small)).ToArray();

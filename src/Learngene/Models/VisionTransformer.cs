@@ -54,17 +54,17 @@ public class VisionTransformer : Classifier
     }
 
     /// <summary>Final norm, pooling and head, applied to the output of the last block.</summary>
-    public Tensor Head(Tensor tokens) => head.forward(Pool(tokens));
+    public Tensor Head(Tensor tokens) => head.forward(Readout(tokens));
 
     /// <summary>Final norm and pooling: the vector the head reads.</summary>
-    Tensor Pool(Tensor tokens)
+    Tensor Readout(Tensor tokens)
     {
         var x = norm?.forward(tokens) ?? tokens;
         x = Architecture.Pooling == "cls" ? x[.., 0] : x.mean([1]);
         return fc_norm?.forward(x) ?? x;
     }
 
-    public override Tensor Features(Tensor images) => Pool(RunBlocks(Embed(images)));
+    public override Tensor Features(Tensor images) => Readout(RunBlocks(Embed(images)));
 
     public override Tensor forward(Tensor images) => Head(RunBlocks(Embed(images)));
 

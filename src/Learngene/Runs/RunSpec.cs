@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Learngene.Init;
+using Learngene.Baselines.Initializers;
 using Learngene.IO;
 using Learngene.Models;
 using Learngene.Training;

@@ -1,8 +1,8 @@
+using Learngene.Baselines.Initializers;
 using Learngene.Data;
 using Learngene.Distributed;
-using Learngene.Genes;
-using Learngene.Init;
 using Learngene.IO;
+using Learngene.Methods;
 using Learngene.Models;
 using Learngene.Training;
 using TorchSharp;
@@ -16,7 +16,7 @@ public sealed record RunResult(string RunDir, string ModelPath, ModelConfig Mode
 }
 
 /// <summary>Runs a training job end to end: data, model, trainer, final model file. The CLI's
-/// <c>train</c>, <c>quickstart</c> and later the experiment runner all go through here.</summary>
+/// <c>train</c>, <c>learn</c>, <c>quickstart</c> and every cell of the experiments go through here.</summary>
 public static class TrainRun
 {
     public const string ModelName = "model.safetensors";
@@ -109,7 +109,7 @@ public static class TrainRun
         if (!world.IsRoot) { observer = null; log = null; }
         var device = ResolveDevice(spec.Device, world);
         torch.manual_seed(spec.Options.Seed);
-        var method = spec.Method is null ? null : Methods.Registry.Find(spec.Method);
+        var method = spec.Method is null ? null : LearngeneMethods.Registry.Find(spec.Method);
         nn.Module model;
         if (method is not null) model = method.CreateAuxiliary(Vit(spec.Model, $"{method.Name}"), spec.MethodSettings);
         else if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is { } initializer)
@@ -136,7 +136,7 @@ public static class TrainRun
         string modelPath;
         try
         {
-            using var objective = ObjectiveKinds.Registry.Find(spec.Objective ?? ObjectiveKinds.Default).Create(new ObjectiveContext(spec.Options, model, norm, data, teacher) { Settings = spec.ObjectiveSettings });
+            using var objective = ObjectiveRegistry.Registry.Find(spec.Objective ?? ObjectiveRegistry.Default).Create(new ObjectiveContext(spec.Options, model, norm, data, teacher) { Settings = spec.ObjectiveSettings });
             history = trainer.Fit(model, objective, data, norm, resume);
             model.to(torch.CPU);
             objective.MoveTo(torch.CPU);

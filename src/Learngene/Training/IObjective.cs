@@ -1,5 +1,6 @@
 using Learngene.Data;
 using Learngene.IO;
+using Learngene.Methods.Pool;
 using Learngene.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -82,11 +83,11 @@ public sealed record ObjectiveContext(TrainOptions Options, nn.Module Model, Nor
 }
 
 /// <summary>A named way to build an objective (the run's <c>objective</c> field picks one).</summary>
-public sealed record ObjectiveKind(string Name, string Description, Func<ObjectiveContext, IObjective> Create) : INamed;
+public sealed record ObjectiveFactory(string Name, string Description, Func<ObjectiveContext, IObjective> Create) : INamed;
 
-public static class ObjectiveKinds
+public static class ObjectiveRegistry
 {
-    public static readonly Registry<ObjectiveKind> Registry = new("objective", [Learngene.Training.Objectives.Classification.Kind, Learngene.Training.Objectives.FeatureDistillation.Kind, Learngene.Training.Objectives.StitchFineTuning.Kind, Learngene.Training.Objectives.DiffusionObjective.Kind]);
+    public static readonly Registry<ObjectiveFactory> Registry = new("objective", [Learngene.Training.Objectives.Classification.Factory, Learngene.Methods.Pool.FeatureDistillation.Factory, Learngene.Methods.Pool.StitchFineTuning.Factory, Learngene.Training.Objectives.DiffusionObjective.Factory]);
 
     public const string Default = "classification";
 }

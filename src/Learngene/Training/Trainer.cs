@@ -129,7 +129,7 @@ public sealed class Trainer(TrainOptions options)
                     seen += stepCount;
                     step++;
                     Observer?.StepDone(step, loader.Steps, sums.GetValueOrDefault("loss") / seen, seen / clock.Elapsed.TotalSeconds);
-                    // In one process the signal is read after the update, as before data parallelism; ranks use the
+                    // In one process the signal is read after the update (the step finishes); ranks use the
                     // flag they shared before the backward pass, so that they all stop at the same step.
                     if (World.IsDistributed ? stop : StopSignal.Requested)
                         throw new TrainingInterrupted($"interrupted at step {step} of epoch {epoch}" + (RunDir is null ? ""

@@ -53,7 +53,7 @@ public class DataParallelTests
         var data = TestData.Synthetic(64, seed: 1);
         var split = new DataSplits(data, data);
         var norm = Normalization.Of(data);
-        IObjective Objective() => ObjectiveKinds.Registry.Find("diffusion").Create(new ObjectiveContext(new TrainOptions(), model, norm, split, null));
+        IObjective Objective() => ObjectiveRegistry.Registry.Find("diffusion").Create(new ObjectiveContext(new TrainOptions(), model, norm, split, null));
         var (x, y) = new BatchLoader(data, norm, 30, shuffle: true, augment: false, seed: 1, epoch: 1).Batches().First();
         using var one = Objective();
         var whole = one.Step(model, x, y);

@@ -1,7 +1,7 @@
 using Learngene.Experiments.Dit;
-using Learngene.Experiments.Kind;
-using Learngene.Experiments.Pool;
 using Learngene.IO;
+using Learngene.Methods.Kind;
+using Learngene.Methods.Pool;
 using Xunit;
 
 namespace Learngene.Tests.Experiments;

@@ -31,7 +31,7 @@ public class CompareChecksTests
 
     static CellResult Shuffled(int? shuffle, string task, string init, int depth, params double[] accuracies) => new()
     {
-        Name = CompareExperiment.CellName(task, init, depth, 0), Task = task, Init = init, Depth = depth,
+        Name = CompareExperiment.CellName(task, init, depth, 0), Task = task, Method = init, Depth = depth,
         History = accuracies.Select((a, i) => new EpochMetrics { Epoch = i + 1, Test = new() { ["accuracy"] = a }, Outcomes = new() { ["accuracy"] = Outcomes(a, shuffle) } }).ToList(),
     };
 
@@ -77,7 +77,7 @@ public class CompareChecksTests
     [Fact]
     public void A_learngene_behind_another_initialization_on_the_transfer_task_misses_the_papers_claim()
     {
-        var r = Results(c => c is { Task: "transfer", Init: "pretrain-finetune" } ? Cell("transfer", "pretrain-finetune", c.Depth, 0.5, 0.555) : c);
+        var r = Results(c => c is { Task: "transfer", Method: "pretrain-finetune" } ? Cell("transfer", "pretrain-finetune", c.Depth, 0.5, 0.555) : c);
         var tleg = Find(r, "tleg-beats-initializers-transfer (paper)");
         Assert.Equal(Verdict.Missed, tleg.Verdict);
         Assert.Matches(@"pretrain-finetune -0\.50 \[[^]]*\] MISSED", tleg.Text);
@@ -88,7 +88,7 @@ public class CompareChecksTests
     [Fact]
     public void A_learngene_whose_interval_lies_below_scratch_at_one_depth_misses_the_source_floor()
     {
-        var r = Results(c => c is { Task: "source", Init: "tleg", Depth: 4 } ? Cell("source", "tleg", 4, 0.71, 0.59) : c);
+        var r = Results(c => c is { Task: "source", Method: "tleg", Depth: 4 } ? Cell("source", "tleg", 4, 0.71, 0.59) : c);
         var check = Find(r, "tleg-beats-scratch-source");
         Assert.Equal(Verdict.Missed, check.Verdict);
         Assert.Contains("d=4 -1.00 [", check.Text);
@@ -99,19 +99,19 @@ public class CompareChecksTests
     public void A_gain_within_the_noise_of_independent_errors_is_inconclusive_not_met()
     {
         // Half a point ahead, but with errors on other images than scratch's: 2 000 images cannot resolve it.
-        var r = Results(c => c is { Task: "source", Init: "tleg", Depth: 4 } ? Shuffled(7, "source", "tleg", 4, 0.71, 0.605) : c);
+        var r = Results(c => c is { Task: "source", Method: "tleg", Depth: 4 } ? Shuffled(7, "source", "tleg", 4, 0.71, 0.605) : c);
         var check = Find(r, "tleg-beats-scratch-source");
         Assert.Equal(Verdict.Inconclusive, check.Verdict);
         Assert.Contains("not resolved at this scale", check.Text);
         // The same half point with nested errors is resolved: pairing is what makes the interval narrow.
-        var nested = Results(c => c is { Task: "source", Init: "tleg", Depth: 4 } ? Cell("source", "tleg", 4, 0.71, 0.605) : c);
+        var nested = Results(c => c is { Task: "source", Method: "tleg", Depth: 4 } ? Cell("source", "tleg", 4, 0.71, 0.605) : c);
         Assert.Equal(Verdict.Met, Find(nested, "tleg-beats-scratch-source").Verdict);
     }
 
     [Fact]
     public void A_transfer_loss_on_average_misses_the_transfer_floor()
     {
-        var r = Results(c => c is { Task: "transfer", Init: "sws" } ? Cell("transfer", "sws", c.Depth, 0.3, 0.45) : c);
+        var r = Results(c => c is { Task: "transfer", Method: "sws" } ? Cell("transfer", "sws", c.Depth, 0.3, 0.45) : c);
         var check = Find(r, "sws-beats-scratch-transfer");
         Assert.Equal(Verdict.Missed, check.Verdict);
         Assert.Contains("mean over depths: -5.00 [", check.Text);
@@ -123,8 +123,8 @@ public class CompareChecksTests
         // d=8: both below 0.70 after one epoch; d=4: TLEG below, SWS above.
         var r = Results(c => c switch
         {
-            { Task: "source", Init: "tleg", Depth: 8 or 4 } => Cell("source", "tleg", c.Depth, 0.69, 0.75),
-            { Task: "source", Init: "sws", Depth: 8 } => Cell("source", "sws", 8, 0.65, 0.76),
+            { Task: "source", Method: "tleg", Depth: 8 or 4 } => Cell("source", "tleg", c.Depth, 0.69, 0.75),
+            { Task: "source", Method: "sws", Depth: 8 } => Cell("source", "sws", 8, 0.65, 0.76),
             _ => c,
         });
         var floor = Find(r, "sws-or-tleg-one-epoch");
@@ -144,7 +144,7 @@ public class CompareChecksTests
     [Fact]
     public void Without_a_dedicated_run_the_long_run_is_the_reference_only_when_it_is_that_long()
     {
-        var longOnly = Results(c => c.Init == "scratch-floor" ? c with { Init = "dropped" } : c);
+        var longOnly = Results(c => c.Method == "scratch-floor" ? c with { Method = "dropped" } : c);
         Assert.DoesNotContain(CompareChecks.Evaluate(longOnly), c => c.Name == "sws-or-tleg-one-epoch"); // 10 epochs is not the floor's 5
         var tenIsFloor = longOnly with { Preset = Preset with { FloorEpochs = 10 } };
         var check = Find(tenIsFloor, "sws-or-tleg-one-epoch");

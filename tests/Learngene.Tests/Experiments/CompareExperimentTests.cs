@@ -20,9 +20,9 @@ public class CompareExperimentTests
         // scratch-long and scratch-floor per depth; source: tleg, sws, scratch; transfer: those and pretrain-finetune.
         Assert.Equal(2 * 2 + 2 * 3 + 2 * 4, r1.Cells.Count);
         Assert.All(r1.Cells, c => Assert.InRange(c.FinalAccuracy, 0.0, 1.0));
-        Assert.All(r1.Cells.Where(c => !c.Init.StartsWith("scratch-")), c => Assert.Equal(Smoke.Epochs, c.History.Count));
-        Assert.Equal(Smoke.LongEpochs, r1.Cells.First(c => c.Init == "scratch-long").History.Count);
-        Assert.Equal(Smoke.FloorEpochs, r1.Cells.First(c => c.Init == "scratch-floor").History.Count);
+        Assert.All(r1.Cells.Where(c => !c.Method.StartsWith("scratch-")), c => Assert.Equal(Smoke.Epochs, c.History.Count));
+        Assert.Equal(Smoke.LongEpochs, r1.Cells.First(c => c.Method == "scratch-long").History.Count);
+        Assert.Equal(Smoke.FloorEpochs, r1.Cells.First(c => c.Method == "scratch-floor").History.Count);
         Assert.Equal(["sws", "tleg"], r1.Learngenes.Keys.Order());
         Assert.True(r1.StoredParameters["pretrain-finetune"] > r1.StoredParameters["tleg"]);
         Assert.Equal(0, r1.StoredParameters["scratch"]);
@@ -67,7 +67,7 @@ public class CompareExperimentTests
         Assert.All(specs.Values, s => Assert.Equal(preset.Seed, s.TestSeed)); // one test subset for every run
 
         // Descendants: per task, depth and seed, one recipe, one data subset, one test set, one input shape.
-        var descendants = r.Cells.Where(c => !c.Init.StartsWith("scratch-")).GroupBy(c => (c.Task, c.Depth, c.Seed)).ToArray();
+        var descendants = r.Cells.Where(c => !c.Method.StartsWith("scratch-")).GroupBy(c => (c.Task, c.Depth, c.Seed)).ToArray();
         Assert.Equal(2 * 2, descendants.Length);
         foreach (var group in descendants)
         {
@@ -80,11 +80,11 @@ public class CompareExperimentTests
             Assert.Single(shapes);
         }
         // Scratch's reference runs: the descendants' recipe, data and test set, only longer.
-        foreach (var c in r.Cells.Where(c => c.Init.StartsWith("scratch-")))
+        foreach (var c in r.Cells.Where(c => c.Method.StartsWith("scratch-")))
         {
             var s = specs[c.Name];
             var same = specs[CompareExperiment.CellName("source", "scratch", c.Depth, c.Seed)];
-            Assert.Equal(same.Options with { Epochs = c.Init == "scratch-long" ? preset.LongEpochs : preset.FloorEpochs }, s.Options);
+            Assert.Equal(same.Options with { Epochs = c.Method == "scratch-long" ? preset.LongEpochs : preset.FloorEpochs }, s.Options);
             Assert.Equal((same.Data, same.TrainLimit, same.TestLimit, same.TestSeed), (s.Data, s.TrainLimit, s.TestLimit, s.TestSeed));
         }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Learngene.Experiments.Dit;
+using Learngene.Methods.Pool;
 using Learngene.Reporting;
 using Learngene.Runs;
 

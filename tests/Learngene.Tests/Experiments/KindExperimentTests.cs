@@ -1,5 +1,6 @@
+using Learngene.Baselines.Tuning;
 using Learngene.Data;
-using Learngene.Experiments.Kind;
+using Learngene.Methods.Kind;
 using Learngene.Models;
 using Learngene.Models.Linears;
 using Learngene.Reporting;

@@ -1,7 +1,7 @@
 using Learngene.Data;
 using Learngene.Experiments.Comparison;
-using Learngene.Genes;
 using Learngene.IO;
+using Learngene.Methods;
 using Learngene.Models;
 using Learngene.Reporting;
 using Learngene.Runs;
@@ -54,7 +54,7 @@ public class PluginTests
     /// learned temperature, reported as a metric.</summary>
     sealed class TemperedCrossEntropy : IObjective
     {
-        public static readonly ObjectiveKind Kind = new("tempered", "test only: cross-entropy at a learned temperature", _ => new TemperedCrossEntropy());
+        public static readonly ObjectiveFactory Factory = new("tempered", "test only: cross-entropy at a learned temperature", _ => new TemperedCrossEntropy());
 
         sealed class Temperature : nn.Module
         {
@@ -88,14 +88,14 @@ public class PluginTests
 
     static RunSpec Tempered(int epochs) => new()
     {
-        Data = "mnist", Model = ModelPresets.Registry.Find("vit-smoke").Vit with { ImageSize = 0 }, Objective = TemperedCrossEntropy.Kind.Name,
+        Data = "mnist", Model = ModelPresets.Registry.Find("vit-smoke").Vit with { ImageSize = 0 }, Objective = TemperedCrossEntropy.Factory.Name,
         Options = new TrainOptions { Epochs = epochs, BatchSize = 50, LearningRate = 3e-3, WarmupEpochs = 0.2, Augment = false }, TrainLimit = 300, TestLimit = 100,
     };
 
     [Fact]
     public void An_objective_registered_outside_the_library_trains_through_TrainRun_and_resumes_with_its_own_parameters()
     {
-        ObjectiveKinds.Registry.Add(TemperedCrossEntropy.Kind);
+        ObjectiveRegistry.Registry.Add(TemperedCrossEntropy.Factory);
         try
         {
             var straight = TrainRun.Start(Tempered(2), TestData.TempDir(), TestData.Cache.Value);
@@ -116,7 +116,7 @@ public class PluginTests
             Assert.Equal(straight.History.Select(h => h.Train), resumed.History.Select(h => h.Train));
             Assert.Equal(straight.Final.TestMetric("temperature"), resumed.Final.TestMetric("temperature"));
         }
-        finally { ObjectiveKinds.Registry.Remove(TemperedCrossEntropy.Kind.Name); }
+        finally { ObjectiveRegistry.Registry.Remove(TemperedCrossEntropy.Factory.Name); }
     }
 
     sealed class StopAfterFirstEpoch : ITrainingObserver
@@ -127,16 +127,16 @@ public class PluginTests
     [Fact]
     public void A_method_registered_outside_the_library_is_learned_expanded_compared_and_reported_by_the_runner()
     {
-        var method = Methods.Registry.Add(new RepeatLastBlock());
+        var method = LearngeneMethods.Registry.Add(new RepeatLastBlock());
         try
         {
             var preset = ComparePreset.Registry.Find("smoke") with { Depths = [1, 3], TrainLimit = 300, TestLimit = 100, TeacherTrainLimit = 300, AuxiliaryTrainLimit = 300 };
             string dir = TestData.TempDir();
             var r = new CompareExperiment(preset, ["repeat-last", "scratch"], 1, dir, TestData.Cache.Value, _ => { }).Run();
-            Assert.Equal("repeat-last-auxiliary", r.Learngenes["repeat-last"].Init);
+            Assert.Equal("repeat-last-auxiliary", r.Learngenes["repeat-last"].Method);
             foreach (var task in new[] { "source", "transfer" })
                 foreach (int d in preset.Depths)
-                    Assert.InRange(r.Cells.Single(c => c.Task == task && c.Init == "repeat-last" && c.Depth == d).FinalAccuracy, 0.0, 1.0);
+                    Assert.InRange(r.Cells.Single(c => c.Task == task && c.Method == "repeat-last" && c.Depth == d).FinalAccuracy, 0.0, 1.0);
             using (var gene = LearngeneFile.Load(Path.Combine(dir, r.Learngenes["repeat-last"].ModelPath), "repeat-last"))
                 Assert.Equal(gene.Tensors.Values.Sum(t => t.numel()), r.StoredParameters["repeat-last"]);
             Assert.True(r.PretrainFlops["repeat-last"] > 0);
@@ -144,6 +144,6 @@ public class PluginTests
             Assert.Contains("| repeat-last |", report);
             Assert.Contains("REPEAT-LAST auxiliary model", report);
         }
-        finally { Methods.Registry.Remove(method.Name); }
+        finally { LearngeneMethods.Registry.Remove(method.Name); }
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using Learngene.Experiments.Pool;
-using Learngene.Genes.Pool;
 using Learngene.IO;
+using Learngene.Methods.Pool;
 using Learngene.Models;
 using Learngene.Models.Stitching;
 using Learngene.Reporting;

@@ -1,7 +1,7 @@
 using Learngene.Data;
-using Learngene.Genes;
-using Learngene.Genes.Pool;
 using Learngene.IO;
+using Learngene.Methods;
+using Learngene.Methods.Pool;
 using Learngene.Models;
 using Learngene.Models.Stitching;
 using TorchSharp;
@@ -232,11 +232,11 @@ public class PoolChecksTests
         // a: 0.5 from 10 to 100, then 0.9 (a2 is no better than a1: not on the front); b: 0.7 from 10 on.
         MeasuredConfig[] a = [C("a0", 10, 0.5), C("a1", 100, 0.9), C("a2", 1000, 0.8)];
         MeasuredConfig[] b = [C("b0", 1, 0.1), C("b1", 10, 0.7), C("b2", 1000, 0.7)];
-        var wa = Learngene.Reporting.PoolChecks.FrontWeights(a, 10, 1000);
+        var wa = Learngene.Methods.Pool.PoolChecks.FrontWeights(a, 10, 1000);
         Assert.Equal(2, wa.Count);
         Assert.Equal(0.5, wa["a0"], 9); // two equal decades
         Assert.Equal(0.5, wa["a1"], 9);
-        Assert.Equal(1.0, Learngene.Reporting.PoolChecks.FrontWeights(b, 10, 1000)["b1"], 9);
+        Assert.Equal(1.0, Learngene.Methods.Pool.PoolChecks.FrontWeights(b, 10, 1000)["b1"], 9);
     }
 
     [Fact]
@@ -246,7 +246,7 @@ public class PoolChecksTests
         MeasuredConfig[] a = [new("a0", 10, 0, 0.80, ValidationAccuracy: 0.85), new("a1", 20, 0, 0.90, ValidationAccuracy: 0.84)];
         Assert.Equal("a0", BudgetPick.Best(a, maxParameters: 100).Id);
         Assert.Equal(["a0"], BudgetPick.ParetoFront(a).Select(c => c.Id));
-        Assert.Equal(1.0, Learngene.Reporting.PoolChecks.FrontWeights(a, 10, 20)["a0"], 9);
+        Assert.Equal(1.0, Learngene.Methods.Pool.PoolChecks.FrontWeights(a, 10, 20)["a0"], 9);
     }
 }
 

@@ -1,5 +1,5 @@
-using Learngene.Genes;
-using Learngene.Genes.Sws;
+using Learngene.Methods;
+using Learngene.Methods.Sws;
 using Learngene.Models;
 using Learngene.Models.Layers;
 using TorchSharp;
@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Learngene.Tests.Genes;
 
-/// <summary>SWS, as specified in SPEC.md section 2.</summary>
+/// <summary>SWS, as docs/methods/sws.md specifies it.</summary>
 public class SwsTests
 {
     static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 16, PatchSize = 7, Classes = 5 };
@@ -83,7 +83,7 @@ public class SwsTests
     public void Expanding_an_SWS_learngene_to_its_own_layout_reproduces_the_auxiliary_models_outputs()
     {
         var (aux, gene) = RandomGene();
-        using var descendant = Sws.Expand(gene, 16, classes: 5);
+        using var descendant = Sws.Build(gene, DescendantSpec.OfDepth(16), 5);
         var x = torch.randn(3, 1, 28, 28);
         using var _ = torch.no_grad();
         aux.eval();
@@ -96,7 +96,7 @@ public class SwsTests
     {
         var (_, gene) = RandomGene();
         int[] authors12 = [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4];
-        var d = Sws.Expand(gene, authors12.Length, classes: 5, layerSources: authors12).state_dict();
+        var d = Sws.Build(gene, new DescendantSpec("d", authors12.Length, authors12), 5).state_dict();
         Assert.Equal(12, d.Keys.Count(k => k.EndsWith(".attn.qkv.weight")));
         for (int i = 0; i < 12; i++)
             foreach (var name in Block.TensorNames)
@@ -109,9 +109,9 @@ public class SwsTests
     public void A_new_label_space_gets_a_fresh_head()
     {
         var (_, gene) = RandomGene();
-        var d = Sws.Expand(gene, 6, classes: 5, sameLabelSpace: false).state_dict();
+        var d = Sws.Build(gene, DescendantSpec.OfDepth(6), 5, sameLabelSpace: false).state_dict();
         Assert.False(d["head.weight"].SameAs(gene.Tensors["head.weight"]));
-        Assert.Equal(3, Sws.Expand(gene, 6, classes: 3).state_dict()["head.weight"].shape[0]);
+        Assert.Equal(3, Sws.Build(gene, DescendantSpec.OfDepth(6), 3).state_dict()["head.weight"].shape[0]);
     }
 
     [Theory]
@@ -120,7 +120,7 @@ public class SwsTests
     public void A_bad_mapping_is_refused_with_a_clear_error(int[] mapping, string message)
     {
         var (_, gene) = RandomGene();
-        var e = Assert.Throws<LearngeneException>(() => Sws.Expand(gene, mapping.Length, 5, layerSources: mapping));
+        var e = Assert.Throws<LearngeneException>(() => Sws.Build(gene, new DescendantSpec("d", mapping.Length, mapping), 5));
         Assert.Contains(message, e.Message);
     }
 

@@ -1,6 +1,6 @@
 using Learngene.Data;
-using Learngene.Genes;
-using Learngene.Genes.Tleg;
+using Learngene.Methods;
+using Learngene.Methods.Tleg;
 using Learngene.Models;
 using Learngene.Models.Layers;
 using TorchSharp;
@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Learngene.Tests.Genes;
 
-/// <summary>TLEG, as specified in SPEC.md section 1.</summary>
+/// <summary>TLEG, as docs/methods/tleg.md specifies it.</summary>
 public class TlegTests
 {
     static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 12, PatchSize = 7, Classes = 5 };
@@ -42,7 +42,7 @@ public class TlegTests
     public void Expanding_to_depth_L_gives_block_i_the_base_plus_i_over_L_times_the_slope(int depth)
     {
         var (_, gene) = RandomGene();
-        var d = Tleg.Expand(gene, depth, classes: 5).state_dict();
+        var d = Tleg.Build(gene, DescendantSpec.OfDepth(depth), 5).state_dict();
         Assert.Equal(depth, d.Keys.Count(k => k.EndsWith(".attn.qkv.weight")));
         for (int i = 0; i < depth; i++)
             foreach (var name in Block.TensorNames)
@@ -58,7 +58,7 @@ public class TlegTests
     public void Expanding_a_TLEG_learngene_to_the_auxiliary_depth_reproduces_the_auxiliary_models_outputs()
     {
         var (aux, gene) = RandomGene();
-        var descendant = Tleg.Expand(gene, Arch.Depth, classes: 5);
+        var descendant = Tleg.Build(gene, DescendantSpec.OfDepth(Arch.Depth), 5);
         aux.eval(); descendant.eval();
         var x = torch.randn(4, 1, 28, 28);
         using var _ = torch.no_grad();
@@ -69,7 +69,7 @@ public class TlegTests
     public void A_new_label_space_gets_a_fresh_head_and_keeps_everything_else()
     {
         var (_, gene) = RandomGene();
-        var d = Tleg.Expand(gene, 6, classes: 3).state_dict();
+        var d = Tleg.Build(gene, DescendantSpec.OfDepth(6), 3).state_dict();
         Assert.Equal([3L, 16], d["head.weight"].shape);
         Assert.True(d["pos_embed"].SameAs(gene.Tensors["pos_embed"]));
     }
@@ -89,7 +89,7 @@ public class TlegTests
     }
 
     [Fact]
-    public void The_auxiliary_model_starts_as_the_spec_says()
+    public void The_auxiliary_model_starts_with_unit_base_norms_zero_slope_norms_and_small_weights()
     {
         torch.manual_seed(2);
         var p = new TlegAuxiliary(Arch).state_dict();
@@ -142,7 +142,7 @@ public class TlegTests
         tensors.Remove("slope.mlp.fc1.weight");
         string path = Path.Combine(TestData.TempDir(), "partial.safetensors");
         LearngeneFile.Save(path, tensors, new LearngeneInfo { Method = "tleg", Architecture = aux.Architecture });
-        var e = Assert.Throws<LearngeneException>(() => Tleg.Expand(LearngeneFile.Load(path), 4, 5));
+        var e = Assert.Throws<LearngeneException>(() => Tleg.Build(LearngeneFile.Load(path), DescendantSpec.OfDepth(4), 5));
         Assert.Contains("slope.mlp.fc1.weight", e.Message);
     }
 }

@@ -1,5 +1,5 @@
+using Learngene.Baselines.Initializers;
 using Learngene.Data;
-using Learngene.Init;
 using Learngene.IO;
 using Learngene.Models;
 using Learngene.Models.Layers;
@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Learngene.Tests.Init;
 
-/// <summary>The baseline initializers of SPEC.md ("Baselines for initializing descendants"): what each one copies.</summary>
+/// <summary>The baseline initializers (docs/methods/initializers.md): what each one copies.</summary>
 public class InitializerTests
 {
     static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 12, PatchSize = 7, Classes = 4, Pooling = "avg" };

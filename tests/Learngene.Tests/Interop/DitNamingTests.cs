@@ -1,6 +1,8 @@
+using Learngene.Baselines.Tuning;
 using Learngene.Data;
-using Learngene.Interop;
 using Learngene.IO;
+using Learngene.Interop;
+using Learngene.Methods.Kind;
 using Learngene.Models;
 using Learngene.Models.Linears;
 using TorchSharp;

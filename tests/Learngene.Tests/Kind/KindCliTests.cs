@@ -1,8 +1,9 @@
+using Learngene.Diffusion;
+using Learngene.IO;
+using Learngene.Methods.Kind;
 using Learngene.Models;
 using Learngene.Models.Linears;
 using Learngene.Runs;
-using Learngene.Diffusion;
-using Learngene.IO;
 using Learngene.Training;
 using TorchSharp;
 

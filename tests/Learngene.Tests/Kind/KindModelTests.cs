@@ -1,15 +1,14 @@
-using Learngene.Genes;
-using Learngene.Genes.Kind;
+using Learngene.Baselines.Tuning;
+using Learngene.Methods;
+using Learngene.Methods.Kind;
 using Learngene.Models;
-using Learngene.Models.Kind;
 using Learngene.Models.Linears;
-using Learngene.Tuning;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Learngene.Tests.Kind;
 
-/// <summary>KIND's SVD-form DiT, its recombination, and the tuning baselines' starting points (SPEC.md §4).</summary>
+/// <summary>KIND's SVD-form DiT, its recombination, and the tuning baselines' starting points (docs/methods/kind.md).</summary>
 public class KindModelTests
 {
     static readonly DitConfig Tiny = new() { Width = 32, Depth = 2, Heads = 2, PatchSize = 7, ImageSize = 28, Channels = 1, Classes = 3 };

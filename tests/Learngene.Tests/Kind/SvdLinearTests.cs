@@ -1,10 +1,10 @@
-using Learngene.Models.Kind;
+using Learngene.Methods.Kind;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Learngene.Tests.Kind;
 
-/// <summary>KIND's SVD-form layer and class gate (SPEC.md §4).</summary>
+/// <summary>KIND's SVD-form layer and class gate (docs/methods/kind.md).</summary>
 public class SvdLinearTests
 {
     static SvdLinear Random(int rG = 3, int rT = 2, int blocks = 3, int inF = 6, int outF = 5, int seed = 0)

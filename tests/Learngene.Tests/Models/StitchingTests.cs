@@ -1,6 +1,6 @@
-using Learngene.Models.Stitching;
-using Learngene.IO;
 using Learngene.Data;
+using Learngene.IO;
+using Learngene.Methods.Pool;
 using Learngene.Models;
 using Learngene.Models.Stitching;
 using TorchSharp;
@@ -103,7 +103,7 @@ public class FeatureDistillationTests
         using var teacher = new VisionTransformer(Teacher);
         using var student = new VisionTransformer(Student);
         var norm = new Normalization([0.5f], [0.25f]);
-        using var objective = new Learngene.Training.Objectives.FeatureDistillation(new([0, 1], [1, 3]), student, teacher, norm);
+        using var objective = new Learngene.Methods.Pool.FeatureDistillation(new([0, 1], [1, 3]), student, teacher, norm);
         var step = objective.Step(student, torch.randn(4, 1, 28, 28), torch.tensor(new long[] { 0, 1, 2, 3 }));
         step.Loss.backward();
         var maps = objective.Own!.named_parameters().ToList();
@@ -259,9 +259,9 @@ public class StitchFineTuningTests
     public void Draws_are_uniform_and_depend_only_on_seed_and_step()
     {
         var counts = new int[7];
-        for (long step = 0; step < 7000; step++) counts[Learngene.Training.Objectives.StitchFineTuning.Draw(3, step, 7)]++;
+        for (long step = 0; step < 7000; step++) counts[Learngene.Methods.Pool.StitchFineTuning.Draw(3, step, 7)]++;
         Assert.All(counts, n => Assert.InRange(n, 850, 1150));
-        Assert.Equal(Learngene.Training.Objectives.StitchFineTuning.Draw(3, 41, 7), Learngene.Training.Objectives.StitchFineTuning.Draw(3, 41, 7));
+        Assert.Equal(Learngene.Methods.Pool.StitchFineTuning.Draw(3, 41, 7), Learngene.Methods.Pool.StitchFineTuning.Draw(3, 41, 7));
     }
 
     [Fact]

@@ -192,7 +192,7 @@ public class BadInputTests
                 ctx.Response.Close();
             });
             string dest = Path.Combine(TestData.TempDir(), "x.deb");
-            var e = Assert.Throws<LearngeneException>(() => DebianPool.Download("pool/main/x/x.deb", sha, dest, [$"http://127.0.0.1:{port}"]));
+            var e = Assert.Throws<LearngeneException>(() => DebianArchive.Download("pool/main/x/x.deb", sha, dest, [$"http://127.0.0.1:{port}"]));
             Assert.Contains("SHA-256", e.Message);
             Assert.False(File.Exists(dest));
             serve.Wait();
@@ -246,7 +246,7 @@ public class BadInputTests
     [InlineData(0.0)] // without clipping the norm is still checked
     public void A_NaN_gradient_with_a_finite_loss_stops_the_run_before_the_update_and_keeps_the_last_good_checkpoint(double clip)
     {
-        // The epoch's last step (256 / 32 = 8): the case whose NaN used to reach every weight unseen.
+        // The epoch's last step (256 / 32 = 8): where a NaN gradient would reach every weight unseen.
         var (e, dir, model) = Diverging(epoch: 2, step: 8, NanGradient, clip);
         using var _ = model;
         Assert.Contains("step 8 of epoch 2", e.Message);

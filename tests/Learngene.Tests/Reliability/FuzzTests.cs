@@ -3,10 +3,10 @@ using CsCheck;
 using Learngene.Data;
 using Learngene.Diffusion;
 using Learngene.Experiments;
-using Learngene.Genes;
-using Learngene.Genes.Kind;
-using Learngene.Genes.Pool;
 using Learngene.IO;
+using Learngene.Methods;
+using Learngene.Methods.Kind;
+using Learngene.Methods.Pool;
 using Learngene.Models;
 using Learngene.Models.Linears;
 using Learngene.Training;
@@ -28,10 +28,10 @@ public class FuzzTests
     static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
     /// <summary>One edit of a valid file: where (as a fraction of its length, so it shrinks towards the start), what.</summary>
-    public sealed record Mutation(int Kind, double At, byte Value, int Length)
+    public sealed record Mutation(int Operation, double At, byte Value, int Length)
     {
-        static readonly string[] Kinds = ["flip", "set", "cut", "insert", "digit", "delete"];
-        public override string ToString() => $"{Kinds[Kind]}@{At:F3}:{Value}x{Length}";
+        static readonly string[] Operations = ["flip", "set", "cut", "insert", "digit", "delete"];
+        public override string ToString() => $"{Operations[Operation]}@{At:F3}:{Value}x{Length}";
     }
 
     static readonly Gen<Mutation> AnyMutation = Gen.Select(Gen.Int[0, 5], Gen.Double[0, 1], Gen.Byte, Gen.Int[1, 16], (k, at, v, l) => new Mutation(k, at, v, l));
@@ -48,7 +48,7 @@ public class FuzzTests
         {
             if (b.Count == 0) break;
             int at = Math.Min(b.Count - 1, (int)(m.At * b.Count));
-            switch (m.Kind)
+            switch (m.Operation)
             {
                 case 0: b[at] ^= (byte)(1 << (m.Value % 8)); break;
                 case 1: b[at] = m.Value; break;
@@ -168,7 +168,7 @@ public class FuzzTests
     [InlineData("sws")]
     public void Learngene_files(string method)
     {
-        var m = Methods.Registry.Find(method);
+        var m = LearngeneMethods.Registry.Find(method);
         var valid = Saved(path =>
         {
             using var auxiliary = m.CreateAuxiliary(TinyVit with { Depth = 3 }, method == "sws" ? "{\"stages\":[1,2]}" : null);
@@ -180,8 +180,8 @@ public class FuzzTests
         Fuzz($"{method} learngene", Both(valid), path =>
         {
             using var gene = LearngeneFile.Load(path);
-            var method_ = Methods.Registry.Find(gene.Info.Method);
-            foreach (var d in method_.Descendants(gene, 3)) method_.Build(gene, d, 3).Dispose();
+            var method_ = LearngeneMethods.Registry.Find(gene.Info.Method);
+            foreach (int depth in new[] { 1, 2, 3 }) method_.Build(gene, DescendantSpec.OfDepth(depth), 3).Dispose();
         });
     }
 
@@ -264,7 +264,7 @@ public class FuzzTests
         var (_, runJson) = TrainedRun();
         Fuzz("run.json", [File.ReadAllBytes(runJson)], path => Learngene.Runs.RunSpec.Load(Path.GetDirectoryName(path)!).Model.Validate(), Learngene.Runs.RunSpec.FileName);
 
-        var cell = new CellResult { Name = "scratch-d2", Task = "target", Init = "scratch", Depth = 2, ModelPath = "cells/scratch-d2/model.safetensors", History = [new EpochMetrics { Epoch = 1, Test = new() { ["accuracy"] = 0.5 } }] };
+        var cell = new CellResult { Name = "scratch-d2", Task = "target", Method = "scratch", Depth = 2, ModelPath = "cells/scratch-d2/model.safetensors", History = [new EpochMetrics { Epoch = 1, Test = new() { ["accuracy"] = 0.5 } }] };
         string cells = Dir();
         var store = new CellStore(cells);
         Directory.CreateDirectory(store.FolderOf("c"));
@@ -501,7 +501,7 @@ public class FileRoundTripTests
         {
             using var scope = torch.NewDisposeScope();
             torch.manual_seed(seed);
-            var m = Methods.Registry.Find(method);
+            var m = LearngeneMethods.Registry.Find(method);
             var vit = new VitConfig { Width = 8, Depth = method == "sws" ? 2 : depth, Heads = 2, PatchSize = 7, Classes = 3, Pooling = "avg" };
             using var auxiliary = m.CreateAuxiliary(vit, method == "sws" ? "{\"stages\":[1,1]}" : null);
             var info = new LearngeneInfo { Method = method, Architecture = (VitConfig)auxiliary.Config, SourceData = source, ClassNames = ["a", "b", "c"], ImagesSeen = images, Seed = seed, MethodSettings = m.SettingsOf(auxiliary) };

@@ -1,10 +1,10 @@
-using Learngene.Genes;
 using Learngene.IO;
+using Learngene.Methods;
 using Learngene.Models;
 
 namespace Learngene.Experiments.Comparison;
 
-/// <summary>The costs SPEC.md asks every report to state, for the family of depths 1..AuxiliaryDepth,
+/// <summary>The costs every report states (docs/methods/costs.md), for the family of depths 1..AuxiliaryDepth,
 /// each asked of the method itself: the parameters it stores to initialize the family, and the images and
 /// FLOPs of its pre-training. <paramref name="member"/> is the family's architecture on the source task.</summary>
 public sealed class CompareCosts(ComparePreset preset, VitConfig member, CellStore cells, CellResult teacher)

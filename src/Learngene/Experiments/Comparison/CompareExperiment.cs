@@ -1,15 +1,16 @@
 using System.Text.Json;
 using Learngene.Data;
-using Learngene.Genes;
 using Learngene.IO;
+using Learngene.Methods;
 using Learngene.Models;
+using Learngene.Reporting;
 using Learngene.Runs;
 using Learngene.Training;
 using TorchSharp;
 
 namespace Learngene.Experiments.Comparison;
 
-/// <summary>The comparison of SPEC.md's learngene methods and initialization baselines: one teacher;
+/// <summary>The comparison of the learngene methods (docs/methods/tleg.md, sws.md) and the initialization baselines (initializers.md): one teacher;
 /// the pre-trained artefacts every method asks for (its learngene, the family's ancestry, one model per
 /// depth), all trained by <see cref="ComparisonPretrainer"/> with the same distillation, images and epochs;
 /// then, for each task, method, depth and seed, a descendant initialized by the method (in the family's

@@ -51,7 +51,7 @@ public sealed record ComparePreset : INamed
     /// <summary>Layers Heur-LG and Auto-LG inherit.</summary>
     public int InheritLayers { get; init; } = 3;
     /// <summary>Weight selection's rules (default: the authors' first-N layers, uniform elements).</summary>
-    public Init.WeightSelectionRules WeightSelection { get; init; } = new();
+    public Baselines.Initializers.WeightSelectionRules WeightSelection { get; init; } = new();
     public TrainOptions Recipe { get; init; } = new();
     public int Seed { get; init; }
     /// <summary>The comparison rules a run folder's cells were made under (stored in its preset.json, so a

@@ -1,6 +1,7 @@
 using Learngene.Data;
-using Learngene.Genes;
+using Learngene.Methods;
 using Learngene.Models;
+using Learngene.Reporting;
 using Learngene.Runs;
 using Learngene.Training;
 

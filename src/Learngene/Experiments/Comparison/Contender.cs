@@ -1,6 +1,6 @@
+using Learngene.Baselines.Initializers;
 using Learngene.Data;
-using Learngene.Genes;
-using Learngene.Init;
+using Learngene.Methods;
 using Learngene.Models;
 
 namespace Learngene.Experiments.Comparison;
@@ -114,10 +114,10 @@ public static class Contenders
     public const string LongRun = Reference + "-long";
     public const string FloorRun = Reference + "-floor";
 
-    public static string[] Names => [.. Methods.Registry.Names, .. Initializers.Registry.Names];
+    public static string[] Names => [.. LearngeneMethods.Registry.Names, .. Initializers.Registry.Names];
 
     public static Contender Find(string name) =>
-        Methods.Registry.TryFind(name) is { } m ? new LearngeneContender(m)
+        LearngeneMethods.Registry.TryFind(name) is { } m ? new LearngeneContender(m)
         : Initializers.Registry.TryFind(name) is { } i ? new BaselineContender(i)
         : throw new LearngeneException($"unknown method '{name}' (known: {string.Join(", ", Names)})", setting: "methods");
 

@@ -1,5 +1,5 @@
+using Learngene.Baselines.Initializers;
 using Learngene.Data;
-using Learngene.Init;
 using Learngene.IO;
 using TorchSharp;
 

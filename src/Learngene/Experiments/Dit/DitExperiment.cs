@@ -91,7 +91,7 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
     public static RunSpec Spec(DitPreset preset, string data, string? judgePath, int[]? classes = null) => new()
     {
         Data = data, Options = preset.Recipe, TrainLimit = preset.TrainLimit, TestLimit = preset.TestLimit,
-        TestSeed = preset.Recipe.Seed, Classes = classes, Objective = DiffusionObjective.Kind.Name,
+        TestSeed = preset.Recipe.Seed, Classes = classes, Objective = DiffusionObjective.Factory.Name,
         ObjectiveSettings = JsonSerializer.Serialize(preset.Diffusion with { Judge = judgePath }, ModelConfig.Json),
         Model = judgePath is not null && preset.Model.ImageSize == 0 ? preset.Model with { ImageSize = ModelFile.ReadConfig(judgePath).ImageSize } : preset.Model,
     };

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Learngene.Models.Stitching;
 
-/// <summary>The least-squares stitch initialization of SN-Net and Learngene Pool: with X the front model's
+/// <summary>The least-squares stitch initialization (SN-Net's; the pool's <c>ls</c> option): with X the front model's
 /// features and Y the end model's at the matching block, the affine map that best sends X to Y solves
 /// <c>[X, 1] A = Y</c>, A = pinv([X, 1]) Y, computed in float64.</summary>
 public static class LeastSquares

@@ -1,3 +1,4 @@
+
 namespace Learngene.Models.Stitching;
 
 /// <summary>One member of a stitched family: an instance alone (<see cref="Front"/> = <see cref="End"/>, no
@@ -8,7 +9,7 @@ public sealed record StitchConfig(string Id, int Front, int End, int FrontLast, 
     public bool IsInstance => Front == End;
 }
 
-/// <summary>The sliding-window rule of SN-Net and Learngene Pool (SPEC.md §3): between a front and an end
+/// <summary>The sliding-window rule of SN-Net and Learngene Pool (docs/methods/pool.md): between a front and an end
 /// model of the same depth d, windows of size 2 and stride 1 over block indices, i = 0..d−2; window i holds
 /// the stitch points (front ends after block j, end starts at block k) with j, k ∈ {i, i+1}, and the points
 /// it adds that no earlier window holds share one stitch layer. That gives every |j − k| ≤ 1: 3d − 2 points

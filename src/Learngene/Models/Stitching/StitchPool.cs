@@ -47,7 +47,7 @@ public sealed class StitchPool : Classifier
         return end.Head(x);
     }
 
-    /// <summary>Least-squares stitch initialization (SPEC.md §3): for every stitch point, X = the front's
+    /// <summary>Least-squares stitch initialization (docs/methods/pool.md): for every stitch point, X = the front's
     /// tokens after its block j and Y = the end's tokens entering its block k, on the given images; each
     /// layer takes the mean of the solutions of the points it serves.</summary>
     public void FitStitches(Tensor images)

@@ -10,7 +10,7 @@ namespace Learngene.Training.Objectives;
 /// "loss" and "accuracy" (arg-max hits).</summary>
 public sealed class Classification : IObjective
 {
-    public static readonly ObjectiveKind Kind = new("classification",
+    public static readonly ObjectiveFactory Factory = new("classification",
         "cross-entropy with label smoothing; optional soft or hard distillation from a teacher", Create);
 
     readonly TrainOptions options;

@@ -35,11 +35,11 @@ public sealed class DiffusionObjective : IObjective
         public int GridPerClass { get; init; } = 8;
     }
 
-    public static readonly ObjectiveKind Kind = new("diffusion",
+    public static readonly ObjectiveFactory Factory = new("diffusion",
         "denoising diffusion: MSE between a DiT's output and the v- (default) or ε-target at a uniformly drawn step; keeps an EMA of the weights", Create);
 
     readonly NoiseSchedule schedule;
-    readonly Prediction kind;
+    readonly Prediction target;
     readonly Normalization dataNorm;
     readonly int seed;
     readonly State state;
@@ -71,11 +71,11 @@ public sealed class DiffusionObjective : IObjective
         public Tensor Steps => named_buffers().Single(b => b.name == "steps").buffer;
     }
 
-    public DiffusionObjective(DiffusionTransformer model, NoiseSchedule schedule, Prediction kind, Normalization dataNorm, int seed = 0, double emaDecay = 0.9999,
+    public DiffusionObjective(DiffusionTransformer model, NoiseSchedule schedule, Prediction target, Normalization dataNorm, int seed = 0, double emaDecay = 0.9999,
         Settings? settings = null, ModelFile.Loaded? judge = null)
     {
         this.schedule = schedule;
-        this.kind = kind;
+        this.target = target;
         this.dataNorm = dataNorm;
         this.seed = seed;
         this.settings = (settings ?? new Settings()) with { EmaDecay = emaDecay };
@@ -131,7 +131,7 @@ public sealed class DiffusionObjective : IObjective
 
     public IReadOnlyDictionary<string, string> Provenance => new Dictionary<string, string>
     {
-        [DiffusionFile.PredictionKey] = kind == Prediction.Velocity ? "velocity" : "noise",
+        [DiffusionFile.PredictionKey] = target == Prediction.Velocity ? "velocity" : "noise",
         [DiffusionFile.StepsKey] = schedule.Steps.ToString(),
     };
 
@@ -148,7 +148,7 @@ public sealed class DiffusionObjective : IObjective
         var noise = s.Rows(torch.randn([s.Total, .. x0.shape[1..]], generator: generator), n).to(x0.device);
         var drop = dropLabels ? s.Rows(torch.rand([s.Total], generator: generator) < model.Architecture.ClassDropout, n).to(x0.device) : torch.zeros([n], dtype: ScalarType.Bool, device: x0.device);
         var output = model.Forward(schedule.AddNoise(x0, t, noise), t, labels, drop);
-        return nn.functional.mse_loss(output, schedule.Target(kind, x0, t, noise));
+        return nn.functional.mse_loss(output, schedule.Target(target, x0, t, noise));
     }
 
     public ObjectiveStep Step(nn.Module model, Tensor images, Tensor labels) => Step(model, images, labels, BatchShard.Whole(images.shape[0]));
@@ -177,7 +177,7 @@ public sealed class DiffusionObjective : IObjective
     {
         var metrics = new Dictionary<string, double>();
         foreach (var (name, net) in new[] { ("loss", (DiffusionTransformer)model), ("ema_loss", state.average) })
-            metrics[name] = data.Count == 0 ? 0 : DenoisingLoss.PerImage(net, data, schedule, kind, seed + 12345, device).Average(v => (double)v);
+            metrics[name] = data.Count == 0 ? 0 : DenoisingLoss.PerImage(net, data, schedule, target, seed + 12345, device).Average(v => (double)v);
         if (quality is not null && settings.EvalPerClass > 0) JudgeSamples(data, metrics);
         return metrics;
     }
@@ -193,7 +193,7 @@ public sealed class DiffusionObjective : IObjective
             real = (test, quality!.Features(pixels).DetachFromDisposeScope());
         }
         var classes = Enumerable.Range(0, state.average.Architecture.Classes).Select(k => (long)k).ToArray();
-        var (images, labels) = ClassSamples.Draw(state.average, schedule, kind, classes, settings.EvalPerClass, settings.Sampling, seed + 777);
+        var (images, labels) = ClassSamples.Draw(state.average, schedule, target, classes, settings.EvalPerClass, settings.Sampling, seed + 777);
         using (labels)
         {
             metrics["fd_clf"] = quality!.FdClfAgainst(images, real.Value.Features);
@@ -215,7 +215,7 @@ public sealed class DiffusionObjective : IObjective
         if (lastSamples is not null && settings.EvalPerClass >= perRow) rows = SampleGrid.Rows(lastSamples, classes, settings.EvalPerClass, perRow);
         else
         {
-            var (images, labels) = ClassSamples.Draw(state.average, schedule, kind, Enumerable.Range(0, classes).Select(k => (long)k).ToArray(), perRow, settings.Sampling, seed + 777);
+            var (images, labels) = ClassSamples.Draw(state.average, schedule, target, Enumerable.Range(0, classes).Select(k => (long)k).ToArray(), perRow, settings.Sampling, seed + 777);
             labels.Dispose();
             rows = images;
         }
