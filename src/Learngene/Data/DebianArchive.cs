@@ -1,4 +1,3 @@
-
 namespace Learngene.Data;
 
 /// <summary>Downloads a Debian package by its pool path from the mirror apt's own sources name, without

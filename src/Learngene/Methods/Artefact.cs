@@ -1,4 +1,3 @@
-
 namespace Learngene.Methods;
 
 /// <summary>A model trained before any descendant (a learngene's auxiliary model, an ancestry, a

@@ -188,7 +188,7 @@ public class FuzzTests
     [Fact]
     public void Pool_files()
     {
-        var valid = File.ReadAllBytes(Genes.PoolTests.SavedPool(Dir(), out var pool));
+        var valid = File.ReadAllBytes(Methods.Pool.PoolTests.SavedPool(Dir(), out var pool));
         pool.Dispose();
         Fuzz("pool file", Both(valid), path =>
         {

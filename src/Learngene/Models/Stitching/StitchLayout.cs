@@ -1,4 +1,3 @@
-
 namespace Learngene.Models.Stitching;
 
 /// <summary>One member of a stitched family: an instance alone (<see cref="Front"/> = <see cref="End"/>, no

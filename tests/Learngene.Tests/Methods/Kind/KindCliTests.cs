@@ -7,7 +7,7 @@ using Learngene.Runs;
 using Learngene.Training;
 using TorchSharp;
 
-namespace Learngene.Tests.Kind;
+namespace Learngene.Tests.Methods.Kind;
 
 /// <summary>KIND's verbs as a user runs them: learn kind, train kind (transfer), expand --tailors, and sampling
 /// the results; the learngenes stay bitwise unchanged through a transfer.</summary>

@@ -6,7 +6,7 @@ using Learngene.Models.Linears;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Tests.Kind;
+namespace Learngene.Tests.Methods.Kind;
 
 /// <summary>KIND's SVD-form DiT, its recombination, and the tuning baselines' starting points (docs/methods/kind.md).</summary>
 public class KindModelTests

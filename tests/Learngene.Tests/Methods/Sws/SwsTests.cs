@@ -5,7 +5,7 @@ using Learngene.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Tests.Genes;
+namespace Learngene.Tests.Methods.Sws;
 
 /// <summary>SWS, as docs/methods/sws.md specifies it.</summary>
 public class SwsTests

@@ -2,7 +2,7 @@ using Learngene.Methods.Kind;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Tests.Kind;
+namespace Learngene.Tests.Methods.Kind;
 
 /// <summary>KIND's SVD-form layer and class gate (docs/methods/kind.md).</summary>
 public class SvdLinearTests

@@ -6,7 +6,7 @@ using Learngene.Models.Linears;
 using Learngene.Reporting;
 using Learngene.Runs;
 
-namespace Learngene.Tests.Experiments;
+namespace Learngene.Tests.Methods.Kind;
 
 /// <summary>The KIND experiment at the smoke budget on the real MNIST and Fashion-MNIST: fair budgets, matched
 /// ranks, every method judged, the report.</summary>

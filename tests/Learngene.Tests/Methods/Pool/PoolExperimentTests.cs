@@ -8,7 +8,7 @@ using Learngene.Runs;
 using Learngene.Training;
 using TorchSharp;
 
-namespace Learngene.Tests.Experiments;
+namespace Learngene.Tests.Methods.Pool;
 
 /// <summary>Learngene Pool against SN-Net at the smoke budget, on the real Fashion-MNIST.</summary>
 public class PoolExperimentTests

@@ -6,7 +6,7 @@ using Learngene.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Tests.Init;
+namespace Learngene.Tests.Baselines;
 
 /// <summary>The baseline initializers (docs/methods/initializers.md): what each one copies.</summary>
 public class InitializerTests

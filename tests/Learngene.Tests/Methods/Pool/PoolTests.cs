@@ -6,7 +6,7 @@ using Learngene.Models;
 using Learngene.Models.Stitching;
 using TorchSharp;
 
-namespace Learngene.Tests.Genes;
+namespace Learngene.Tests.Methods.Pool;
 
 /// <summary>Learngene Pool's own parts: its instances, its learned stitch initialization and its file.</summary>
 public class PoolTests

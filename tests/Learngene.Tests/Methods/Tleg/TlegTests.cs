@@ -6,7 +6,7 @@ using Learngene.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Learngene.Tests.Genes;
+namespace Learngene.Tests.Methods.Tleg;
 
 /// <summary>TLEG, as docs/methods/tleg.md specifies it.</summary>
 public class TlegTests
