@@ -68,6 +68,7 @@ public static class ClassSamples
             var x = sampler.Sample((xt, t, y) => model.forward(xt, t, y).narrow(1, 0, c.Channels), labels, [labels.shape[0], c.Channels, c.ImageSize, c.ImageSize],
                 recipe.Steps, recipe.Guidance, c.NullClass, recipe.Ddpm, recipe.Eta, generator, recipe.ClipDenoised == true, recipe.GuidanceFrom ?? 0);
             chunks.Add(((x.clamp(-1, 1) + 1) / 2).cpu().MoveToOuterDisposeScope());
+            Native.CollectEverySecond();
         }
         var images = torch.cat(chunks, 0);
         foreach (var chunk in chunks) chunk.Dispose();

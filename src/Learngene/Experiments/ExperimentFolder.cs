@@ -52,6 +52,7 @@ public static class ExperimentFolder
             catch (JsonException) { } // a damaged record is recomputed
         }
         var result = compute();
+        Native.CollectGarbage(); // a step (sampling, judging) leaves its buffers behind: free them before the next
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result, ModelConfig.Json));
         return result;

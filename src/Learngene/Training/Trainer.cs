@@ -128,6 +128,7 @@ public sealed class Trainer(TrainOptions options)
                     foreach (var (name, value) in stepSums) sums[name] = sums.GetValueOrDefault(name) + value;
                     seen += stepCount;
                     step++;
+                    Native.CollectEverySecond();
                     Observer?.StepDone(step, loader.Steps, sums.GetValueOrDefault("loss") / seen, seen / clock.Elapsed.TotalSeconds);
                     // In one process the signal is read after the update (the step finishes); ranks use the
                     // flag they shared before the backward pass, so that they all stop at the same step.

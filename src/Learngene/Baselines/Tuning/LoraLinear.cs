@@ -39,7 +39,7 @@ public sealed class LoraLinear : BlockLinear
     public override int In => (int)weight.shape[1];
     public override int Out => (int)weight.shape[0];
     public override Tensor Bias => bias;
-    /// <summary>Unmerged, as trained and sampled here (merged after training it would cost in·out).</summary>
+    /// <summary>Unmerged, as trained here (merged for sampling and once deployed: in·out).</summary>
     public override long Macs => (long)In * Out + (long)Rank * (In + Out);
     public override long DeployedMacs => (long)In * Out;
     public Parameter A => lora_a;
@@ -80,6 +80,9 @@ public sealed class LoraLinear : BlockLinear
         weight.copy_(w64 - bb.matmul(a) * Scale);
     }
 
-    public override Tensor forward(Tensor x, Tensor? gate) =>
-        nn.functional.linear(x, weight, bias) + x.matmul(lora_a.t()).matmul(lora_b.t()) * Scale;
+    /// <summary>Unmerged while training (PEFT's forward); without gradients (sampling, judging) merged first, the
+    /// same map up to rounding at one in·out product per token instead of an extra pass over the activations.</summary>
+    public override Tensor forward(Tensor x, Tensor? gate) => torch.is_grad_enabled()
+        ? nn.functional.linear(x, weight, bias) + x.matmul(lora_a.t()).matmul(lora_b.t()) * Scale
+        : nn.functional.linear(x, Weight(), bias);
 }

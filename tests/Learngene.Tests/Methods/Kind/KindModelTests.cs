@@ -119,6 +119,21 @@ public class KindModelTests
     }
 
     [Fact]
+    public void A_lora_layer_merged_for_sampling_gives_the_map_it_trains_unmerged()
+    {
+        using var scope = torch.NewDisposeScope();
+        var layer = new LoraLinear(6, 5, rank: 2, scale: 0.5, principal: false);
+        using (torch.no_grad()) layer.B.normal_();
+        var x = torch.randn(3, 4, 6);
+        var trained = layer.forward(x, null);
+        Tensor sampled;
+        using (torch.no_grad()) sampled = layer.forward(x, null);
+        Assert.True(trained.requires_grad);
+        Assert.True((trained - sampled).abs().max().item<float>() < 1e-5);
+        Assert.True((trained - nn.functional.linear(x, layer.Weight(), layer.Bias)).abs().max().item<float>() < 1e-5);
+    }
+
+    [Fact]
     public void Kinds_transfer_model_keeps_the_learngenes_and_with_zero_tailors_starts_as_the_learngenes_alone()
     {
         using var scope = torch.NewDisposeScope();
