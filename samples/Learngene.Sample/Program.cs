@@ -22,7 +22,7 @@ Console.WriteLine($"teacher: {teacher.Final.TestAccuracy:P1} on Fashion-MNIST");
 
 // 2. The TLEG learngene: the method sets the auxiliary model (depth 12, base and slope per block tensor) and the
 //    authors' distillation; the run distils the teacher into it and writes learngene.safetensors.
-var tleg = LearngeneMethods.Registry.Find("tleg");
+var tleg = LearngeneMethods.FindAuxiliary("tleg");
 var family = ModelPresets.Registry.Find("vit-smoke").Vit;
 var (auxiliary, settings, recipe) = tleg.LearnSpec(family, depth: null, new Dictionary<string, string>(), smoke.Options);
 var learned = TrainRun.Start(new RunSpec

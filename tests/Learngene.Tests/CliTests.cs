@@ -133,6 +133,10 @@ public class CliLearngeneTests
         (code, output, err) = CliTests.Run("expand", gene, "--depths", "1..3,5", "--out", Path.Combine(dir, "desc"));
         Assert.True(code == 0, err);
         Assert.Contains("4 descendants expanded", output);
+        (code, output, err) = CliTests.Run("inspect", gene);
+        Assert.True(code == 0, err);
+        Assert.Contains("learngene (tleg)", output);
+        Assert.Contains("expands to any depth", output);
         foreach (int d in new[] { 1, 2, 3, 5 }) Assert.True(File.Exists(Path.Combine(dir, "desc", $"depth-{d:D2}.safetensors")));
 
         (code, output, err) = CliTests.Run("train", "--preset", "smoke", "--data", "mnist", "--train-limit", "300",

@@ -1,63 +1,72 @@
 using System.CommandLine;
 using Learngene.Baselines.Initializers;
 using Learngene.Experiments;
+using Learngene.Methods;
 using Learngene.Runs;
 
 namespace Learngene.Cli;
 
-/// <summary><c>learngene expand GENE --depths 1..12</c>: one initialized descendant model file per depth;
-/// or <c>learngene expand --init NAME --ancestry FILE</c> for the baseline initializers.</summary>
+/// <summary><c>learngene expand GENE</c>: descendants of a learngene of any method, through the method contract
+/// (each method's expand settings are options here); or <c>learngene expand --init NAME --ancestry FILE</c>
+/// for the baseline initializers.</summary>
 static class ExpandCommand
 {
     public static Command Create()
     {
-        var gene = new Argument<string?>("GENE") { Description = "A learngene file (omit with --init)", Arity = ArgumentArity.ZeroOrOne };
-        var depths = new Option<string>("--depths") { Description = "Depths: a range 1..12, a list 2,4,6, or both (1..4,8,12)", DefaultValueFactory = _ => "1..12" };
-        var classes = new Option<int?>("--classes") { Description = "Classes of the descendants (default: the learngene's); another count gets a fresh head" };
-        var width = new Option<int?>("--width") { Description = "Width of the descendants: must be the learngene's (TLEG and SWS expand depth only); weight selection may narrow" };
-        var freshHead = new Option<bool>("--fresh-head") { Description = "A fresh head even when the class count matches (another label space, e.g. a transfer task)" };
-        var layersSource = new Option<string?>("--layers-source") { Description = "SWS: the stage each layer copies, e.g. 0,0,0,1,1,1,2,2,3,3,4,4 (the authors' 12-layer mapping); sets the depth. " +
-            "Default rule: one layer per stage, the other L'-5 shared out in proportion to the stage sizes (largest remainder); below 5 layers, evenly spaced stages from first to last" };
-        var init = new Option<string?>("--init") { Description = $"A baseline initializer instead of a learngene: {string.Join(", ", Initializers.Registry.All.Select(i => i.Name))} (the architecture is the ancestry's, at each depth)" };
+        var gene = new Argument<string?>("GENE") { Description = "A learngene file of any method (omit with --init)", Arity = ArgumentArity.ZeroOrOne };
+        // Every method's settings, each once (TLEG and SWS share theirs); a file's method says which apply.
+        var settings = LearngeneMethods.Registry.All.SelectMany(m => m.ExpandSettings).DistinctBy(s => s.Name).ToList();
+        var options = settings.ToDictionary(s => s.Name, s => s.Flag
+            ? (Option)new Option<bool>("--" + s.Name) { Description = s.Description }
+            : new Option<string?>("--" + s.Name) { Description = s.Description });
+        var init = new Option<string?>("--init") { Description = $"A baseline initializer instead of a learngene: {string.Join(", ", Initializers.Registry.All.Select(i => i.Name))} (the architecture is the ancestry's, at each depth; takes --depths, --classes, --width, --fresh-head)" };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained ViT model file --init takes weights from" };
         var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
         var wsLayers = Shared.WsLayers();
         var wsElements = Shared.WsElements();
         var seed = new Option<int>("--seed") { Description = "Seed for the fresh parts", DefaultValueFactory = _ => 0 };
-        var output = new Option<string>("--out") { Description = "Folder for depth-NN.safetensors", DefaultValueFactory = _ => "descendants" };
-        var tailors = new Option<string?>("--tailors") { Description = "KIND: recombine the learngenes with these pre-training classes' tailors (indices, e.g. 0,3; none: the learngenes alone); writes one diffusion model file" };
-        var cmd = new Command("expand", "Expand a learngene (or apply a baseline initializer) into initialized descendants of the given depths: model files usable with 'train --init'.");
+        var output = new Option<string>("--out") { Description = "Folder for the descendants' model files", DefaultValueFactory = _ => "descendants" };
+        var cmd = new Command("expand", "Expand a learngene (TLEG, SWS: depths; Learngene Pool: a configuration; KIND: a recombination) or apply a baseline initializer: model files usable with 'train --init'.");
         cmd.Arguments.Add(gene);
-        foreach (var o in new Option[] { depths, classes, width, freshHead, layersSource, init, ancestry, inherit, wsLayers, wsElements, seed, output, tailors }) cmd.Options.Add(o);
+        foreach (var o in options.Values) cmd.Options.Add(o);
+        foreach (var o in new Option[] { init, ancestry, inherit, wsLayers, wsElements, seed, output }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            if (r.GetValue(tailors) is string kept)
+            var given = new Dictionary<string, string>();
+            foreach (var (name, option) in options)
             {
-                KindCommand.Expand(r.GetValue(gene) ?? throw new LearngeneException("--tailors needs a kind learngene file"), kept, r.GetValue(output)!);
-                return 0;
+                if (option is Option<bool> flag && r.GetValue(flag)) given[name] = "true";
+                else if (option is Option<string?> text && r.GetValue(text) is string value) given[name] = value;
             }
-            var list = DepthList.Parse(r.GetValue(depths)!);
-            ExpandRun.Outcome outcome;
+            var request = new ExpandRequest(r.GetValue(output)!, given, r.GetValue(seed));
+            Expansion expansion;
             if (r.GetValue(init) is string initName)
             {
                 if (r.GetValue(gene) is not null) throw new LearngeneException("give either a learngene file or --init, not both");
-                outcome = ExpandRun.FromInitializer(Initializers.Registry.Find(initName), r.GetValue(ancestry), list, r.GetValue(classes), r.GetValue(width),
-                    r.GetValue(freshHead), r.GetValue(inherit), Shared.WsRules(r, wsLayers, wsElements), r.GetValue(seed), r.GetValue(output)!);
+                Refuse(given, DepthExpansion.Settings, "a baseline initializer");
+                var outcome = ExpandRun.FromInitializer(Initializers.Registry.Find(initName), r.GetValue(ancestry), DepthList.Parse(request.Text("depths") ?? "1..12"),
+                    request.Int("classes"), request.Int("width"), request.Flag("fresh-head"), r.GetValue(inherit), Shared.WsRules(r, wsLayers, wsElements), request.Seed, request.OutDir);
+                expansion = DepthExpansion.Summarized(outcome);
             }
             else
             {
                 string genePath = r.GetValue(gene) ?? throw new LearngeneException("give a learngene file to expand, or --init NAME --ancestry FILE");
-                if (File.Exists(genePath) && Learngene.IO.SafeTensors.ReadMetadata(genePath).GetValueOrDefault("method") == Learngene.Methods.Kind.KindGene.Method)
-                    throw new LearngeneException($"{genePath} is a kind learngene: it recombines with --tailors (pre-training class indices, or none), it has no depths", setting: "tailors");
-                int[]? mapping = r.GetValue(layersSource) is string ls ? Learngene.Methods.Sws.SwsLayout.Parse(ls) : null;
-                outcome = ExpandRun.FromGene(genePath, list, mapping, r.GetValue(classes), r.GetValue(width), r.GetValue(freshHead), r.GetValue(seed), r.GetValue(output)!);
+                var method = LearngeneMethods.OfFile(genePath);
+                Refuse(given, method.ExpandSettings, $"a {method.Name} learngene");
+                expansion = method.Expand(genePath, request);
             }
-            foreach (var f in outcome.Files)
-                Console.WriteLine($"depth {f.Depth,2}: {f.Parameters:N0} parameters, {f.MacsPerImage / 1e6:F1} M MACs/image → {f.Path}");
-            Console.WriteLine($"{outcome.Files.Count} descendants expanded in {outcome.ExpandSeconds:F3} s and written in {outcome.WriteSeconds:F2} s" +
-                              (outcome.StoredParameters > 0 ? $" (learngene: {outcome.StoredParameters:N0} stored parameters)" : ""));
+            foreach (var f in expansion.Files)
+                Console.WriteLine($"{f.Label}: {f.Parameters:N0} parameters, {f.MacsPerImage / 1e6:F1} M MACs/image → {f.Path}");
+            Console.WriteLine(expansion.Summary);
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>One clear error for a setting the chosen method (or initializer) does not take.</summary>
+    static void Refuse(IReadOnlyDictionary<string, string> given, IReadOnlyList<Setting> takes, string what)
+    {
+        if (given.Keys.FirstOrDefault(k => takes.All(s => s.Name != k)) is string foreign)
+            throw new LearngeneException($"--{foreign} does not apply to {what} (it takes {string.Join(", ", takes.Select(s => "--" + s.Name))})", setting: foreign);
     }
 }

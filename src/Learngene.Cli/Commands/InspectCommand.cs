@@ -10,7 +10,7 @@ static class InspectCommand
     public static Command Create()
     {
         var file = new Argument<string>("FILE") { Description = "A model file or checkpoint (.safetensors)" };
-        var cmd = new Command("inspect", "Print a model file's metadata, tensors, parameter count and FLOPs.");
+        var cmd = new Command("inspect", "Print a model or learngene file's metadata, tensors, parameter count and FLOPs (a learngene: also what its method stores and how it expands).");
         cmd.Arguments.Add(file);
         cmd.SetAction(r =>
         {
@@ -31,10 +31,11 @@ static class InspectCommand
                 // Any family: a classifier, a diffusion transformer (its MACs are per denoising step), a stitch pool.
                 using var model = ModelFamilies.Registry.Find(config.Validate().Family).Build(config);
                 var info = (IModel)model;
-                bool gene = meta.GetValueOrDefault("format") == Learngene.Methods.LearngeneFile.Format;
-                if (gene)
-                    Console.WriteLine($"learngene ({meta.GetValueOrDefault("method")}): {tensors.Values.Sum(t => t.numel()):N0} stored parameters; " +
-                                      "the figures below are for a descendant of the auxiliary model's architecture");
+                // A learngene of any method says what it holds through the method contract.
+                // (a plugin's file, whose method this process does not know, prints what any model file does).
+                if (meta.GetValueOrDefault("format") == Learngene.Methods.LearngeneFile.Format
+                    && Learngene.Methods.LearngeneMethods.Registry.All.FirstOrDefault(m => m.FileMethods.Contains(meta.GetValueOrDefault("method", ""), StringComparer.OrdinalIgnoreCase)) is { } method)
+                    foreach (var line in method.Describe(path)) Console.WriteLine(line);
                 Console.WriteLine($"architecture: {config.Describe()}");
                 Console.WriteLine($"parameters: {model.ParameterCount():N0}");
                 Console.WriteLine($"FLOPs per image{(config is DitConfig ? " and denoising step" : "")}: {info.MacsPerImage() / 1e6:F2} M multiply-accumulates (the DeiT papers' \"FLOPs\"), {2 * info.MacsPerImage() / 1e6:F2} M FLOPs");

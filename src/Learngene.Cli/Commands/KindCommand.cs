@@ -7,7 +7,8 @@ using Learngene.Runs;
 namespace Learngene.Cli;
 
 /// <summary>KIND's verbs: <c>learn kind</c> (pre-train an SVD-form DiT, write its learngene), <c>train kind</c>
-/// (transfer the learngenes to new classes with fresh tailors) and <c>expand GENE --tailors</c> (recombine).</summary>
+/// (transfer the learngenes to new classes with fresh tailors); recombination is <c>expand GENE --tailors</c>,
+/// through the method contract (<see cref="KindMethod"/>).</summary>
 static class KindCommand
 {
     static Option<string> Preset() => new("--preset") { Description = $"DiT size and budget: {string.Join("; ", DitPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
@@ -28,12 +29,7 @@ static class KindCommand
         };
     }
 
-    public static int[]? ParseList(string? text, string option)
-    {
-        if (text is null) return null;
-        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(x => int.TryParse(x, out int k) ? k : throw new LearngeneException($"'{x}' in {option} is not an index (expected e.g. 0,1,2)")).ToArray();
-    }
+    public static int[]? ParseList(string? text, string option) => KindMethod.ParseIndices(text, option);
 
     public static Command Learn()
     {
@@ -121,14 +117,5 @@ static class KindCommand
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary><c>expand GENE --tailors …</c> for a kind learngene.</summary>
-    public static void Expand(string genePath, string tailors, string outDir)
-    {
-        var classes = tailors.Trim().ToLowerInvariant() == "none" ? [] : ParseList(tailors, "--tailors")!;
-        string name = classes.Length == 0 ? "learngenes-only" : "tailors-" + string.Join("-", classes);
-        var made = KindRuns.Recombine(genePath, classes, Path.Combine(outDir, name + ".safetensors"));
-        Console.WriteLine($"learngenes + tailors of [{string.Join(", ", made.ClassNames)}]: rank {made.Rank}, {made.Parameters:N0} parameters, {made.MacsPerImage / 1e6:F1} M MACs per denoising step → {made.Path}");
     }
 }

@@ -12,13 +12,13 @@ static class LearnCommand
     public static Command Create()
     {
         var cmd = new Command("learn", "Learn a learngene: train a method's auxiliary model by distillation from a teacher.");
-        foreach (var method in LearngeneMethods.Registry.All) cmd.Subcommands.Add(ForMethod(method));
+        foreach (var method in LearngeneMethods.Auxiliary) cmd.Subcommands.Add(ForMethod(method));
         cmd.Subcommands.Add(LearnPoolCommand.Create()); // many models and a fine-tuning: its own pipeline
         cmd.Subcommands.Add(KindCommand.Learn()); // a diffusion model in SVD form: its own pipeline
         return cmd;
     }
 
-    static Command ForMethod(ILearngeneMethod method)
+    static Command ForMethod(IAuxiliaryMethod method)
     {
         var preset = new Option<string>("--preset") { Description = "Model-and-budget preset (smoke, small, paper)", DefaultValueFactory = _ => "small" };
         var model = new Option<string?>("--model") { Description = "Model preset giving width, heads, patch (depth: the auxiliary depth)" };

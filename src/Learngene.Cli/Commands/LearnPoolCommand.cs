@@ -12,7 +12,7 @@ static class LearnPoolCommand
     {
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", PoolPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
         var stitchInit = new Option<string>("--stitch-init") { Description = "How stitch layers start: learned (the authors' rule: the front's distillation maps transposed), learned-pinv (the maps composed through a pseudo-inverse, biases kept), ls (least squares on the calibration images, SN-Net's) or scratch (random)", DefaultValueFactory = _ => "learned" };
-        stitchInit.AcceptOnlyFromAmong(Learngene.Methods.Pool.PoolExperiment.StitchInits);
+        stitchInit.AcceptOnlyFromAmong(StitchedFamilies.StitchInits);
         var pairs = new Option<string>("--pairs") { Description = "Stitch each instance into the next wider (neighbours) or only the narrowest into the widest (ends, as the authors' code)", DefaultValueFactory = _ => "neighbours" };
         pairs.AcceptOnlyFromAmong("neighbours", "ends");
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/learn-pool-PRESET); the learngene is pool-INIT.safetensors in it; re-running resumes it" };
@@ -24,7 +24,7 @@ static class LearnPoolCommand
         {
             var p = options.Apply(r, PoolPreset.Registry.Find(r.GetValue(preset)!));
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"learn-pool-{p.Name}");
-            var family = PoolExperiment.PoolFamily(r.GetValue(stitchInit)!, r.GetValue(pairs)!);
+            var family = StitchedFamilies.PoolFamily(r.GetValue(stitchInit)!, r.GetValue(pairs)!);
             var result = new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only: [family]).Run().Families[0];
             var best = result.Configurations.MaxBy(c => c.ChoiceScore)!; // chosen on validation when the preset keeps a validation split
             Console.WriteLine($"{result.Configurations.Length} configurations, {result.Configurations.Min(c => c.Parameters):N0}–{result.Configurations.Max(c => c.Parameters):N0} parameters; " +

@@ -10,7 +10,7 @@ static class PoolBench
     public static Command Create()
     {
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", PoolPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
-        var families = new Option<string?>("--families") { Description = $"Comma-separated stitched families to run (default: all of {string.Join(", ", PoolExperiment.FamilyNames)})" };
+        var families = new Option<string?>("--families") { Description = $"Comma-separated stitched families to run (default: all of {string.Join(", ", StitchedFamilies.FamilyNames)})" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/bench-pool-PRESET); re-running resumes it" };
         var options = new PoolOptions();
         var cmd = new Command("pool", "Learngene Pool against SN-Net: a ViT teacher, distilled half-depth instances and full-depth anchors of the same widths (same per-model budget), " +
@@ -22,7 +22,7 @@ static class PoolBench
         {
             var p = options.Apply(r, PoolPreset.Registry.Find(r.GetValue(preset)!));
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-pool-{p.Name}");
-            var only = r.GetValue(families) is string names ? PoolExperiment.Find(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null;
+            var only = r.GetValue(families) is string names ? StitchedFamilies.Find(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Console.WriteLine($"Learngene Pool vs SN-Net, preset {p.Name}, data {p.Data}; run folder {dir}");
             var results = Shared.Experiment(r.GetValue(workers)!, () => new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only).Run());

@@ -1,9 +1,5 @@
 using System.CommandLine;
-using Learngene.Experiments.Comparison;
-using Learngene.Experiments.Dit;
-using Learngene.Methods.Kind;
-using Learngene.Methods.Pool;
-using Learngene.Reporting;
+using Learngene.Experiments;
 
 namespace Learngene.Cli;
 
@@ -12,15 +8,12 @@ static class ReportCommand
     public static Command Create()
     {
         var dir = new Argument<string>("RUN_DIR") { Description = "An experiment's run folder (with results.json)" };
-        var cmd = new Command("report", "Re-render an experiment's report.md and plots from its results.json.");
+        var cmd = new Command("report", $"Re-render an experiment's report.md and plots from its results.json (any experiment: {string.Join(", ", ExperimentRegistry.Registry.Names)}).");
         cmd.Arguments.Add(dir);
         cmd.SetAction(r =>
         {
             string runDir = r.GetValue(dir)!;
-            string report = PoolReport.Holds(runDir) ? PoolReport.Write(runDir, PoolReport.Load(runDir))
-                : KindReport.Holds(runDir) ? KindReport.Write(runDir, KindReport.Load(runDir))
-                : DitReport.Holds(runDir) ? DitReport.Write(runDir, DitReport.Load(runDir))
-                : CompareReport.Write(runDir, CompareReport.Load(runDir));
+            string report = ExperimentRegistry.OfFolder(runDir).WriteReport(runDir);
             Console.WriteLine(Summary(report));
             Console.WriteLine($"report: {report}");
             return 0;

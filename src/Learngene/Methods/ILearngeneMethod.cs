@@ -1,73 +1,75 @@
-using Learngene.Models;
-using Learngene.Training;
-using static TorchSharp.torch;
-
 namespace Learngene.Methods;
 
-/// <summary>A learngene method's whole story, which is all the runner, the report and the CLI know of it:
-/// how it learns (through an <see cref="IPretrainer"/> that gives every pre-trained model the same recipe
-/// and budget), its defaults and settings, the auxiliary model(s) it trains and what it stores of them,
-/// the descendants it can make and how one is built, and its costs. A new method is one folder
-/// implementing this and one line in <see cref="LearngeneMethods.Registry"/> (or a <c>Registry.Add</c> call).</summary>
+/// <summary>The contract every learngene method implements (TLEG, SWS, Learngene Pool, KIND), and all that
+/// <c>expand</c>, <c>inspect</c> and a library user need of one: what its files hold, the settings expansion
+/// takes, and how a learngene file becomes descendants. A method is one folder implementing this and one
+/// line in <see cref="LearngeneMethods.Registry"/> (or a <c>Registry.Add</c> call); TLEG and SWS implement
+/// it through <see cref="IAuxiliaryMethod"/>, which adds what the comparison experiment needs.</summary>
 public interface ILearngeneMethod : INamed
 {
-    /// <summary>The auxiliary depth the paper uses (TLEG 12, SWS 16).</summary>
-    int DefaultAuxiliaryDepth { get; }
+    /// <summary>The method names its files carry in their metadata (a pool file may hold SN-Net's family).</summary>
+    IReadOnlyList<string> FileMethods => [Name];
 
-    /// <summary>Settings a user may give when learning (name and description; <c>learn</c> turns each into
-    /// an option), read by <see cref="LearnSpec"/>.</summary>
-    IReadOnlyList<(string Name, string Description)> LearnOptions => [];
+    /// <summary>What it stores, in words, for reports and <c>inspect</c>.</summary>
+    string Stores { get; }
 
-    /// <summary>How the method's auxiliary model is trained: its recipe from the caller's (the authors'
-    /// distillation by default) and the architecture and settings from the given options. <paramref name="depth"/>
-    /// is the user's auxiliary depth, null for the method's default.</summary>
-    (VitConfig Architecture, string? Settings, TrainOptions Recipe) LearnSpec(VitConfig architecture, int? depth, IReadOnlyDictionary<string, string> options, TrainOptions recipe) =>
-        (architecture with { Depth = depth ?? DefaultAuxiliaryDepth, Pooling = "avg" }, null, Distillation.Authors(recipe));
+    /// <summary>The settings <c>expand</c> takes for this method's files; each becomes an option.</summary>
+    IReadOnlyList<Setting> ExpandSettings { get; }
 
-    /// <summary>Learns the learngene with the caller's <paramref name="trainer"/>: trains what the method
-    /// needs (one auxiliary model for TLEG and SWS) on the <paramref name="family"/> architecture (its depth
-    /// is the experiment's auxiliary depth) and returns the artefact whose file is the learngene.
-    /// <paramref name="settings"/> is the method's own JSON, null for its defaults.</summary>
-    Artefact Learn(IPretrainer trainer, VitConfig family, string? settings) =>
-        trainer.Train($"learngene-{Name}", family with { Pooling = "avg" }, Name, settings);
+    /// <summary>Descendants of the learngene in <paramref name="genePath"/>, written as model files into the
+    /// request's folder.</summary>
+    Expansion Expand(string genePath, ExpandRequest request);
 
-    /// <summary>The auxiliary model whose trained weights are the learngene.</summary>
-    Classifier CreateAuxiliary(VitConfig architecture, string? settings = null);
-
-    /// <summary>The method's settings of a built auxiliary model, stored in the learngene's metadata.</summary>
-    string SettingsOf(Classifier auxiliary) => "{}";
-
-    /// <summary>The tensors to store, from a trained auxiliary model.</summary>
-    Dictionary<string, Tensor> Extract(Classifier auxiliary) => auxiliary.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
-
-    /// <summary>A descendant initialized from the learngene. The head is copied only when
-    /// <paramref name="sameLabelSpace"/> (and the class count matches); else it is fresh.</summary>
-    Classifier Build(LearngeneFile.Loaded gene, DescendantSpec descendant, int classes, bool sameLabelSpace = true);
-
-    /// <summary>What it stores, in words, for the report's costs.</summary>
-    string Stores => "the learngene file (learngene plus embeddings, final norm and head), distilled once";
-
-    /// <summary>Parameters stored in the learngene file (the learngene plus shared pieces).</summary>
-    long StoredParameters(LearngeneFile.Loaded gene) => gene.Tensors.Values.Sum(t => t.numel());
-
-    /// <summary>What the method stores and spends before any descendant trains: the learngene file, and
-    /// the distillation of every model it trained.</summary>
-    MethodCosts Costs(CostContext context)
-    {
-        using var gene = LearngeneFile.Load(context.Artefacts[0].Path, Name);
-        return new MethodCosts(StoredParameters(gene), context.Artefacts.Sum(a => a.TrainImages),
-            context.Artefacts.Sum(a => context.DistillationFlops(a.TrainImages, a.MacsPerImage)));
-    }
+    /// <summary>What a learngene file of this method holds and what it expands into, in lines for <c>inspect</c>.</summary>
+    IReadOnlyList<string> Describe(string genePath);
 }
 
-/// <summary>One descendant a method can build: an id (stable across runs), its depth, and for methods that
-/// take one an explicit layer mapping (SWS's stage per layer).</summary>
-public sealed record DescendantSpec(string Id, int Depth, int[]? LayerSources = null)
+/// <summary>One setting a method takes: its name (the option is <c>--NAME</c>), what it does, and whether it
+/// is a flag (given or not) rather than a value.</summary>
+public sealed record Setting(string Name, string Description, bool Flag = false);
+
+/// <summary>What <c>expand</c> asks of a method: the folder to write into, the settings given (by name; a flag
+/// as "true"), and the seed of any fresh parts.</summary>
+public sealed record ExpandRequest(string OutDir, IReadOnlyDictionary<string, string> Settings, int Seed = 0)
 {
-    public static DescendantSpec OfDepth(int depth) => new($"d{depth:D2}", depth);
+    public string? Text(string name) => Settings.TryGetValue(name, out var v) ? v : null;
+
+    public bool Flag(string name) => Text(name) == "true";
+
+    public int? Int(string name) => Text(name) is not string v ? null
+        : int.TryParse(v, out int k) ? k : throw new LearngeneException($"--{name} takes a whole number (got '{v}')", setting: name);
+
+    public long? Long(string name) => Text(name) is not string v ? null
+        : long.TryParse(v, out long k) ? k : throw new LearngeneException($"--{name} takes a whole number (got '{v}')", setting: name);
 }
+
+/// <summary>One model file an expansion wrote, with its size, cost and a line saying what it is.</summary>
+public sealed record Descendant(string Path, long Parameters, long MacsPerImage, string Label);
+
+/// <summary>The files an expansion wrote and a closing line (how long it took, what was stored).</summary>
+public sealed record Expansion(IReadOnlyList<Descendant> Files, string Summary);
 
 public static class LearngeneMethods
 {
-    public static readonly Registry<ILearngeneMethod> Registry = new("learngene method", [new Tleg.TlegMethod(), new Sws.SwsMethod()]);
+    public static readonly Registry<ILearngeneMethod> Registry = new("learngene method",
+        [new Tleg.TlegMethod(), new Sws.SwsMethod(), new Pool.PoolMethod(), new Kind.KindMethod()]);
+
+    /// <summary>The methods whose learngene lives in one auxiliary ViT (the comparison experiment's contenders).</summary>
+    public static IEnumerable<IAuxiliaryMethod> Auxiliary => Registry.All.OfType<IAuxiliaryMethod>();
+
+    /// <summary>The named method, which must learn through one auxiliary ViT.</summary>
+    public static IAuxiliaryMethod FindAuxiliary(string name) => Registry.Find(name) as IAuxiliaryMethod
+        ?? throw new LearngeneException($"{name} does not learn through one auxiliary ViT (those that do: {string.Join(", ", Auxiliary.Select(m => m.Name))})", setting: "method");
+
+    /// <summary>The method that reads the learngene file at <paramref name="path"/>, from its metadata.</summary>
+    public static ILearngeneMethod OfFile(string path)
+    {
+        var meta = IO.SafeTensors.ReadMetadata(path);
+        string format = meta.GetValueOrDefault("format", "");
+        if (format != LearngeneFile.Format)
+            throw new LearngeneException(format.Length == 0 ? $"{path} is not a learngene file (no Learngene metadata)" : $"{path} is a '{format}' file, not a learngene file");
+        string method = meta.GetValueOrDefault("method", "");
+        return Registry.All.FirstOrDefault(m => m.FileMethods.Contains(method, StringComparer.OrdinalIgnoreCase))
+            ?? throw new LearngeneException($"{path}: unknown learngene method '{method}' (known: {string.Join(", ", Registry.All.SelectMany(m => m.FileMethods))})");
+    }
 }

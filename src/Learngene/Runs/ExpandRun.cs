@@ -28,7 +28,7 @@ public static class ExpandRun
     {
         torch.manual_seed(seed);
         using var gene = LearngeneFile.Load(genePath);
-        var method = LearngeneMethods.Registry.Find(gene.Info.Method);
+        var method = LearngeneMethods.FindAuxiliary(gene.Info.Method);
         var arch = gene.Info.Architecture;
         if (width is int w && w != arch.Width)
             throw new LearngeneException($"the learngene has width {arch.Width}; {method.Name} expands depth only, so descendants have width {arch.Width}, not {w}", setting: "width");

@@ -109,7 +109,7 @@ public static class TrainRun
         if (!world.IsRoot) { observer = null; log = null; }
         var device = ResolveDevice(spec.Device, world);
         torch.manual_seed(spec.Options.Seed);
-        var method = spec.Method is null ? null : LearngeneMethods.Registry.Find(spec.Method);
+        var method = spec.Method is null ? null : LearngeneMethods.FindAuxiliary(spec.Method);
         nn.Module model;
         if (method is not null) model = method.CreateAuxiliary(Vit(spec.Model, $"{method.Name}"), spec.MethodSettings);
         else if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is { } initializer)

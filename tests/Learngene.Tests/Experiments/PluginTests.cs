@@ -1,4 +1,5 @@
 using Learngene.Data;
+using Learngene.Experiments;
 using Learngene.Experiments.Comparison;
 using Learngene.IO;
 using Learngene.Methods;
@@ -19,7 +20,7 @@ public class PluginTests
 {
     /// <summary>A throwaway learngene method: the auxiliary model is a plain ViT, the learngene its last
     /// block (with the shared pieces), and a descendant repeats that block at every layer.</summary>
-    sealed class RepeatLastBlock : ILearngeneMethod
+    sealed class RepeatLastBlock : IAuxiliaryMethod
     {
         public string Name => "repeat-last";
         public string Description => "test only: a descendant repeats the auxiliary model's last block";
@@ -143,7 +144,41 @@ public class PluginTests
             string report = File.ReadAllText(CompareReport.Write(dir, r));
             Assert.Contains("| repeat-last |", report);
             Assert.Contains("REPEAT-LAST auxiliary model", report);
+            // expand and inspect reach it through the method contract, as they reach the four built in.
+            string genePath = Path.Combine(dir, r.Learngenes["repeat-last"].ModelPath);
+            Assert.Same(method, LearngeneMethods.OfFile(genePath));
+            var expansion = method.Expand(genePath, new ExpandRequest(Path.Combine(dir, "expanded"), new Dictionary<string, string> { ["depths"] = "2,4" }));
+            Assert.Equal(["depth  2", "depth  4"], expansion.Files.Select(f => f.Label));
+            Assert.All(expansion.Files, f => Assert.True(File.Exists(f.Path), f.Path));
+            Assert.Contains("learngene (repeat-last)", method.Describe(genePath)[0]);
+            // report finds the comparison by its results, as for every experiment.
+            File.Delete(Path.Combine(dir, "report.md"));
+            var (code, output, err) = CliTests.Run("report", dir);
+            Assert.True(code == 0, err);
+            Assert.Contains("report: ", output);
+            Assert.Contains("| repeat-last |", File.ReadAllText(Path.Combine(dir, "report.md")));
         }
         finally { LearngeneMethods.Registry.Remove(method.Name); }
+    }
+
+    public sealed record CoinResults(int Heads, int Tosses);
+
+    [Fact]
+    public void An_experiment_registered_outside_the_library_is_found_by_its_results_and_reported()
+    {
+        string dir = TestData.TempDir();
+        ExperimentFolder.SaveResults(dir, new CoinResults(7, 10));
+        var coin = ExperimentRegistry.Registry.Add(new Experiment<CoinResults>("coin", "a throwaway experiment", d => ExperimentFolder.ResultsHave(d, "tosses"),
+            (d, r) => { string path = Path.Combine(d, "report.md"); File.WriteAllText(path, $"{r.Heads} heads in {r.Tosses} tosses"); return path; },
+            r => [new Check("more heads than tails", r.Heads * 2 > r.Tosses, $"{r.Heads} of {r.Tosses}")]));
+        try
+        {
+            Assert.Same(coin, ExperimentRegistry.OfFolder(dir));
+            Assert.Equal("7 heads in 10 tosses", File.ReadAllText(ExperimentRegistry.OfFolder(dir).WriteReport(dir)));
+            Assert.Single(coin.Checks(dir));
+        }
+        finally { ExperimentRegistry.Registry.Remove("coin"); }
+        Assert.Throws<LearngeneException>(() => ExperimentRegistry.OfFolder(dir)); // no known experiment's results
+        Assert.Throws<LearngeneException>(() => ExperimentRegistry.OfFolder(TestData.TempDir())); // no results at all
     }
 }

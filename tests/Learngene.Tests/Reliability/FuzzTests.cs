@@ -22,133 +22,8 @@ namespace Learngene.Tests.Reliability;
 /// while the reader runs: a hang fails the test instead of stalling the suite), no unbounded memory. Short mode by
 /// default; LEARNGENE_FUZZ=N runs N inputs per reader (the README's long mode).</summary>
 [Collection("fuzz")]
-public class FuzzTests
+public partial class FuzzTests
 {
-    static readonly long Inputs = long.TryParse(Environment.GetEnvironmentVariable("LEARNGENE_FUZZ"), out var n) && n > 0 ? n : 300;
-    static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
-
-    /// <summary>One edit of a valid file: where (as a fraction of its length, so it shrinks towards the start), what.</summary>
-    public sealed record Mutation(int Operation, double At, byte Value, int Length)
-    {
-        static readonly string[] Operations = ["flip", "set", "cut", "insert", "digit", "delete"];
-        public override string ToString() => $"{Operations[Operation]}@{At:F3}:{Value}x{Length}";
-    }
-
-    static readonly Gen<Mutation> AnyMutation = Gen.Select(Gen.Int[0, 5], Gen.Double[0, 1], Gen.Byte, Gen.Int[1, 16], (k, at, v, l) => new Mutation(k, at, v, l));
-
-    /// <summary>A quarter of the inputs: random bytes; the rest: a valid file (one of several) with 1–8 mutations.</summary>
-    static Gen<(int Which, Mutation[] Edits, byte[] Random)> Inputs_(int valid) => Gen.Frequency(
-        (1, Gen.Byte.Array[0, 600].Select(b => (-1, Array.Empty<Mutation>(), b))),
-        (3, Gen.Select(Gen.Int[0, valid - 1], AnyMutation.Array[1, 8], (w, m) => (w, m, Array.Empty<byte>()))));
-
-    static byte[] Apply(byte[] valid, IEnumerable<Mutation> edits)
-    {
-        var b = new List<byte>(valid);
-        foreach (var m in edits)
-        {
-            if (b.Count == 0) break;
-            int at = Math.Min(b.Count - 1, (int)(m.At * b.Count));
-            switch (m.Operation)
-            {
-                case 0: b[at] ^= (byte)(1 << (m.Value % 8)); break;
-                case 1: b[at] = m.Value; break;
-                case 2: b.RemoveRange(at, b.Count - at); break;
-                case 3: b.InsertRange(at, Enumerable.Repeat(m.Value, m.Length)); break;
-                case 4:
-                    // A changed digit: headers then lie plausibly (a size, an offset, a dimension).
-                    int digit = b.FindIndex(at, x => x is >= (byte)'0' and <= (byte)'9');
-                    if (digit >= 0) b[digit] = (byte)('0' + m.Value % 10);
-                    break;
-                default: b.RemoveRange(at, Math.Min(m.Length, b.Count - at)); break;
-            }
-        }
-        return b.ToArray();
-    }
-
-    /// <summary>Runs <paramref name="read"/> on one input under the time limit, on a thread of its own with its own
-    /// dispose scope. Returns true when read, false when refused; throws on anything else or on a hang.</summary>
-    static bool ReadOnce(string name, Action read)
-    {
-        // After one hang every later input fails at once: shrinking then ends quickly instead of leaving a thread
-        // per hung input, and the hung input itself is kept for the report.
-        if (Hung is not null) throw new TimeoutException($"{name}: an earlier input hung (kept at {Hung})");
-        var task = Task.Factory.StartNew(() =>
-        {
-            using var scope = torch.NewDisposeScope();
-            read();
-        }, TaskCreationOptions.LongRunning);
-        if (!task.Wait(Limit))
-        {
-            Hung = Path.Combine(Path.GetTempPath(), $"learngene-hung-{name.Replace(' ', '-')}-{Guid.NewGuid():N}");
-            File.Copy(CurrentInput!, Hung);
-            throw new TimeoutException($"{name}: one input was still being read after {Limit.TotalSeconds:F0} s (kept at {Hung})");
-        }
-        return true;
-    }
-
-    /// <summary>Reads every input with <paramref name="read"/> (given the input file's path); fails on any exception
-    /// but LearngeneException, on an input past the time limit, and on resident memory growing past 1 GiB.</summary>
-    static void Fuzz(string name, byte[][] valid, Action<string> read, string fileName = "input")
-    {
-        string dir = TestData.TempDir(), path = Path.Combine(dir, fileName);
-        CurrentInput = path;
-        long before = Process.GetCurrentProcess().WorkingSet64;
-        var clock = Stopwatch.StartNew();
-        int refused = 0, read_ = 0;
-        // Every valid file reads: the mutations start from files the readers take, so they reach past the first check.
-        foreach (var file in valid)
-        {
-            File.WriteAllBytes(path, file);
-            try { ReadOnce(name, () => read(path)); }
-            catch (AggregateException e) { throw new Exception($"{name}: a valid input was not read: {e.InnerException!.Message}", e.InnerException); }
-        }
-        Inputs_(valid.Length).Sample(input =>
-        {
-            File.WriteAllBytes(path, input.Which < 0 ? input.Random : Apply(valid[input.Which], input.Edits));
-            try { ReadOnce(name, () => read(path)); read_++; }
-            catch (AggregateException e) when (e.InnerException is LearngeneException) { refused++; }
-            catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw(); }
-        }, iter: Inputs, threads: 1);
-        long grown = Process.GetCurrentProcess().WorkingSet64 - before;
-        Assert.True(grown < 1L << 30, $"{name}: resident memory grew {grown >> 20} MiB");
-        Assert.True(read_ + refused == Inputs, $"{name}: {read_} read and {refused} refused of {Inputs}");
-        Console.WriteLine($"fuzz {name}: {Inputs} inputs ({read_} read, {refused} refused) in {clock.Elapsed.TotalSeconds:F1} s");
-    }
-
-    static string Dir() => TestData.TempDir();
-    static volatile string? Hung;
-    [ThreadStatic] static string? CurrentInput;
-
-    static byte[] Saved(Action<string> save, string name = "f.safetensors")
-    {
-        string path = Path.Combine(Dir(), name);
-        save(path);
-        return File.ReadAllBytes(path);
-    }
-
-    /// <summary>The same file as another tool would write it: no Learngene hashes or version (mutations then reach
-    /// the tensors, the metadata and the shapes instead of stopping at the hash).</summary>
-    static byte[] Foreign(byte[] file)
-    {
-        long n = BitConverter.ToInt64(file, 0);
-        var header = System.Text.Json.Nodes.JsonNode.Parse(file.AsSpan(8, (int)n))!.AsObject();
-        foreach (var key in new[] { SafeTensors.HashKey, SafeTensors.MetadataHashKey, SafeTensors.VersionKey }) header["__metadata__"]!.AsObject().Remove(key);
-        var text = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
-        return [.. BitConverter.GetBytes((long)text.Length), .. text, .. file.AsSpan(8 + (int)n)];
-    }
-
-    static byte[][] Both(byte[] file) => [file, Foreign(file)];
-
-    static readonly VitConfig TinyVit = new() { Width = 8, Depth = 2, Heads = 2, PatchSize = 7, Classes = 3, Pooling = "avg" };
-    static readonly DitConfig TinyDit = new() { Width = 16, Depth = 1, Heads = 2, PatchSize = 7, ImageSize = 28, Channels = 1, Classes = 3 };
-    static readonly Normalization Norm = new([0.5f], [0.25f]);
-
-    static byte[] ModelFileBytes(ModelConfig config) => Saved(path =>
-    {
-        using var model = config is DitConfig d ? (nn.Module)new DiffusionTransformer(d) : Classifier.Create(config);
-        ModelFile.Save(path, model, (IModel)model, Norm, ["a", "b", "c"], config is DitConfig ? new Dictionary<string, string> { [DiffusionFile.PredictionKey] = "velocity", [DiffusionFile.StepsKey] = "50" } : null);
-    });
-
     [Fact]
     public void Safetensors_and_model_files() =>
         Fuzz("model file", Both(ModelFileBytes(TinyVit)), path =>
@@ -168,7 +43,7 @@ public class FuzzTests
     [InlineData("sws")]
     public void Learngene_files(string method)
     {
-        var m = LearngeneMethods.Registry.Find(method);
+        var m = LearngeneMethods.FindAuxiliary(method);
         var valid = Saved(path =>
         {
             using var auxiliary = m.CreateAuxiliary(TinyVit with { Depth = 3 }, method == "sws" ? "{\"stages\":[1,2]}" : null);
@@ -180,8 +55,9 @@ public class FuzzTests
         Fuzz($"{method} learngene", Both(valid), path =>
         {
             using var gene = LearngeneFile.Load(path);
-            var method_ = LearngeneMethods.Registry.Find(gene.Info.Method);
+            var method_ = LearngeneMethods.FindAuxiliary(gene.Info.Method);
             foreach (int depth in new[] { 1, 2, 3 }) method_.Build(gene, DescendantSpec.OfDepth(depth), 3).Dispose();
+            LearngeneMethods.OfFile(path).Describe(path);
         });
     }
 
@@ -195,6 +71,7 @@ public class FuzzTests
             var (p, file) = PoolFile.Load(path);
             p.Dispose();
             PoolFile.Pick(file, null, 1_000_000, null);
+            LearngeneMethods.OfFile(path).Describe(path); // inspect's reading, through the method contract
         });
     }
 
@@ -209,6 +86,7 @@ public class FuzzTests
             using var gene = KindGene.Load(path);
             KindGene.Transfer(gene, 2).Dispose();
             KindGene.Recombine(gene, [1]).Dispose();
+            LearngeneMethods.OfFile(path).Describe(path);
         });
     }
 
@@ -395,123 +273,5 @@ public class FuzzTests
             using var graph = new Learngene.Interop.Onnx.OnnxClassifier(path, threads: 1);
             if (graph.Channels == 1 && graph.ImageSize == 28) graph.Run(images, 2);
         }, "input.onnx");
-    }
-}
-
-/// <summary>Write → read gives back what was written: any tensors (dtype, shape, values) and any metadata strings.</summary>
-public class RoundTripTests
-{
-    static readonly (ScalarType Type, Func<long[], Tensor> Make)[] Types =
-    [
-        (ScalarType.Float32, s => torch.randn(s)), (ScalarType.Float64, s => torch.randn(s, ScalarType.Float64)),
-        (ScalarType.Float16, s => torch.randn(s).to_type(ScalarType.Float16)), (ScalarType.BFloat16, s => torch.randn(s).to_type(ScalarType.BFloat16)),
-        (ScalarType.Int64, s => torch.randint(-1000, 1000, s, ScalarType.Int64)), (ScalarType.Int32, s => torch.randint(-1000, 1000, s, ScalarType.Int32)),
-        (ScalarType.Int16, s => torch.randint(-1000, 1000, s, ScalarType.Int16)), (ScalarType.Int8, s => torch.randint(-100, 100, s, ScalarType.Int8)),
-        (ScalarType.Byte, s => torch.randint(0, 255, s, ScalarType.Byte)), (ScalarType.Bool, s => torch.randint(0, 2, s, ScalarType.Bool)),
-    ];
-
-    static readonly Gen<(int Type, long[] Shape, int Seed)> AnyTensor = Gen.Select(Gen.Int[0, Types.Length - 1], Gen.Long[0, 5].Array[0, 3], Gen.Int, (t, s, seed) => (t, s, seed));
-    static readonly Gen<string> Name = Gen.String[Gen.Char.AlphaNumeric, 1, 12];
-    /// <summary>Any text a metadata value can be (valid UTF-16, so valid UTF-8): control characters, accents, CJK, emoji.</summary>
-    static readonly Gen<string> AnyText = Gen.OneOf(Gen.String, Gen.String[Gen.Char[(char)0, (char)0xD7FF], 0, 40],
-        Gen.Int[0x1F300, 0x1FAFF].Array[0, 5].Select(cs => string.Concat(cs.Select(char.ConvertFromUtf32))));
-
-    [Fact]
-    public void Safetensors_gives_back_every_tensor_and_metadata_string_it_wrote()
-    {
-        string dir = TestData.TempDir();
-        Gen.Select(Gen.Dictionary(Name, AnyTensor)[0, 6], Gen.Dictionary(Name, AnyText)[0, 5]).Sample((tensors, metadata) =>
-        {
-            using var scope = torch.NewDisposeScope();
-            var written = tensors.ToDictionary(kv => kv.Key, kv => { torch.manual_seed(kv.Value.Seed); return Types[kv.Value.Type].Make(kv.Value.Shape); });
-            string path = Path.Combine(dir, "x.safetensors");
-            SafeTensors.Save(path, written, metadata);
-            var (read, meta) = SafeTensors.Load(path);
-            Assert.Equal(written.Keys.Order(), read.Keys.Order());
-            foreach (var (name, t) in written)
-            {
-                Assert.Equal(t.dtype, read[name].dtype);
-                Assert.Equal(t.shape, read[name].shape);
-                Assert.True(t.equal(read[name]).all().item<bool>(), name);
-            }
-            foreach (var (k, v) in metadata) Assert.Equal(v, meta[k]);
-            Assert.Equal(metadata.Count + 3, meta.Count); // plus version, data hash, metadata hash
-            Assert.Equal(meta, SafeTensors.ReadMetadata(path));
-        }, iter: 200, threads: 1);
-    }
-
-    [Fact]
-    public void Idx_gives_back_the_shape_and_bytes_it_wrote()
-    {
-        string dir = TestData.TempDir();
-        Gen.Select(Gen.Int[0, 6].Array[1, 4], Gen.Bool, Gen.Int).Sample((shape, gzip, seed) =>
-        {
-            var bytes = new byte[shape.Aggregate(1, (a, b) => a * b)];
-            new Random(seed).NextBytes(bytes);
-            string path = Path.Combine(dir, gzip ? "x.gz" : "x");
-            IdxReader.Write(path, shape, bytes, gzip);
-            var (readShape, readBytes) = IdxReader.Read(path);
-            Assert.Equal(shape, readShape);
-            Assert.Equal(bytes, readBytes);
-        }, iter: 200, threads: 1);
-    }
-}
-
-/// <summary>Learngene's own files give back what was written: a model file its architecture, weights,
-/// normalisation and class names; a learngene file its tensors and description; for generated small configs.</summary>
-public class FileRoundTripTests
-{
-    static readonly Gen<ModelConfig> AnyConfig = Gen.OneOf<ModelConfig>(
-        Gen.Select(Gen.Int[1, 3], Gen.Int[1, 3], Gen.Int[0, 2].Select(i => new[] { 7, 14, 28 }[i]), Gen.Int[2, 10], Gen.Bool.Select(b => b ? "cls" : "avg"),
-            (depth, heads, patch, classes, pooling) => (ModelConfig)new VitConfig { Depth = depth, Heads = heads, Width = 4 * heads, PatchSize = patch, Classes = classes, Pooling = pooling }),
-        Gen.Select(Gen.Int[1, 2].Array[1, 3], Gen.Int[2, 6], Gen.Int[1, 3], (blocks, width, channels) => (ModelConfig)new ResNetConfig { StageBlocks = blocks, Width = width, Channels = channels }));
-
-    static readonly Gen<string> Text = Gen.String[Gen.Char[(char)32, (char)0xD7FF], 1, 10];
-
-    [Fact]
-    public void A_model_file_gives_back_its_architecture_weights_normalisation_and_class_names()
-    {
-        string dir = TestData.TempDir();
-        Gen.Select(AnyConfig, Gen.Int, Gen.Float[0.01f, 1f], Text.Array[10]).Sample((config, seed, std, names) =>
-        {
-            using var scope = torch.NewDisposeScope();
-            torch.manual_seed(seed);
-            using var model = Classifier.Create(config);
-            var norm = new Normalization(Enumerable.Repeat(0.5f, config.Channels).ToArray(), Enumerable.Repeat(std, config.Channels).ToArray());
-            var classes = names.Take(config.Classes).ToArray();
-            string path = Path.Combine(dir, "m.safetensors");
-            ModelFile.Save(path, model, model, norm, classes);
-            var loaded = ModelFile.Load(path);
-            using var back = loaded.Model;
-            Assert.True(back.Config.SameArchitecture(config));
-            Assert.Equal(norm.Mean, loaded.Normalization.Mean);
-            Assert.Equal(norm.Std, loaded.Normalization.Std);
-            Assert.Equal(classes, loaded.ClassNames);
-            var (a, b) = (model.state_dict(), back.state_dict());
-            Assert.Equal(a.Keys.Order(), b.Keys.Order());
-            foreach (var (name, t) in a) Assert.True(t.equal(b[name]).all().item<bool>(), name);
-        }, iter: 40, threads: 1);
-    }
-
-    [Fact]
-    public void A_learngene_file_gives_back_its_tensors_and_description()
-    {
-        string dir = TestData.TempDir();
-        Gen.Select(Gen.Int[1, 4], Gen.Bool.Select(b => b ? "tleg" : "sws"), Gen.Int, Text, Gen.Long[0, 1L << 40]).Sample((depth, method, seed, source, images) =>
-        {
-            using var scope = torch.NewDisposeScope();
-            torch.manual_seed(seed);
-            var m = LearngeneMethods.Registry.Find(method);
-            var vit = new VitConfig { Width = 8, Depth = method == "sws" ? 2 : depth, Heads = 2, PatchSize = 7, Classes = 3, Pooling = "avg" };
-            using var auxiliary = m.CreateAuxiliary(vit, method == "sws" ? "{\"stages\":[1,1]}" : null);
-            var info = new LearngeneInfo { Method = method, Architecture = (VitConfig)auxiliary.Config, SourceData = source, ClassNames = ["a", "b", "c"], ImagesSeen = images, Seed = seed, MethodSettings = m.SettingsOf(auxiliary) };
-            var tensors = m.Extract(auxiliary);
-            string path = Path.Combine(dir, "g.safetensors");
-            LearngeneFile.Save(path, tensors, info);
-            using var gene = LearngeneFile.Load(path, method);
-            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(info, ModelConfig.Json), System.Text.Json.JsonSerializer.Serialize(gene.Info, ModelConfig.Json));
-            Assert.Equal(tensors.Keys.Order(), gene.Tensors.Keys.Order());
-            foreach (var (name, t) in tensors) Assert.True(t.equal(gene.Tensors[name]).all().item<bool>(), name);
-        }, iter: 30, threads: 1);
     }
 }

@@ -18,6 +18,9 @@ public static class CompareReport
 
     public static CompareResults Load(string runDir) => ExperimentFolder.LoadResults<CompareResults>(runDir);
 
+    /// <summary>Whether the folder holds a comparison's results (told by its source task's class count).</summary>
+    public static bool Holds(string runDir) => ExperimentFolder.ResultsHave(runDir, "source_classes");
+
     /// <summary>A named test metric (one value per seed) of a method at a depth after the given epoch (0: the last).</summary>
     public static double[] Values(CompareResults r, string task, string method, int depth, int epoch = 0, string metric = "accuracy") =>
         r.Cells.Where(c => c.Task == task && c.Method == method && c.Depth == depth && c.History.Count > 0 && (epoch == 0 || c.History.Count >= epoch))

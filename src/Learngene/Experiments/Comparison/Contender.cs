@@ -45,7 +45,7 @@ public sealed record DescendantRequest(string Task, int Depth, int Seed, VitConf
     public bool SameLabelSpace => Task == "source";
 }
 
-sealed class LearngeneContender(ILearngeneMethod method) : Contender(method.Name)
+sealed class LearngeneContender(IAuxiliaryMethod method) : Contender(method.Name)
 {
     public override bool IsLearngene => true;
 
@@ -114,10 +114,10 @@ public static class Contenders
     public const string LongRun = Reference + "-long";
     public const string FloorRun = Reference + "-floor";
 
-    public static string[] Names => [.. LearngeneMethods.Registry.Names, .. Initializers.Registry.Names];
+    public static string[] Names => [.. LearngeneMethods.Auxiliary.Select(m => m.Name), .. Initializers.Registry.Names];
 
     public static Contender Find(string name) =>
-        LearngeneMethods.Registry.TryFind(name) is { } m ? new LearngeneContender(m)
+        LearngeneMethods.Registry.TryFind(name) is IAuxiliaryMethod m ? new LearngeneContender(m)
         : Initializers.Registry.TryFind(name) is { } i ? new BaselineContender(i)
         : throw new LearngeneException($"unknown method '{name}' (known: {string.Join(", ", Names)})", setting: "methods");
 

@@ -91,7 +91,7 @@ public sealed record KindPreset : INamed
         },
         new()
         {
-            Name = "small", TailorInit = "random", SeparateQkv = true, Description = "about 100 minutes on 2 cores: a width-128 depth-6 DiT pre-trained 2 epochs on the 60 596 images of digits 0–4 and garments 0–4 (KIND, its ungated ablation and the dense DiT alike), each method transferred 1 epoch of 12 000 images to digits 5–9 and garments 5–9 with 3 seeds, 210 samples per class over the seeds; Heur-LG only when asked (--methods)",
+            Name = "small", TailorInit = "random", SeparateQkv = true, Description = "about 100 minutes on 2 cores: a width-128 depth-6 DiT pre-trained 2 epochs on the 60 596 images of digits 0–4 and garments 0–4 (KIND, its ungated ablation and the dense DiT alike), each method transferred 1 epoch to digits 5–9 and garments 5–9 (their share of 12 000 training images: about 5 900 images, 46–48 steps) with 3 seeds, 210 samples per class over the seeds; Heur-LG only when asked (--methods)",
             Model = CpuDit,
             PretrainRecipe = Cpu with { Epochs = 2 }, TransferRecipe = Cpu with { Epochs = 1, WarmupEpochs = 0.1 },
             TestLimit = 1000, TransferLimit = 12_000, TransferSeeds = 3,

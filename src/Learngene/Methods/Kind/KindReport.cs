@@ -14,9 +14,12 @@ public static class KindReport
 {
     public static KindResults Load(string runDir) => ExperimentFolder.LoadResults<KindResults>(runDir);
 
+    /// <summary>The images and optimizer steps of each task's first transfer, as trained (the limit draws from every class, the task keeps its own).</summary>
+    static string TransferImages(KindResults r) => string.Join("; ", r.Tasks.Select(t => t.Methods.FirstOrDefault()?.Cell.History.FirstOrDefault() is { } h
+        ? $"{t.Task.Id}: {h.ImagesSeen:N0} images, {(h.ImagesSeen + r.Preset.TransferRecipe.BatchSize - 1) / r.Preset.TransferRecipe.BatchSize} steps per epoch" : $"{t.Task.Id}: not run"));
+
     /// <summary>Whether a run folder's results are a KIND experiment's.</summary>
     public static bool Holds(string runDir) => ExperimentFolder.ResultsHave(runDir, "diversion");
-
 
     public static string Write(string runDir, KindResults r)
     {
@@ -29,7 +32,7 @@ public static class KindReport
                       $"Pre-training on {p.PretrainData} classes [{string.Join(", ", p.PretrainClasses)}]: KIND's SVD-form DiT (qkv, proj, fc1, fc2 as U diag(s) Vᵀ: {p.LearngeneRank} learngene components " +
                       $"and a block of {p.TailorRank} tailor components per class, gated per sample) and an ordinary DiT, both {p.PretrainRecipe.Epochs} epochs " +
                       $"(AdamW lr {p.PretrainRecipe.LearningRate:G3}, batch {p.PretrainRecipe.BatchSize}, {(p.PretrainLimit is int n ? $"{n:N0}" : "all")} images). " +
-                      $"Each transfer: {p.TransferRecipe.Epochs} epoch(s) of the task's training images ({(p.TransferLimit is int l ? $"{l:N0}" : "all")}), lr {p.TransferRecipe.LearningRate:G3}, batch {p.TransferRecipe.BatchSize}, " +
+                      $"Each transfer: {p.TransferRecipe.Epochs} epoch(s) on the task's classes among {(p.TransferLimit is int l ? $"{l:N0} training images drawn from all of the data's classes" : "the data's training images")} ({TransferImages(r)}), lr {p.TransferRecipe.LearningRate:G3}, batch {p.TransferRecipe.BatchSize}, " +
                       $"the same seeds, sampler and judge for every method ({p.TransferSeeds} transfer seed(s) each). **FD-clf** is the Fréchet distance between a judge ViT's penultimate features on samples and on the real test images " +
                       $"(not comparable with FID); \"acc.\" is the judge's accuracy on samples of each requested class. Samples: {p.FinalPerClass} per class per transfer method over its seeds ({p.PretrainPerClass ?? p.FinalPerClass} per class for the pre-trained models), {p.Diffusion.Sampling.Describe()}. " +
                       $"Wall-clock time {r.WallSeconds / 60:F1} min. Finished {r.Finished:u}.");

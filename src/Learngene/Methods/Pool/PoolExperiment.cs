@@ -12,16 +12,6 @@ using TorchSharp;
 
 namespace Learngene.Methods.Pool;
 
-/// <summary>A stitched family of the experiment: its name, "pool" or "sn-net", its stitch initialization
-/// (learned, learned-pinv, ls, scratch), which members it stitches ("neighbours": each to the next wider,
-/// SN-Net's rule; "ends": only the narrowest and the widest, the narrowest into the widest, as Learngene Pool's
-/// code does) and its fine-tuning ("ce+kd": 0.5·CE + 0.5·soft KD with the preset's cosine schedule; "ce":
-/// plain cross-entropy at a constant learning rate, the authors' <c>main.py</c>).</summary>
-public sealed record StitchedFamily(string Name, string Family, string StitchInit, string Pairs = "neighbours", string Finetuning = "ce+kd")
-{
-    public string Describe() => Finetuning == "ce" ? "plain cross-entropy, constant learning rate" : "0.5·CE + 0.5·soft KD, cosine schedule";
-}
-
 /// <summary>Learngene Pool against SN-Net (docs/methods/pool.md): one ViT teacher; the pool's instances (half-depth ViTs
 /// of several widths, feature-distilled from it) and SN-Net's anchors (full-depth ViTs of the same widths,
 /// distilled with CE and soft KD; the widest is the teacher itself unless the preset asks for a trained one),
@@ -32,34 +22,11 @@ public sealed record StitchedFamily(string Name, string Family, string StitchIni
 /// runs it for one family alone (<paramref name="only"/>).</summary>
 public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache data, Action<string> log, IReadOnlyList<StitchedFamily>? only = null)
 {
-    public static readonly StitchedFamily[] Families =
-    [
-        new("pool-learned", "pool", "learned"), new("pool-learned-pinv", "pool", "learned-pinv"), new("pool-ls", "pool", "ls"),
-        new("pool-scratch", "pool", "scratch"), new("pool-authors", "pool", "learned", Pairs: "ends", Finetuning: "ce"), new("sn-net", "sn-net", "ls"),
-    ];
-
-    public static readonly string[] StitchInits = ["learned", "learned-pinv", "ls", "scratch"];
-
-    /// <summary>The family names <c>bench pool --families</c> accepts.</summary>
-    public static IEnumerable<string> FamilyNames => Families.Select(f => f.Name);
-
-    /// <summary>The experiment's families by name, or a clear error naming the known ones.</summary>
-    public static List<StitchedFamily> Find(IEnumerable<string> names) => names.Select(n => Families.FirstOrDefault(f => f.Name == n)
-        ?? throw new LearngeneException($"unknown stitched family '{n}' (known: {string.Join(", ", FamilyNames)})", setting: "families")).ToList();
-
-    /// <summary>A pool family of any stitch initialization and pairing (what <c>learn pool</c> trains).</summary>
-    public static StitchedFamily PoolFamily(string stitchInit, string pairs)
-    {
-        if (!StitchInits.Contains(stitchInit)) throw new LearngeneException($"unknown stitch initialization '{stitchInit}' (expected {string.Join(", ", StitchInits)})", setting: "stitch-init");
-        if (pairs is not ("neighbours" or "ends")) throw new LearngeneException($"unknown pairing '{pairs}' (expected neighbours or ends)", setting: "pairs");
-        return new($"pool-{stitchInit}{(pairs == "ends" ? "-ends" : "")}", "pool", stitchInit, pairs);
-    }
-
     readonly CellStore cells = new(runDir);
 
     public PoolResults Run()
     {
-        var selected = only ?? Families;
+        var selected = only ?? StitchedFamilies.All;
         if (preset.TeacherFile is string given && !File.Exists(given)) throw new LearngeneException($"{given}: no such file", setting: "teacher");
         if (preset.FinetuneSeeds < 1) throw new LearngeneException($"fine-tuning seeds must be at least 1 (got {preset.FinetuneSeeds})", setting: "seeds");
         if (preset.SnNetWidestAnchor is not ("teacher" or "trained")) throw new LearngeneException($"SN-Net's widest anchor is 'teacher' or 'trained' (got '{preset.SnNetWidestAnchor}')", setting: "sn-net-anchor");
@@ -309,7 +276,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
                         maps.Add(DistillationMaps.Read(Path.Combine(cells.FolderOf(members[Source(i)].Name), Trainer.CheckpointName)));
                     LearnedStitchInit.Apply(pool, maps, teacherWidth, f.StitchInit);
                     break;
-                default: throw new LearngeneException($"unknown stitch initialization '{f.StitchInit}' (expected {string.Join(", ", StitchInits)})", setting: "stitch-init");
+                default: throw new LearngeneException($"unknown stitch initialization '{f.StitchInit}' (expected {string.Join(", ", StitchedFamilies.StitchInits)})", setting: "stitch-init");
             }
             Directory.CreateDirectory(PoolsDir);
             AtomicFile.WriteAllText(ResidualsPath(f.Name), JsonSerializer.Serialize(pool.Residuals(calibration), ModelConfig.Json));

@@ -12,7 +12,7 @@ namespace Learngene.Methods.Sws;
 /// is trained by the same distillation as TLEG; the learngene is the stage blocks. A descendant of depth L'
 /// copies, for each layer, the block of the stage <see cref="SwsLayout"/> assigns to it (or an explicit
 /// mapping), plus the embeddings, the final norm, and the head when the label space is the same.</summary>
-public sealed class SwsMethod : ILearngeneMethod
+public sealed class SwsMethod : IAuxiliaryMethod
 {
     public sealed record Settings(int[] Stages);
 
@@ -57,6 +57,13 @@ public sealed class SwsMethod : ILearngeneMethod
         try { return JsonSerializer.Deserialize<Settings>(settings, ModelConfig.Json)?.Stages; }
         catch (JsonException) { throw new LearngeneException($"SWS settings '{settings}' do not parse (expected {{\"stages\":[3,3,4,3,3]}})"); }
     }
+
+    public IReadOnlyList<Setting> ExpandSettings => [.. DepthExpansion.Settings, new("layers-source",
+        "SWS: the stage each layer copies, e.g. 0,0,0,1,1,1,2,2,3,3,4,4 (the authors' 12-layer mapping); sets the depth. Default rule: one layer per stage, " +
+        "the other L'-5 shared out in proportion to the stage sizes (largest remainder); below 5 layers, evenly spaced stages from first to last")];
+
+    public Expansion Expand(string genePath, ExpandRequest request) =>
+        DepthExpansion.Expand(genePath, request, request.Text("layers-source") is string mapping ? SwsLayout.Parse(mapping) : null);
 
     public Classifier Build(LearngeneFile.Loaded gene, DescendantSpec descendant, int classes, bool sameLabelSpace = true)
     {

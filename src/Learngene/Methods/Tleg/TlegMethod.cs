@@ -9,7 +9,7 @@ namespace Learngene.Methods.Tleg;
 /// <summary>TLEG (Transformer as Linear Expansion of learnGene, AAAI 2024): learn <c>P_B</c> and <c>P_A</c>
 /// for every block tensor in an auxiliary model by distillation; a descendant of any depth L' takes block
 /// i = P_B + (i/L')·P_A, the embeddings and final norm, and the head when the label space is the same.</summary>
-public sealed class TlegMethod : ILearngeneMethod
+public sealed class TlegMethod : IAuxiliaryMethod
 {
     public string Name => "tleg";
     public string Description => "TLEG: block weights linear in depth, P_i = P_B + (i/L)·P_A; any depth from two tensors per weight";

@@ -59,6 +59,10 @@ public class KindCliTests
 
         // Recombination: the learngenes plus class 10's tailor (a garment), and the learngenes alone.
         string genes = Path.Combine(dir, "recombined");
+        (code, output, err) = Run("inspect", gene);
+        Assert.True(code == 0, err);
+        Assert.Contains("learngene (kind)", output);
+        Assert.Contains("learngene rank", output);
         (code, output, err) = Run("expand", gene, "--tailors", "2", "--out", genes);
         Assert.True(code == 0, err);
         Assert.Contains("rank 8", output);
@@ -74,6 +78,9 @@ public class KindCliTests
         Assert.NotEqual(0, code);
         Assert.Contains("class 7 is not one of the learngene's 3 classes", err);
         (code, _, err) = Run("expand", gene, "--depths", "2", "--out", genes);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--depths does not apply to a kind learngene (it takes --tailors)", err);
+        (code, _, err) = Run("expand", gene, "--out", genes);
         Assert.NotEqual(0, code);
         Assert.Contains("recombines with --tailors", err);
         (code, _, err) = Run("train", "kind", "--gene", Path.Combine(transfer, "model.safetensors"), "--preset", "smoke", "--data", "mnist", "--out", Path.Combine(dir, "bad"));

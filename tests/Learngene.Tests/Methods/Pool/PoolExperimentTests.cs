@@ -56,7 +56,7 @@ public class PoolExperimentTests
     public void Every_configuration_of_each_family_is_measured_per_image_on_test_and_validation_and_the_pool_is_smaller()
     {
         var (_, r) = Run.Value;
-        Assert.Equal(PoolExperiment.FamilyNames, r.Families.Select(f => f.Name));
+        Assert.Equal(StitchedFamilies.FamilyNames, r.Families.Select(f => f.Name));
         // Three widths stitched between neighbours: 3 alone + 2 pairs × (3d − 2) points; the authors': 2 alone + 1 pair.
         Assert.Equal(3 + 2 * (3 * 2 - 2), r.Find("pool-learned").Configurations.Length);
         Assert.Equal(2 + 1 * (3 * 2 - 2), r.Find("pool-authors").Configurations.Length);

@@ -11,7 +11,7 @@ namespace Learngene.Tests.Methods.Sws;
 public class SwsTests
 {
     static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 16, PatchSize = 7, Classes = 5 };
-    static readonly ILearngeneMethod Sws = new SwsMethod();
+    static readonly IAuxiliaryMethod Sws = new SwsMethod();
 
     /// <summary>An auxiliary model with random values in every tensor, saved as a learngene.</summary>
     static (SwsAuxiliary Aux, LearngeneFile.Loaded Gene) RandomGene(int[]? stages = null)

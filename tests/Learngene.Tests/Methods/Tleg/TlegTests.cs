@@ -12,7 +12,7 @@ namespace Learngene.Tests.Methods.Tleg;
 public class TlegTests
 {
     static readonly VitConfig Arch = new() { Width = 16, Heads = 2, Depth = 12, PatchSize = 7, Classes = 5 };
-    static readonly ILearngeneMethod Tleg = new TlegMethod();
+    static readonly IAuxiliaryMethod Tleg = new TlegMethod();
 
     /// <summary>An auxiliary model with random (non-initial) values in every tensor, saved as a learngene.</summary>
     static (TlegAuxiliary Aux, LearngeneFile.Loaded Gene) RandomGene(int seed = 0)
