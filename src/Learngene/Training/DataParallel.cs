@@ -25,6 +25,23 @@ public sealed class DataParallel(World world)
     /// scaling benchmark); off in training, where the all-reduce itself is the meeting point.</summary>
     public static bool TimeWaiting { get; set; }
 
+    /// <summary>Before the first step: checks that the ranks can share the batch and resume from the same
+    /// checkpoint, then gives every rank rank 0's state (<paramref name="state"/>: weights, objective state,
+    /// optimizer state, fresh or resumed). Nothing to do in one process.</summary>
+    public void Start(int batchSize, int trainImages, int startEpoch, long optimizerStep, Func<IEnumerable<Tensor>> state)
+    {
+        if (!World.IsDistributed) return;
+        if (batchSize < World.Size || trainImages < World.Size)
+            throw new LearngeneException($"the batch size {batchSize} or the {trainImages} training images are fewer than the {World.Size} ranks sharing them", setting: "batch-size");
+        // Every rank must have read the same checkpoint (a run folder all ranks share): else they would run
+        // different numbers of steps and wait for each other forever.
+        Span<double> position = [startEpoch, -startEpoch, optimizerStep, -optimizerStep];
+        World.MaxInPlace(position);
+        if (position[0] != -position[1] || position[2] != -position[3])
+            throw new LearngeneException($"the ranks resume from different checkpoints (epochs {-position[1] - 1}..{position[0] - 1} done): the run folder must be one file system every rank sees");
+        Broadcast(state());
+    }
+
     /// <summary>Rank 0's values of <paramref name="tensors"/> on every rank (weights at the start, so that all
     /// ranks begin from one model whatever their random initialization or their copy of a checkpoint).</summary>
     public void Broadcast(IEnumerable<Tensor> tensors)
