@@ -34,7 +34,7 @@ static class InspectCommand
                 // A learngene of any method says what it holds through the method contract.
                 // (a plugin's file, whose method this process does not know, prints what any model file does).
                 if (meta.GetValueOrDefault("format") == Learngene.Methods.LearngeneFile.Format
-                    && Learngene.Methods.LearngeneMethods.Registry.All.FirstOrDefault(m => m.FileMethods.Contains(meta.GetValueOrDefault("method", ""), StringComparer.OrdinalIgnoreCase)) is { } method)
+                    && Learngene.Methods.LearngeneMethods.Reading(meta.GetValueOrDefault("method", "")) is { } method)
                     foreach (var line in method.Describe(path)) Console.WriteLine(line);
                 Console.WriteLine($"architecture: {config.Describe()}");
                 Console.WriteLine($"parameters: {model.ParameterCount():N0}");

@@ -69,7 +69,11 @@ public static class LearngeneMethods
         if (format != LearngeneFile.Format)
             throw new LearngeneException(format.Length == 0 ? $"{path} is not a learngene file (no Learngene metadata)" : $"{path} is a '{format}' file, not a learngene file");
         string method = meta.GetValueOrDefault("method", "");
-        return Registry.All.FirstOrDefault(m => m.FileMethods.Contains(method, StringComparer.OrdinalIgnoreCase))
+        return Reading(method)
             ?? throw new LearngeneException($"{path}: unknown learngene method '{method}' (known: {string.Join(", ", Registry.All.SelectMany(m => m.FileMethods))})");
     }
+
+    /// <summary>The registered method whose files carry <paramref name="method"/> in their metadata, or null.</summary>
+    public static ILearngeneMethod? Reading(string method) =>
+        Registry.All.FirstOrDefault(m => m.FileMethods.Contains(method, StringComparer.OrdinalIgnoreCase));
 }
