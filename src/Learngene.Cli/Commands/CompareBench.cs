@@ -36,7 +36,9 @@ static class CompareBench
         var cmd = new Command(name, description);
         if (!fixedMethods) cmd.Options.Add(methods);
         var workers = Shared.WorkersOption();
+        var dry = new DryRunOptions();
         foreach (var o in new Option[] { preset, source, transfer, depths, epochs, seeds, teacher, seed, wsLayers, wsElements, output, dataDir, threads, workers }) cmd.Options.Add(o);
+        dry.AddTo(cmd);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
@@ -61,6 +63,7 @@ static class CompareBench
                 Console.WriteLine($"no transfer task: {string.Join(", ", transferOnly)} left out (it is measured on the transfer task)");
                 list = list.Except(transferOnly).ToArray();
             }
+            if (dry.Handled(r, () => ComparePlan.Of(p, list, r.GetValue(seeds), r.GetValue(teacher)))) return 0;
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-{name}-{p.Name}");
             Run(p, list, r.GetValue(seeds), dir, Shared.Cache(r, dataDir), r.GetValue(teacher), r.GetValue(workers)!);
             return 0;

@@ -17,12 +17,15 @@ static class DitBench
         var cmd = new Command("dit", "A class-conditional DiT per data set: a judge classifier, DiT training with FD-clf and accuracy on samples each epoch, a final evaluation " +
                                      "(guidance and DDIM steps of the preset), grids and ImageFolders of samples; writes results.json, report.md and plots.");
         var workers = Shared.WorkersOption();
+        var dry = new DryRunOptions();
         foreach (var o in new Option[] { preset, data, output, dataDir, threads, workers }) cmd.Options.Add(o);
+        dry.AddTo(cmd);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
             var p = DitPreset.Registry.Find(r.GetValue(preset)!);
             if (r.GetValue(data) is string names) p = p with { Data = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+            if (dry.Handled(r, () => DitPlan.Of(p))) return 0;
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-dit-{p.Name}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Console.WriteLine($"DiT, preset {p.Name}, data {string.Join(", ", p.Data)}; run folder {dir}");

@@ -18,13 +18,16 @@ static class KindBench
         var cmd = new Command("kind", "KIND: pre-train an SVD-form DiT (learngenes and class tailors) and an ordinary DiT on digits 0–4 and garments 0–4, check knowledge diversion, " +
                                       "then transfer to digits 5–9 and garments 5–9 with KIND (also with a null tailor block, and the ungated ablation), LoRA, PiSSA, SVDiff, full fine-tuning and Heur-LG over the transfer seeds; writes results.json, report.md with intervals, grids and a plot.");
         var workers = Shared.WorkersOption();
+        var dry = new DryRunOptions();
         foreach (var o in new Option[] { preset, methods, seeds, output, dataDir, threads, workers }) cmd.Options.Add(o);
+        dry.AddTo(cmd);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
             var p = KindPreset.Registry.Find(r.GetValue(preset)!);
             if (r.GetValue(methods) is string names) p = p with { Methods = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
             if (r.GetValue(seeds) is int n) p = n >= 1 ? p with { TransferSeeds = n } : throw new LearngeneException($"--seeds must be at least 1 (got {n})", setting: "seeds");
+            if (dry.Handled(r, () => KindPlan.Of(p))) return 0;
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-kind-{p.Name}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Console.WriteLine($"KIND, preset {p.Name}; run folder {dir}");

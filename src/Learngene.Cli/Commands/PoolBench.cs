@@ -16,13 +16,16 @@ static class PoolBench
         var cmd = new Command("pool", "Learngene Pool against SN-Net: a ViT teacher, distilled half-depth instances and full-depth anchors of the same widths (same per-model budget), " +
                                       "six stitched families (the pool with the learned, learned-pinv, least-squares and scratch stitch inits, the pool as the authors' code builds it, SN-Net) fine-tuned alike with the preset's seeds, every configuration tested and decided by paired-bootstrap intervals; writes results.json, report.md, plots and the families' learngene files.");
         var workers = Shared.WorkersOption();
+        var dry = new DryRunOptions();
         foreach (var o in new Option[] { preset, families, output, workers }) cmd.Options.Add(o);
+        dry.AddTo(cmd);
         options.AddTo(cmd);
         cmd.SetAction(r =>
         {
             var p = options.Apply(r, PoolPreset.Registry.Find(r.GetValue(preset)!));
             string dir = r.GetValue(output) ?? Path.Combine("runs", $"bench-pool-{p.Name}");
             var only = r.GetValue(families) is string names ? StitchedFamilies.Find(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null;
+            if (dry.Handled(r, () => PoolPlan.Of(p, only))) return 0;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Console.WriteLine($"Learngene Pool vs SN-Net, preset {p.Name}, data {p.Data}; run folder {dir}");
             var results = Shared.Experiment(r.GetValue(workers)!, () => new PoolExperiment(p, dir, options.Cache(r), ConsoleProgress.Log, only).Run());

@@ -46,11 +46,17 @@ public static class MemoryNeed
     /// (<paramref name="trainedParameters"/>: all of them by default; fewer when most are frozen), and a batch's activations.</summary>
     public static void RequireTrainingFits(ModelConfig config, int batchSize, double? trainedParameters = null)
     {
-        var (parameters, activations) = config.Size();
-        double need = 4 * (parameters + 3 * (trainedParameters ?? parameters) + activations * batchSize), have = AvailableBytes();
+        double need = TrainingBytes(config, batchSize, trainedParameters), have = AvailableBytes();
         if (need > have)
             throw new LearngeneException($"training {config.Describe()} with batches of {batchSize} needs at least {Bytes(need)} of memory " +
                 $"(weights, gradients, AdamW's moments and the batch's activations); this machine has {Bytes(have)}: choose a smaller batch size, depth or width", setting: "batch-size");
+    }
+
+    /// <summary>The under-estimate of <see cref="RequireTrainingFits"/>: what training certainly needs.</summary>
+    public static double TrainingBytes(ModelConfig config, int batchSize, double? trainedParameters = null)
+    {
+        var (parameters, activations) = config.Size();
+        return 4 * (parameters + 3 * (trainedParameters ?? parameters) + activations * batchSize);
     }
 
     static string Bytes(double b) =>

@@ -111,20 +111,18 @@ public static class TrainRun
         torch.manual_seed(spec.Options.Seed);
         var method = spec.Method is null ? null : LearngeneMethods.FindAuxiliary(spec.Method);
         nn.Module model;
-        if (method is not null) model = method.CreateAuxiliary(Vit(spec.Model, $"{method.Name}"), spec.MethodSettings);
-        else if (spec.Init is not null && Initializers.Registry.TryFind(spec.Init) is { } initializer)
+        if (method is not null || spec.Init is null) model = Build(spec);
+        else if (Initializers.Registry.TryFind(spec.Init) is { } initializer)
         {
             model = Initialize(initializer, spec, data.Train);
             log?.Invoke($"initialized by {initializer.Name}{(spec.Ancestry is null ? "" : $" from {spec.Ancestry}")}");
         }
-        else if (spec.Init is not null)
+        else
         {
             var init = InitFromFile.Load(spec.Init, spec.Model.Classes, spec.Model.Channels);
             model = init.Model;
             log?.Invoke(init.Note);
         }
-        // A classifier unless the family is another kind of network (a diffusion transformer).
-        else model = ModelFamilies.Registry.Find(spec.Model.Validate().Family).Build(spec.Model);
         var info = (IModel)model;
         ModelFile.Loaded? teacher = spec.Teacher is null ? null : ModelFile.Load(spec.Teacher);
         var norm = Normalization.Of(data.Train);
@@ -175,6 +173,13 @@ public static class TrainRun
         world.Barrier();
         return result;
     }
+
+    /// <summary>The network a run without an init starts from, at random: its method's auxiliary model when it
+    /// learns a learngene, else its model family's network (a classifier, or another kind such as a DiT).</summary>
+    public static nn.Module Build(RunSpec spec) =>
+        spec.Method is string name && LearngeneMethods.FindAuxiliary(name) is var method
+            ? method.CreateAuxiliary(Vit(spec.Model, method.Name), spec.MethodSettings)
+            : ModelFamilies.Registry.Find(spec.Model.Validate().Family).Build(spec.Model);
 
     /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
     public static Classifier Initialize(IInitializer initializer, RunSpec spec, ImageDataset train)

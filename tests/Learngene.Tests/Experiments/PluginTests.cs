@@ -1,6 +1,7 @@
 using Learngene.Data;
 using Learngene.Experiments;
 using Learngene.Experiments.Comparison;
+using Learngene.Experiments.Planning;
 using Learngene.IO;
 using Learngene.Methods;
 using Learngene.Models;
@@ -163,6 +164,8 @@ public class PluginTests
 
     public sealed record CoinResults(int Heads, int Tosses);
 
+    public sealed record CoinPreset(string Name, string Description) : INamed;
+
     [Fact]
     public void An_experiment_registered_outside_the_library_is_found_by_its_results_and_reported()
     {
@@ -170,12 +173,19 @@ public class PluginTests
         ExperimentFolder.SaveResults(dir, new CoinResults(7, 10));
         var coin = ExperimentRegistry.Registry.Add(new Experiment<CoinResults>("coin", "a throwaway experiment", d => ExperimentFolder.ResultsHave(d, "tosses"),
             (d, r) => { string path = Path.Combine(d, "report.md"); File.WriteAllText(path, $"{r.Heads} heads in {r.Tosses} tosses"); return path; },
-            r => [new Check("more heads than tails", r.Heads * 2 > r.Tosses, $"{r.Heads} of {r.Tosses}")]));
+            r => [new Check("more heads than tails", r.Heads * 2 > r.Tosses, $"{r.Heads} of {r.Tosses}")],
+            [new CoinPreset("smoke", "one tiny classifier")],
+            _ => [new PlannedCell("toss", new RunSpec { Data = "mnist", Model = new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7 }, Options = new TrainOptions { BatchSize = 8 } })]));
         try
         {
             Assert.Same(coin, ExperimentRegistry.OfFolder(dir));
             Assert.Equal("7 heads in 10 tosses", File.ReadAllText(ExperimentRegistry.OfFolder(dir).WriteReport(dir)));
             Assert.Single(coin.Checks(dir));
+            // Its plan dry-runs like any experiment's.
+            var row = Assert.Single(DryRun.Execute(coin.Plan(coin.Presets[0].Name)));
+            Assert.Equal(["toss"], row.Cells);
+            Assert.Null(row.Error);
+            Assert.Contains("28x28x1, 10 classes", row.Model);
         }
         finally { ExperimentRegistry.Registry.Remove("coin"); }
         Assert.Throws<LearngeneException>(() => ExperimentRegistry.OfFolder(dir)); // no known experiment's results

@@ -44,12 +44,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
 
         var teacher = teacherFile is not null
             ? cells.Given("teacher", teacherFile)
-            : cells.GetOrCompute("teacher", dir => cells.Train(dir, new RunSpec
-            {
-                Data = preset.Source, Model = ModelPresets.Registry.Find(preset.TeacherModel).Config with { ImageSize = 0 },
-                Options = preset.Recipe with { Epochs = preset.TeacherEpochs, Seed = preset.Seed },
-                TrainLimit = preset.TeacherTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
-            }, data, "source", "teacher", 0), log);
+            : cells.GetOrCompute("teacher", dir => cells.Train(dir, TeacherSpec(preset), data, "source", "teacher", 0), log);
         teacher = cells.Need(teacher); // every later cell distils from it
 
         var pretrainer = new ComparisonPretrainer(preset, cells, data, cells.Resolve(teacher.ModelPath), log);
@@ -106,6 +101,31 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         return all;
     }
 
+    /// <summary>The teacher every pre-trained artefact distils from, trained on the source task.</summary>
+    public static RunSpec TeacherSpec(ComparePreset p) => new()
+    {
+        Data = p.Source, Model = ModelPresets.Registry.Find(p.TeacherModel).Config with { ImageSize = 0 },
+        Options = p.Recipe with { Epochs = p.TeacherEpochs, Seed = p.Seed },
+        TrainLimit = p.TeacherTrainLimit, TestLimit = p.TestLimit, TestSeed = p.Seed,
+    };
+
+    /// <summary>A descendant's training on its task: the preset's recipe for E epochs, its images and test images.</summary>
+    public static RunSpec DescendantSpec(ComparePreset p, string task, int epochs, int seed) => new()
+    {
+        Data = task == "source" ? p.Source : p.Transfer, Options = p.Recipe with { Epochs = epochs, Seed = seed },
+        TrainLimit = p.TrainLimit, TestLimit = p.TestLimit, TestSeed = p.Seed,
+    };
+
+    /// <summary>A descendant's architecture: the family's at its depth, in the source's input shape whatever the
+    /// task's images are (training resizes them to it). Data-free initializers (scratch, mimetic) draw the patch
+    /// embedding for the task's channels; what comes from a source model keeps its channels and training adapts
+    /// it, the same way for every method.</summary>
+    public static VitConfig DescendantArchitecture(ComparePreset p, Contender contender, int depth, int imageSize, int sourceChannels, int taskChannels, int taskClasses) =>
+        ModelPresets.Registry.Find(p.Family).Vit with
+        {
+            Pooling = "avg", Depth = depth, ImageSize = imageSize, Channels = contender.DataFree ? taskChannels : sourceChannels, Classes = taskClasses,
+        };
+
     /// <summary>The family's input: the source data's image size and channels, which every learngene,
     /// the ancestry and the teacher were trained on. Every descendant of every method starts in this
     /// shape and trains on its task's data resized to it.</summary>
@@ -132,27 +152,17 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
         cells.GetOrCompute(CellName(task, label, depth, seed), dir =>
         {
             foreach (var a in artefacts) cells.Await(a.Name); // trained by another worker (--workers mpi)
-            return cells.Train(dir, new RunSpec
-            {
-                Data = task == "source" ? preset.Source : preset.Transfer, Init = InitFile(task, contender, label, depth, seed, artefacts, contexts),
-                Options = preset.Recipe with { Epochs = epochs, Seed = seed },
-                TrainLimit = preset.TrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
-            }, data, task, label, depth);
+            return cells.Train(dir, DescendantSpec(preset, task, epochs, seed) with { Init = InitFile(task, contender, label, depth, seed, artefacts, contexts) },
+                data, task, label, depth);
         }, log);
 
-    /// <summary>The descendant's initial weights as a model file (kept under descendants/ for inspection),
-    /// in the family's input shape whatever the task's images are (training resizes them to it).</summary>
+    /// <summary>The descendant's initial weights as a model file (kept under descendants/ for inspection).</summary>
     string InitFile(string task, Contender contender, string label, int depth, int seed, IReadOnlyList<Artefact> artefacts, InitContexts? contexts)
     {
         string path = Path.Combine(runDir, "descendants", task, label, $"d{depth:D2}-s{seed}.safetensors");
         var (size, channels, _) = SourceShape();
         var train = data.TaskData(task == "source" ? preset.Source : preset.Transfer, preset.TrainLimit, seed);
-        // Data-free initializers (scratch, mimetic) draw the patch embedding for the task's channels; what
-        // comes from a source model keeps its channels and training adapts it, the same way for every method.
-        var arch = ModelPresets.Registry.Find(preset.Family).Vit with
-        {
-            Pooling = "avg", Depth = depth, ImageSize = size, Channels = contender.DataFree ? train.Channels : channels, Classes = train.Classes,
-        };
+        var arch = DescendantArchitecture(preset, contender, depth, size, channels, train.Channels, train.Classes);
         torch.manual_seed(seed * 1000 + depth);
         var (model, norm) = contender.Initialize(new DescendantRequest(task, depth, seed, arch, train, artefacts, contexts));
         ModelFile.Save(path, model, norm, train.ClassNames, new Dictionary<string, string> { ["init"] = label, ["seed"] = seed.ToString() });

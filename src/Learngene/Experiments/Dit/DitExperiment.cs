@@ -80,10 +80,14 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
         TrainJudge(cells, data, preset.Judge, preset.JudgeRecipe with { Seed = preset.Recipe.Seed }, preset.JudgeTrainLimit, name, classes, log);
 
     public static CellResult TrainJudge(CellStore cells, DataCache data, VitConfig judge, TrainOptions recipe, int? trainLimit, string name, int[]? classes, Action<string>? log) =>
-        cells.GetOrCompute($"judge-{name}{(classes is null ? "" : "-" + string.Join("-", classes))}", dir => cells.Train(dir, new RunSpec
-        {
-            Data = name, Classes = classes, Model = judge, Options = recipe, TrainLimit = trainLimit, TestSeed = recipe.Seed,
-        }, data, "source", "judge", judge.Depth), log);
+        cells.GetOrCompute(JudgeName(name, classes), dir => cells.Train(dir, JudgeSpec(judge, recipe, trainLimit, name, classes), data, "source", "judge", judge.Depth), log);
+
+    public static string JudgeName(string data, int[]? classes) => $"judge-{data}{(classes is null ? "" : "-" + string.Join("-", classes))}";
+
+    public static RunSpec JudgeSpec(VitConfig judge, TrainOptions recipe, int? trainLimit, string data, int[]? classes) => new()
+    {
+        Data = data, Classes = classes, Model = judge, Options = recipe, TrainLimit = trainLimit, TestSeed = recipe.Seed,
+    };
 
     /// <summary>The DiT training run of a preset on a data set: the diffusion objective with the preset's
     /// settings, judged each epoch by <paramref name="judgePath"/> when given (a DiT of the data's size then

@@ -56,12 +56,12 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         var preJudge = cells.Need(DitExperiment.TrainJudge(cells, data, Judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses, log));
         string preJudgePath = cells.Resolve(preJudge.ModelPath);
 
-        var kindConfig = Model with { Linears = SvdForm.OnePerClass(preset.LearngeneRank, preset.TailorRank, preset.PretrainClasses.Length) with { Separate = preset.SeparateQkv } };
+        var kindConfig = KindPlan.KindConfig(preset, Model);
         var kindCell = cells.GetOrCompute("pretrain-kind", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, kindConfig, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "kind", preset.Model.Depth), log);
         var ditCell = cells.GetOrCompute("pretrain-dit", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, Model, preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "dit", preset.Model.Depth), log);
         // The ablation without diversion: the same SVD-form DiT and budget, every component shared (no class gate).
         bool ungated = preset.Methods.Contains("kind-nogate");
-        var sharedCell = ungated ? cells.GetOrCompute("pretrain-kind-nogate", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, UngatedConfig(kindConfig), preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "kind-nogate", preset.Model.Depth), log) : null;
+        var sharedCell = ungated ? cells.GetOrCompute("pretrain-kind-nogate", dir => cells.Train(dir, Spec(preset.PretrainData, preset.PretrainClasses, KindPlan.UngatedConfig(kindConfig), preset.PretrainRecipe, preset.PretrainLimit, preJudgePath, null), data, "source", "kind-nogate", preset.Model.Depth), log) : null;
         // The transfers start from both (two workers train them at once with --workers mpi).
         (kindCell, ditCell) = (cells.Need(kindCell), cells.Need(ditCell));
         if (sharedCell is not null) sharedCell = cells.Need(sharedCell);
@@ -93,20 +93,10 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         return results;
     }
 
-    /// <summary>KIND's SVD-form DiT with every component shared: as many components, none gated by class.</summary>
-    static DitConfig UngatedConfig(DitConfig kind)
-    {
-        var form = (SvdForm)kind.Linears!;
-        return kind with { Linears = form with { LearngeneRank = form.LearngeneRank + form.TailorRank * form.TailorBlocks, TailorOf = form.TailorOf.Select(_ => -1).ToArray() } };
-    }
 
     /// <summary>A diffusion training run: the preset's objective settings, judged each epoch.</summary>
-    RunSpec Spec(string dataName, int[] classes, DitConfig model, Training.TrainOptions recipe, int? limit, string judgePath, string? init) => new()
-    {
-        Data = dataName, Classes = classes, Model = model, Options = recipe, TrainLimit = limit, TestLimit = preset.TestLimit,
-        TestSeed = preset.PretrainRecipe.Seed, Init = init, Objective = DiffusionObjective.Factory.Name,
-        ObjectiveSettings = JsonSerializer.Serialize(preset.Diffusion with { Judge = judgePath }, ModelConfig.Json),
-    };
+    RunSpec Spec(string dataName, int[] classes, DitConfig model, Training.TrainOptions recipe, int? limit, string judgePath, string? init) =>
+        KindPlan.Spec(preset, dataName, classes, model, recipe, limit, judgePath, init);
 
     TaskResult RunTask(TransferTask task, KindGene.Loaded gene, DiffusionTransformer? shared, string ditPath)
     {
@@ -118,10 +108,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
         int k = task.Classes.Length;
         // LoRA and PiSSA get the smallest rank at which they train at least as much as KIND (the null-tailor
         // variant's extra block included when it runs).
-        bool nullVariant = preset.Methods.Contains("kind-null");
-        int rank, wide;
-        using (var kind = KindGene.Transfer(gene, k, nullTailor: nullVariant || preset.NullTailor)) rank = KindCosts.MatchedRank(kind, dense);
-        using (var tuned = KindGene.Transfer(gene, k, tuneLearngenes: true, nullTailor: preset.NullTailor)) wide = KindCosts.MatchedRank(tuned, dense);
+        var (rank, wide) = KindPlan.MatchedRanks(preset, gene, dense, k);
         var methods = new List<TransferResult>();
         foreach (var method in preset.Methods)
             for (int seedIndex = 0; seedIndex < preset.SeedsOf(method); seedIndex++)
@@ -134,21 +121,7 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
                 {
                     // Every method's fresh tensors (class rows, adapters, layers) from the same seed, whatever was cached before.
                     torch.manual_seed(seed);
-                    using var model = method switch
-                    {
-                        "kind" => KindGene.Transfer(gene, k, seed: seed, zeroTailors: preset.ZeroTailors(), nullTailor: preset.NullTailor),
-                        "kind-null" => KindGene.Transfer(gene, k, seed: seed, zeroTailors: preset.ZeroTailors(), nullTailor: true),
-                        "kind-nogate" => KindGene.TransferUngated(shared!, gene.Form, k, seed, preset.ZeroTailors(), preset.NullTailor),
-                        "kind-tune" => KindGene.Transfer(gene, k, tuneLearngenes: true, seed: seed, zeroTailors: preset.ZeroTailors(), nullTailor: preset.NullTailor),
-                        "lora-wide" => TuningBaselines.Lora(dense, k, wide),
-                        "pissa-wide" => TuningBaselines.Pissa(dense, k, wide),
-                        "lora" => TuningBaselines.Lora(dense, k, rank),
-                        "pissa" => TuningBaselines.Pissa(dense, k, rank),
-                        "svdiff" => TuningBaselines.Svdiff(dense, k),
-                        "full" => TuningBaselines.Full(dense, k),
-                        "heur-lg" => TuningBaselines.HeurLg(dense, k, preset.InheritBlocks),
-                        _ => throw new InvalidOperationException(method),
-                    };
+                    using var model = KindPlan.Start(preset, method, gene, shared, dense, k, seed, rank, wide);
                     Directory.CreateDirectory(Path.GetDirectoryName(initPath)!);
                     ModelFile.Save(initPath, model, model, pre.Normalization, names, method is "kind" or "kind-null" or "kind-tune" ? gene.Provenance() : pre.Metadata.Where(kv => kv.Key is DiffusionFile.PredictionKey or DiffusionFile.StepsKey).ToDictionary());
                 }

@@ -41,11 +41,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
 
         var teacherCell = p.TeacherFile is string file
             ? cells.Given("teacher", file)
-            : cells.GetOrCompute("teacher", dir => cells.Train(dir, new RunSpec
-            {
-                Data = p.Data, Model = p.Teacher, Options = p.Recipe with { Epochs = p.TeacherEpochs, Seed = p.Seed },
-                TrainLimit = TeacherTrainLimit, TestLimit = p.TestLimit, TestSeed = p.Seed,
-            }, data, "source", "teacher", p.Teacher.Depth), log);
+            : cells.GetOrCompute("teacher", dir => cells.Train(dir, PoolPlan.TeacherSpec(p) with { TrainLimit = TeacherTrainLimit }, data, "source", "teacher", p.Teacher.Depth), log);
         teacherCell = cells.Need(teacherCell); // every member distils from it
         string teacherPath = cells.Resolve(teacherCell.ModelPath);
         var teacher = ModelFile.ReadConfig(teacherPath) as VitConfig
@@ -87,15 +83,9 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
 
     int? AllButValidation => preset.ValidationImages > 0 ? data.Raw(preset.Data).Train.Count - preset.ValidationImages : null;
 
-    /// <summary>An instance or an anchor: the same images, epochs and recipe for every one.</summary>
     CellResult PerModelCell(string name, VitConfig arch, string teacherPath, string role, string? objective, string? objectiveSettings) =>
-        cells.GetOrCompute(name, dir => cells.Train(dir, new RunSpec
-        {
-            Data = preset.Data, Model = arch, Teacher = teacherPath, Objective = objective, ObjectiveSettings = objectiveSettings,
-            // Anchors: the instances' CE weight (0.1) with soft KD for the rest, without the feature terms.
-            Options = objective is null ? preset.PerModelRecipe with { Distill = "soft", DistillAlpha = 0.9, Temperature = 1.0 } : preset.PerModelRecipe,
-            TrainLimit = MemberTrainLimit, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
-        }, data, "source", role, arch.Depth), log);
+        cells.GetOrCompute(name, dir => cells.Train(dir, PoolPlan.PerModelSpec(preset, arch, teacherPath, objective, objectiveSettings) with { TrainLimit = MemberTrainLimit },
+            data, "source", role, arch.Depth), log);
 
     string PoolsDir => Path.Combine(runDir, "pools");
 
@@ -109,14 +99,7 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         var finetunes = Enumerable.Range(preset.Seed, preset.FinetuneSeeds).Select(seed => cells.GetOrCompute($"finetune-{f.Name}-s{seed}", dir =>
         {
             if (!File.Exists(initFile) || !File.Exists(ResidualsPath(f.Name))) Assemble(f, members.Select(cells.Need).ToList(), initFile, context.TeacherWidth); // members other workers trained
-            var settings = new StitchFineTuning.Settings(CrossEntropyWeight: f.Finetuning == "ce" ? 1.0 : 0.5, Seed: seed);
-            return cells.Train(dir, new RunSpec
-            {
-                Data = preset.Data, Init = initFile, Teacher = context.TeacherPath, Objective = StitchFineTuning.Factory.Name,
-                ObjectiveSettings = JsonSerializer.Serialize(settings, ModelConfig.Json),
-                Options = (f.Finetuning == "ce" ? preset.ConstantFinetuneRecipe : preset.FinetuneRecipe) with { Seed = seed },
-                TrainLimit = MemberTrainLimit, TrainSeed = preset.Seed, TestLimit = preset.TestLimit, TestSeed = preset.Seed,
-            }, data, "source", $"{f.Name}-finetune", 0);
+            return cells.Train(dir, PoolPlan.FinetuneSpec(preset, f, seed, initFile, context.TeacherPath) with { TrainLimit = MemberTrainLimit }, data, "source", $"{f.Name}-finetune", 0);
         }, log)).ToList();
         // Workers train; measuring every configuration and writing the pool file is rank 0's gathering.
         if (cells.IsWorker) return new FamilyResult { Name = f.Name };
