@@ -45,14 +45,6 @@ static class Shared
     /// <summary>One data cache per command: every run it starts reads each data set once.</summary>
     public static DataCache Cache(ParseResult r, Option<string?> dataDir) => new(Catalog(r, dataDir));
 
-    /// <summary>An experiment's floors, its time and where its report is, for the console.</summary>
-    public static void PrintOutcome(IEnumerable<Learngene.Reporting.Check> checks, System.Diagnostics.Stopwatch clock, string report, string extra = "")
-    {
-        Console.WriteLine();
-        foreach (var c in checks) Console.WriteLine($"{Learngene.Statistics.Verdicts.Word(c.Verdict)} — {c.Name}: {c.Text}");
-        Console.WriteLine($"finished in {clock.Elapsed.TotalMinutes:F1} min; {PeakMemory()}; report: {report}{extra}");
-    }
-
     /// <summary>The process's peak resident memory so far (Linux: VmHWM), for the closing line of long jobs.</summary>
     public static string PeakMemory() => $"peak resident memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB";
 

@@ -117,11 +117,11 @@ static class BenchCommand
         cmd.Subcommands.Add(throughput);
         cmd.Subcommands.Add(OnnxBenchCommand());
         cmd.Subcommands.Add(ConvStressCommand());
-        cmd.Subcommands.Add(CompareBench.Create());
-        cmd.Subcommands.Add(CompareBench.CreateTleg());
-        cmd.Subcommands.Add(PoolBench.Create());
-        cmd.Subcommands.Add(DitBench.Create());
-        cmd.Subcommands.Add(KindBench.Create());
+        // Every registered experiment by name, and bench tleg: the comparison with TLEG's methods only.
+        foreach (var experiment in Learngene.Experiments.ExperimentRegistry.Registry.All.OrderBy(e => e.Name)) cmd.Subcommands.Add(ExperimentCommand.For(experiment));
+        cmd.Subcommands.Add(ExperimentCommand.For(Learngene.Experiments.ExperimentRegistry.Registry.Find("compare"), "tleg",
+            new Dictionary<string, string> { ["methods"] = "tleg,scratch,pretrain-finetune" },
+            "TLEG against scratch and pretrain-finetune (the same runner as 'bench compare --methods tleg,scratch,pretrain-finetune')."));
         cmd.Subcommands.Add(MpiBenchCommand.Create());
         return cmd;
     }

@@ -36,39 +36,25 @@ static class LearnPoolCommand
     }
 }
 
-/// <summary>The options <c>learn pool</c> and <c>bench pool</c> share: data, teacher, widths, depth, seed, threads.</summary>
+/// <summary>The pool preset's settings as <c>learn pool</c> options (the experiment's own: <see cref="PoolBench.PresetSettings"/>), with data and threads.</summary>
 sealed class PoolOptions
 {
-    readonly Option<string?> teacher = new("--teacher") { Description = "A trained ViT teacher model file (default: train one with the preset's teacher budget)" };
-    readonly Option<string?> data = new("--data") { Description = "Data set (default: fashion-mnist); any --data value" };
-    readonly Option<string?> widths = new("--widths") { Description = "Instance (and anchor) widths, e.g. 24,48,96 (default: the authors' 1/4, 1/2, 1 of the teacher's width)" };
-    readonly Option<int?> depth = new("--instance-depth") { Description = "The instances' depth (default: half the teacher's)" };
-    readonly Option<int?> seed = new("--seed") { Description = "Seed (default: 0)" };
+    readonly Dictionary<string, Option<string?>> own = PoolBench.PresetSettings.ToDictionary(s => s.Name, s => new Option<string?>("--" + s.Name) { Description = s.Description });
     readonly Option<string?> dataDir = Shared.DataDir();
     readonly Option<int> threads = Shared.Threads();
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { data, teacher, widths, depth, seed, dataDir, threads }) cmd.Options.Add(o);
+        foreach (var o in own.Values) cmd.Options.Add(o);
+        cmd.Options.Add(dataDir);
+        cmd.Options.Add(threads);
     }
 
     public PoolPreset Apply(ParseResult r, PoolPreset p)
     {
         Shared.SetThreads(r.GetValue(threads));
-        if (r.GetValue(depth) is < 2) throw new LearngeneException("the instances need at least 2 blocks to stitch", setting: "instance-depth");
-        return p with
-        {
-            Data = r.GetValue(data) ?? p.Data, TeacherFile = r.GetValue(teacher) ?? p.TeacherFile, Seed = r.GetValue(seed) ?? p.Seed, InstanceDepth = r.GetValue(depth) ?? p.InstanceDepth,
-            Widths = r.GetValue(widths) is string w ? ParseWidths(w) : p.Widths,
-        };
+        return PoolBench.Apply(p, new GivenSettings(own.Where(kv => r.GetValue(kv.Value) is not null).ToDictionary(kv => kv.Key, kv => r.GetValue(kv.Value)!)));
     }
 
     public Data.DataCache Cache(ParseResult r) => Shared.Cache(r, dataDir);
-
-    static int[] ParseWidths(string text)
-    {
-        var widths = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.TryParse(s, out int v) && v > 0 ? v : -1).ToArray();
-        if (widths.Length == 0 || widths.Any(v => v < 0)) throw new LearngeneException($"widths '{text}': expected positive integers like 24,48,96", setting: "widths");
-        return widths;
-    }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Learngene.Experiments.Comparison;
+using Learngene.Experiments;
 
 namespace Learngene.Cli;
 
@@ -20,8 +20,8 @@ static class QuickstartCommand
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
-            CompareBench.Run(ComparePreset.Registry.Find("quickstart"), ["tleg", "sws", "scratch"], seeds: 1,
-                r.GetValue(output) ?? Path.Combine("runs", "quickstart"), Shared.Cache(r, dataDir), teacher: null);
+            var run = ExperimentRegistry.Registry.Find("compare").Configure("quickstart", new GivenSettings(new Dictionary<string, string> { ["methods"] = "tleg,sws,scratch" }));
+            ExperimentCommand.Run(run, r.GetValue(output) ?? Path.Combine("runs", "quickstart"), Shared.Cache(r, dataDir));
             return 0;
         });
         return cmd;

@@ -24,23 +24,19 @@ public interface ILearngeneMethod : INamed
     IReadOnlyList<string> Describe(string genePath);
 }
 
-/// <summary>One setting a method takes: its name (the option is <c>--NAME</c>), what it does, and whether it
-/// is a flag (given or not) rather than a value.</summary>
-public sealed record Setting(string Name, string Description, bool Flag = false);
-
 /// <summary>What <c>expand</c> asks of a method: the folder to write into, the settings given (by name; a flag
 /// as "true"), and the seed of any fresh parts.</summary>
 public sealed record ExpandRequest(string OutDir, IReadOnlyDictionary<string, string> Settings, int Seed = 0)
 {
-    public string? Text(string name) => Settings.TryGetValue(name, out var v) ? v : null;
+    GivenSettings Given => new(Settings);
 
-    public bool Flag(string name) => Text(name) == "true";
+    public string? Text(string name) => Given.Text(name);
 
-    public int? Int(string name) => Text(name) is not string v ? null
-        : int.TryParse(v, out int k) ? k : throw new LearngeneException($"--{name} takes a whole number (got '{v}')", setting: name);
+    public bool Flag(string name) => Given.Flag(name);
 
-    public long? Long(string name) => Text(name) is not string v ? null
-        : long.TryParse(v, out long k) ? k : throw new LearngeneException($"--{name} takes a whole number (got '{v}')", setting: name);
+    public int? Int(string name) => Given.Int(name);
+
+    public long? Long(string name) => Given.Long(name);
 }
 
 /// <summary>One model file an expansion wrote, with its size, cost and a line saying what it is.</summary>

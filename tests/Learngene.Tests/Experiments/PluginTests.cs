@@ -175,17 +175,27 @@ public class PluginTests
             (d, r) => { string path = Path.Combine(d, "report.md"); File.WriteAllText(path, $"{r.Heads} heads in {r.Tosses} tosses"); return path; },
             r => [new Check("more heads than tails", r.Heads * 2 > r.Tosses, $"{r.Heads} of {r.Tosses}")],
             [new CoinPreset("smoke", "one tiny classifier")],
-            _ => [new PlannedCell("toss", new RunSpec { Data = "mnist", Model = new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7 }, Options = new TrainOptions { BatchSize = 8 } })]));
+            (preset, _) => new ExperimentRun(preset, "tossing", [],
+                () => [new PlannedCell("toss", new RunSpec { Data = "mnist", Model = new VitConfig { Width = 16, Depth = 1, Heads = 2, PatchSize = 7 }, Options = new TrainOptions { BatchSize = 8 } })],
+                (dir, _, _) =>
+                {
+                    ExperimentFolder.SaveResults(dir, new CoinResults(3, 4));
+                    return RunOutcome.OfChecks(ExperimentRegistry.OfFolder(dir).WriteReport(dir), ExperimentRegistry.OfFolder(dir).Checks(dir));
+                })));
         try
         {
             Assert.Same(coin, ExperimentRegistry.OfFolder(dir));
             Assert.Equal("7 heads in 10 tosses", File.ReadAllText(ExperimentRegistry.OfFolder(dir).WriteReport(dir)));
             Assert.Single(coin.Checks(dir));
-            // Its plan dry-runs like any experiment's.
+            // Its plan dry-runs, and it runs and reports, like any experiment's.
             var row = Assert.Single(DryRun.Execute(coin.Plan(coin.Presets[0].Name)));
             Assert.Equal(["toss"], row.Cells);
             Assert.Null(row.Error);
             Assert.Contains("28x28x1, 10 classes", row.Model);
+            string other = TestData.TempDir();
+            var outcome = coin.Configure("smoke", GivenSettings.None).Execute(other, new DataCache(new DataCatalog(TestData.TempDir())), _ => { });
+            Assert.Equal("3 heads in 4 tosses", File.ReadAllText(outcome.Report));
+            Assert.Equal(["met — more heads than tails: 3 of 4"], outcome.Lines);
         }
         finally { ExperimentRegistry.Registry.Remove("coin"); }
         Assert.Throws<LearngeneException>(() => ExperimentRegistry.OfFolder(dir)); // no known experiment's results
