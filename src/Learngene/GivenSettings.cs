@@ -12,6 +12,11 @@ public sealed record GivenSettings(IReadOnlyDictionary<string, string> Values)
 
     public string? Text(string name) => Values.TryGetValue(name, out var v) ? v : null;
 
+    public bool Has(string name) => Values.ContainsKey(name);
+
+    /// <summary>A value the command cannot go without.</summary>
+    public string Required(string name) => Text(name) ?? throw new LearngeneException($"--{name} is required", setting: name);
+
     public bool Flag(string name) => Text(name) == "true";
 
     public int? Int(string name) => Text(name) is not string v ? null
@@ -19,6 +24,10 @@ public sealed record GivenSettings(IReadOnlyDictionary<string, string> Values)
 
     public long? Long(string name) => Text(name) is not string v ? null
         : long.TryParse(v, out long k) ? k : throw new LearngeneException($"--{name} takes a whole number (got '{v}')", setting: name);
+
+    public double? Double(string name) => Text(name) is not string v ? null
+        : double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double x) ? x
+        : throw new LearngeneException($"--{name} takes a number (got '{v}')", setting: name);
 
     /// <summary>A comma-separated list, trimmed, empty entries dropped.</summary>
     public string[]? List(string name) => Text(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -39,13 +39,11 @@ static class DiffusionCommand
         var evalPerClass = new Option<int?>("--eval-per-class") { Description = "Samples per class the per-epoch evaluation draws (with --judge)" };
         var threads = Shared.Threads();
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var arch = new ArchitectureOptions();
-        var recipe = new RecipeOptions();
+        var training = new SettingOptions([.. TrainingSettings.Architecture, .. TrainingSettings.Recipe]);
         var c = new Command("train", "Train a class-conditional DiT with the diffusion objective (v- or ε-prediction, EMA); writes run.json, metrics.jsonl, tb/ (with sample grids), " +
                                      "checkpoint.safetensors and model.safetensors (the weight average) into --out. --resume continues exactly.");
         foreach (var o in new Option[] { preset, model, data, dataDir, classes, output, resume, judge, prediction, emaDecay, evalPerClass, device, threads }) c.Options.Add(o);
-        arch.AddTo(c);
-        recipe.AddTo(c);
+        training.AddTo(c);
         c.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
@@ -68,11 +66,7 @@ static class DiffusionCommand
                 string? judgeFile = r.GetValue(judge) is string j ? Path.GetFullPath(j) : null;
                 if (judgeFile is not null && !File.Exists(judgeFile)) throw new LearngeneException($"{judgeFile}: no such file", setting: "judge");
                 var s = DitExperiment.Spec(p with { Diffusion = settings }, r.GetValue(data)!, judgeFile, ParseClasses(r.GetValue(classes)));
-                var spec = s with
-                {
-                    Model = arch.Apply(r, s.Model), Options = recipe.Apply(r, s.Options), Device = r.GetValue(device)!,
-                    TrainLimit = recipe.TrainLimit(r) ?? s.TrainLimit, TestLimit = recipe.TestLimit(r) ?? s.TestLimit,
-                };
+                var spec = TrainingSettings.Apply(s, training.Given(r)) with { Device = r.GetValue(device)! };
                 string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("diffusion");
                 result = ConsoleProgress.Run(pr => TrainRun.Start(spec, dir, cache, pr, ConsoleProgress.Log));
             }

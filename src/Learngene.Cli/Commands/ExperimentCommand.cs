@@ -13,27 +13,19 @@ static class ExperimentCommand
     {
         name ??= experiment.Name;
         var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", experiment.Presets.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
-        var own = experiment.RunSettings.Where(s => fixedSettings?.ContainsKey(s.Name) != true)
-            .ToDictionary(s => s.Name, s => s.Flag ? (Option)new Option<bool>("--" + s.Name) { Description = s.Description } : new Option<string?>("--" + s.Name) { Description = s.Description });
+        var own = new SettingOptions(experiment.RunSettings.Where(s => fixedSettings?.ContainsKey(s.Name) != true));
         var output = new Option<string?>("--out") { Description = $"Run folder (default: runs/bench-{name}-PRESET); re-running resumes it" };
         var dataDir = Shared.DataDir();
         var threads = Shared.Threads();
         var workers = Shared.WorkersOption();
         var dry = new DryRunOptions();
         var cmd = new Command(name, description ?? experiment.Description);
-        foreach (var o in new Option[] { preset }.Concat(own.Values).Concat([output, dataDir, threads, workers])) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset }.Concat(own.All).Concat([output, dataDir, threads, workers])) cmd.Options.Add(o);
         dry.AddTo(cmd);
         cmd.SetAction(r =>
         {
             Shared.SetThreads(r.GetValue(threads));
-            var given = new Dictionary<string, string>(fixedSettings ?? new Dictionary<string, string>());
-            foreach (var (key, option) in own)
-                switch (option)
-                {
-                    case Option<bool> flag when r.GetValue(flag): given[key] = "true"; break;
-                    case Option<string?> text when r.GetValue(text) is string v: given[key] = v; break;
-                }
-            var run = experiment.Configure(r.GetValue(preset)!, new GivenSettings(given));
+            var run = experiment.Configure(r.GetValue(preset)!, own.Given(r, fixedSettings));
             if (dry.Handled(r, run.Plan)) return 0;
             Run(run, r.GetValue(output) ?? Path.Combine("runs", $"bench-{name}-{run.Preset}"), Shared.Cache(r, dataDir), r.GetValue(workers)!);
             return 0;

@@ -56,6 +56,10 @@ public interface IAuxiliaryMethod : ILearngeneMethod
 
     IReadOnlyList<string> ILearngeneMethod.Describe(string genePath) => DepthExpansion.Describe(this, genePath);
 
+    IReadOnlyList<Setting> ILearngeneMethod.LearnSettings => AuxiliaryLearning.Settings(this);
+
+    Learned ILearngeneMethod.Learn(LearnRequest request) => AuxiliaryLearning.Learn(this, request);
+
     /// <summary>What the method stores and spends before any descendant trains: the learngene file, and
     /// the distillation of every model it trained.</summary>
     MethodCosts Costs(CostContext context)

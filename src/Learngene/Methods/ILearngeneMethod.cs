@@ -22,7 +22,25 @@ public interface ILearngeneMethod : INamed
 
     /// <summary>What a learngene file of this method holds and what it expands into, in lines for <c>inspect</c>.</summary>
     IReadOnlyList<string> Describe(string genePath);
+
+    /// <summary>The settings <c>learn NAME</c> takes for this method; each becomes an option.</summary>
+    IReadOnlyList<Setting> LearnSettings { get; }
+
+    /// <summary>Learns a learngene into the request's folder — trains what the method trains — and says where
+    /// its file is.</summary>
+    Learned Learn(LearnRequest request);
+
+    /// <summary>The run folder's name under runs/ when learning again resumes it (the pool's cached cells), or
+    /// null: each learning gets a new timestamped folder.</summary>
+    string? ResumableFolder(GivenSettings settings) => null;
 }
+
+/// <summary>What <c>learn</c> asks of a method: the run folder, the settings given (by name), the data cache,
+/// and where progress goes.</summary>
+public sealed record LearnRequest(string OutDir, GivenSettings Settings, Data.DataCache Data, Action<string> Log, Training.ITrainingObserver? Observer = null);
+
+/// <summary>The learngene file a learning wrote, and lines saying how it went.</summary>
+public sealed record Learned(string GenePath, IReadOnlyList<string> Lines);
 
 /// <summary>What <c>expand</c> asks of a method: the folder to write into, the settings given (by name; a flag
 /// as "true"), and the seed of any fresh parts.</summary>

@@ -145,9 +145,15 @@ public class PluginTests
             string report = File.ReadAllText(CompareReport.Write(dir, r));
             Assert.Contains("| repeat-last |", report);
             Assert.Contains("REPEAT-LAST auxiliary model", report);
-            // expand and inspect reach it through the method contract, as they reach the four built in.
+            // learn, expand and inspect reach it through the method contract, as they reach the four built in.
             string genePath = Path.Combine(dir, r.Learngenes["repeat-last"].ModelPath);
             Assert.Same(method, LearngeneMethods.OfFile(genePath));
+            var learned = method.Learn(new LearnRequest(Path.Combine(dir, "learned"), new GivenSettings(new Dictionary<string, string>
+            {
+                ["preset"] = "smoke", ["teacher"] = Path.Combine(dir, r.Teacher.ModelPath), ["train-limit"] = "200", ["test-limit"] = "100", ["epochs"] = "1",
+            }), TestData.Cache.Value, _ => { }));
+            Assert.Same(method, LearngeneMethods.OfFile(learned.GenePath));
+            Assert.Contains(method.LearnSettings, s => s.Name == "teacher");
             var expansion = method.Expand(genePath, new ExpandRequest(Path.Combine(dir, "expanded"), new Dictionary<string, string> { ["depths"] = "2,4" }));
             Assert.Equal(["depth  2", "depth  4"], expansion.Files.Select(f => f.Label));
             Assert.All(expansion.Files, f => Assert.True(File.Exists(f.Path), f.Path));

@@ -1,3 +1,5 @@
+using Learngene.Runs;
+
 namespace Learngene.Methods.Kind;
 
 /// <summary>KIND (docs/methods/kind.md) through the method contract. Its file holds a pre-trained DiT in SVD
@@ -37,6 +39,42 @@ public sealed class KindMethod : ILearngeneMethod
                 $"tailors of: {string.Join(", ", tailored)}; pre-trained on {gene.Info.SourceData}, {gene.Info.ImagesSeen:N0} images seen ({gene.Diffusion.Prediction} target)",
             "expands by recombination ('expand --tailors 0,3' or 'none') and transfers to new classes with fresh tailors ('train kind')",
         ];
+    }
+
+    public IReadOnlyList<Setting> LearnSettings =>
+    [
+        .. KindRuns.DiffusionSettings("mnist+fashion-mnist", "Pre-training classes (indices of the data's classes; default: all)"),
+        new("learngene-rank", "Learngene (class-agnostic) components per matrix (default: 48)"),
+        new("tailor-rank", "Tailor components per class block (default: 8)"),
+        new("tailor-map", "The tailor block of each class, e.g. 0,0,1,1 (classes may share; −1: none); default: one block per class"),
+        new("qkv", "separate (q, k and v each decomposed on its own, as the authors' DivControl states KIND's decomposition; the default) or fused (one decomposition of the stacked qkv)"),
+        new("orthogonality", "Weight of the penalty keeping U and V orthonormal (default 0: off; on, it couples every component)"),
+        new("resume", "Continue the learning run in this folder from its last checkpoint"),
+        .. TrainingSettings.Architecture,
+        .. TrainingSettings.Recipe,
+    ];
+
+    /// <summary>A DiT in SVD form trained with the diffusion objective, each sample's class gating its tailor
+    /// components (knowledge diversion); the run's model file, and beside it the learngene (learngenes, shared
+    /// parts and the pre-training tailors).</summary>
+    public Learned Learn(LearnRequest request)
+    {
+        var s = request.Settings;
+        RunResult result;
+        if (s.Text("resume") is string runDir) result = TrainRun.Resume(runDir, request.Data, null, request.Observer, request.Log);
+        else
+        {
+            bool separate = (s.Text("qkv") ?? "separate") switch
+            {
+                "separate" => true,
+                "fused" => false,
+                var other => throw new LearngeneException($"--qkv must be separate or fused (got '{other}')", setting: "qkv"),
+            };
+            var spec = KindRuns.LearnSpec(KindRuns.DiffusionSpec(s, "mnist+fashion-mnist"), s.Int("learngene-rank") ?? 48, s.Int("tailor-rank") ?? 8,
+                ParseIndices(s.Text("tailor-map"), "--tailor-map"), s.Double("orthogonality") ?? 0, separate);
+            result = TrainRun.Start(spec, request.OutDir, request.Data, request.Observer, request.Log);
+        }
+        return new Learned(KindRuns.SaveGene(result), [$"EMA test loss {result.Final.TestMetric("ema_loss"):G4} after {result.Final.Epoch} epochs ({result.Parameters:N0} parameters)"]);
     }
 
     /// <summary>"0,3" → [0, 3], with one clear error naming the option for anything else.</summary>

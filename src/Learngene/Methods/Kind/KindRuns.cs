@@ -1,4 +1,5 @@
 using Learngene.Data;
+using Learngene.Experiments.Dit;
 using Learngene.IO;
 using Learngene.Methods;
 using Learngene.Models;
@@ -8,10 +9,29 @@ using TorchSharp;
 
 namespace Learngene.Methods.Kind;
 
-/// <summary>KIND's runs for the CLI: learning (a diffusion run of an SVD-form DiT, then its learngene file),
+/// <summary>KIND's runs: learning (a diffusion run of an SVD-form DiT, then its learngene file),
 /// transfer (a diffusion run from the learngenes plus fresh tailors) and recombination.</summary>
 public static class KindRuns
 {
+    /// <summary>The settings of a KIND diffusion run: the DiT preset, the data and its classes, the judge.</summary>
+    public static IReadOnlyList<Setting> DiffusionSettings(string data, string classes) =>
+    [
+        new("preset", $"DiT size and budget: {string.Join("; ", DitPreset.Registry.All.Select(p => $"{p.Name} ({p.Description})"))} (default: small)"),
+        new("data", $"Data set (default: {data}); a+b combines built-in sets (their classes one after the other)"),
+        new("classes", classes),
+        new("judge", "A classifier model file of the run's classes: each epoch then also reports FD-clf and accuracy on samples"),
+    ];
+
+    /// <summary>The diffusion run the settings describe (<see cref="DiffusionSettings"/>, and the architecture and
+    /// recipe's <see cref="TrainingSettings"/>).</summary>
+    public static RunSpec DiffusionSpec(GivenSettings s, string defaultData)
+    {
+        var p = DitPreset.Registry.Find(s.Text("preset") ?? "small");
+        string? judge = s.Text("judge") is string j ? Path.GetFullPath(j) : null;
+        if (judge is not null && !File.Exists(judge)) throw new LearngeneException($"{judge}: no such file", setting: "judge");
+        return TrainingSettings.Apply(DitExperiment.Spec(p, s.Text("data") ?? defaultData, judge, KindMethod.ParseIndices(s.Text("classes"), "--classes")), s);
+    }
+
     /// <summary>The diffusion run <paramref name="dit"/> with its DiT in SVD form: learngene and tailor ranks,
     /// the class→tailor map (null: one block per class), the orthogonality penalty's weight, and whether q, k and v
     /// are decomposed apart (the default) or as one stacked matrix.</summary>
