@@ -149,7 +149,7 @@ public class TrainingTests
         Assert.True(th[^1].TestAccuracy > 0.9, $"teacher accuracy {th[^1].TestAccuracy}");
         var student = Classifier.Create(Tiny);
         // alpha = 1: no label is seen, only the teacher's soft outputs.
-        var h = new Trainer(Quick with { Epochs = 8, Distill = "soft", DistillAlpha = 1, Temperature = 2 }) .FitClassifier(student, data, norm, teacher: teacher);
+        var h = new Trainer(Quick with { Epochs = 8, Distill = "soft", DistillAlpha = 1, Temperature = 2 }).FitClassifier(student, data, norm, teacher: teacher);
         Assert.True(h[^1].TestAccuracy > 0.8, $"student accuracy {h[^1].TestAccuracy}");
     }
 

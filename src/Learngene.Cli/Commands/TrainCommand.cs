@@ -17,8 +17,11 @@ static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Run folder to write (default: runs/train-TIMESTAMP)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
         var teacher = new Option<string?>("--teacher") { Description = "Model file to distil from (with --distill soft|hard)" };
-        var init = new Option<string?>("--init") { Description = "Model file to start from (e.g. a descendant written by 'expand'; its architecture is used, the head is re-created for another class count), " +
-            $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Baselines.Initializers.Initializers.Registry.All.Select(i => $"{i.Name} ({i.Description})"))}" };
+        var init = new Option<string?>("--init")
+        {
+            Description = "Model file to start from (e.g. a descendant written by 'expand'; its architecture is used, the head is re-created for another class count), " +
+            $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Baselines.Initializers.Initializers.Registry.All.Select(i => $"{i.Name} ({i.Description})"))}"
+        };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained model an initializer takes weights from (weight-selection, heur-lg, auto-lg: a ViT; pretrain-finetune: a model of the same size)" };
         var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
         var wsLayers = Shared.WsLayers();
@@ -47,8 +50,12 @@ static class TrainCommand
             {
                 var spec = TrainingSettings.FromPreset(r.GetValue(preset)!, r.GetValue(model), r.GetValue(data)!, training.Given(r)) with
                 {
-                    Teacher = r.GetValue(teacher), Device = r.GetValue(device)!, Init = r.GetValue(init),
-                    Ancestry = r.GetValue(ancestry), InheritLayers = r.GetValue(inherit), WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
+                    Teacher = r.GetValue(teacher),
+                    Device = r.GetValue(device)!,
+                    Init = r.GetValue(init),
+                    Ancestry = r.GetValue(ancestry),
+                    InheritLayers = r.GetValue(inherit),
+                    WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
                 };
                 string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("train");
                 result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));

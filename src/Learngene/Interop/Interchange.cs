@@ -1,6 +1,6 @@
 using Learngene.Diffusion;
-using Learngene.IO;
 using Learngene.Interop.Onnx;
+using Learngene.IO;
 using Learngene.Models;
 
 namespace Learngene.Interop;

@@ -33,8 +33,12 @@ public static class AuxiliaryLearning
         var (architecture, settings, recipe) = method.LearnSpec(vit, s.Int("depth"), own, TrainPresets.Registry.Find(preset).Options);
         var spec = presetSpec with
         {
-            Model = architecture, MethodSettings = settings, Options = TrainingSettings.ApplyRecipe(recipe, s),
-            Teacher = teacher, Method = method.Name, Device = s.Text("device") ?? "cpu",
+            Model = architecture,
+            MethodSettings = settings,
+            Options = TrainingSettings.ApplyRecipe(recipe, s),
+            Teacher = teacher,
+            Method = method.Name,
+            Device = s.Text("device") ?? "cpu",
         };
         var result = TrainRun.Start(spec, request.OutDir, request.Data, request.Observer, request.Log);
         return new Learned(result.ModelPath, [$"auxiliary model test accuracy {result.Final.TestAccuracy * 100:F2}% after {result.Final.Epoch} epochs"]);

@@ -41,8 +41,11 @@ public sealed record StitchedVitConfig : ModelConfig
 
     public override ModelConfig WithData(int imageSize, int channels, int classes) => this with
     {
-        ImageSize = imageSize, Channels = channels, Classes = classes,
-        Front = (VitConfig)Front.WithData(imageSize, channels, classes), End = (VitConfig)End.WithData(imageSize, channels, classes),
+        ImageSize = imageSize,
+        Channels = channels,
+        Classes = classes,
+        Front = (VitConfig)Front.WithData(imageSize, channels, classes),
+        End = (VitConfig)End.WithData(imageSize, channels, classes),
     };
 
     public override string Describe() =>

@@ -43,9 +43,13 @@ public static class TrainingSettings
     {
         VitConfig v => v with
         {
-            Depth = s.Int("depth") ?? v.Depth, Width = s.Int("width") ?? v.Width, Heads = s.Int("heads") ?? v.Heads,
-            PatchSize = s.Int("patch-size") ?? v.PatchSize, MlpRatio = s.Double("mlp-ratio") ?? v.MlpRatio,
-            Pooling = s.Text("pooling") ?? v.Pooling, ImageSize = s.Int("image-size") ?? v.ImageSize,
+            Depth = s.Int("depth") ?? v.Depth,
+            Width = s.Int("width") ?? v.Width,
+            Heads = s.Int("heads") ?? v.Heads,
+            PatchSize = s.Int("patch-size") ?? v.PatchSize,
+            MlpRatio = s.Double("mlp-ratio") ?? v.MlpRatio,
+            Pooling = s.Text("pooling") ?? v.Pooling,
+            ImageSize = s.Int("image-size") ?? v.ImageSize,
         },
         // A ResNet has a width and an input size; the transformer's settings do not apply to it.
         ResNetConfig when new[] { "depth", "heads", "patch-size", "mlp-ratio", "pooling" }.FirstOrDefault(s.Has) is { } name =>
@@ -54,8 +58,12 @@ public static class TrainingSettings
         DitConfig when s.Has("pooling") => throw new LearngeneException("--pooling is a ViT setting; a DiT has no pooling", setting: "pooling"),
         DitConfig d => d with
         {
-            Depth = s.Int("depth") ?? d.Depth, Width = s.Int("width") ?? d.Width, Heads = s.Int("heads") ?? d.Heads,
-            PatchSize = s.Int("patch-size") ?? d.PatchSize, MlpRatio = s.Double("mlp-ratio") ?? d.MlpRatio, ImageSize = s.Int("image-size") ?? d.ImageSize,
+            Depth = s.Int("depth") ?? d.Depth,
+            Width = s.Int("width") ?? d.Width,
+            Heads = s.Int("heads") ?? d.Heads,
+            PatchSize = s.Int("patch-size") ?? d.PatchSize,
+            MlpRatio = s.Double("mlp-ratio") ?? d.MlpRatio,
+            ImageSize = s.Int("image-size") ?? d.ImageSize,
         },
         _ => c with { ImageSize = s.Int("image-size") ?? c.ImageSize },
     };
@@ -63,19 +71,27 @@ public static class TrainingSettings
     /// <summary>The recipe with the given settings (a distillation weight alone turns soft distillation on).</summary>
     public static TrainOptions ApplyRecipe(TrainOptions o, GivenSettings s) => (o with
     {
-        Epochs = s.Int("epochs") ?? o.Epochs, BatchSize = s.Int("batch-size") ?? o.BatchSize, LearningRate = s.Double("lr") ?? o.LearningRate,
-        WeightDecay = s.Double("weight-decay") ?? o.WeightDecay, WarmupEpochs = s.Double("warmup-epochs") ?? o.WarmupEpochs,
-        LabelSmoothing = s.Double("label-smoothing") ?? o.LabelSmoothing, ClipGrad = s.Double("clip-grad") ?? o.ClipGrad,
-        Augment = !s.Flag("no-augment") && o.Augment, Seed = s.Int("seed") ?? o.Seed,
+        Epochs = s.Int("epochs") ?? o.Epochs,
+        BatchSize = s.Int("batch-size") ?? o.BatchSize,
+        LearningRate = s.Double("lr") ?? o.LearningRate,
+        WeightDecay = s.Double("weight-decay") ?? o.WeightDecay,
+        WarmupEpochs = s.Double("warmup-epochs") ?? o.WarmupEpochs,
+        LabelSmoothing = s.Double("label-smoothing") ?? o.LabelSmoothing,
+        ClipGrad = s.Double("clip-grad") ?? o.ClipGrad,
+        Augment = !s.Flag("no-augment") && o.Augment,
+        Seed = s.Int("seed") ?? o.Seed,
         Distill = s.Text("distill") ?? (s.Has("distill-alpha") ? "soft" : o.Distill),
-        DistillAlpha = s.Double("distill-alpha") ?? o.DistillAlpha, Temperature = s.Double("temperature") ?? o.Temperature,
+        DistillAlpha = s.Double("distill-alpha") ?? o.DistillAlpha,
+        Temperature = s.Double("temperature") ?? o.Temperature,
     }).Validate();
 
     /// <summary>The spec with the given architecture, recipe and image limits.</summary>
     public static RunSpec Apply(RunSpec spec, GivenSettings s) => spec with
     {
-        Model = ApplyArchitecture(spec.Model, s), Options = ApplyRecipe(spec.Options, s),
-        TrainLimit = Positive(s, "train-limit") ?? spec.TrainLimit, TestLimit = Positive(s, "test-limit") ?? spec.TestLimit,
+        Model = ApplyArchitecture(spec.Model, s),
+        Options = ApplyRecipe(spec.Options, s),
+        TrainLimit = Positive(s, "train-limit") ?? spec.TrainLimit,
+        TestLimit = Positive(s, "test-limit") ?? spec.TestLimit,
     };
 
     static int? Positive(GivenSettings s, string name) =>

@@ -53,7 +53,8 @@ public sealed partial class Trainer(TrainOptions options)
             () => model.state_dict().Values.Concat((IEnumerable<Tensor>?)objective.Own?.state_dict().Values ?? []).Concat(optimizer.State().Values));
         using var listening = StopSignal.Listen();
         var fit = new Fitting(model, objective, optimizer, parallel, data, norm, config, startEpoch, Schedule(data.Train.Count),
-            RunDir is null ? null : new MetricsSink(RunDir, history)) { ImagesSeen = history.LastOrDefault()?.ImagesSeen ?? 0 };
+            RunDir is null ? null : new MetricsSink(RunDir, history))
+        { ImagesSeen = history.LastOrDefault()?.ImagesSeen ?? 0 };
 
         for (int epoch = startEpoch; epoch <= Options.Epochs; epoch++)
         {

@@ -25,7 +25,12 @@ public class AnySizeExperimentTests
         string dir = TestData.TempDir();
         var preset = PoolPreset.Registry.Find("smoke") with
         {
-            Data = Data, TeacherTrainLimit = null, PerModelTrainLimit = null, TestLimit = null, ValidationImages = 16, CalibrationImages = 16,
+            Data = Data,
+            TeacherTrainLimit = null,
+            PerModelTrainLimit = null,
+            TestLimit = null,
+            ValidationImages = 16,
+            CalibrationImages = 16,
         };
         var r = new PoolExperiment(preset, dir, TestData.Cache.Value, _ => { }).Run();
         foreach (var cell in r.Pretrained.Values.Append(r.Teacher))
@@ -56,8 +61,16 @@ public class AnySizeExperimentTests
         string dir = TestData.TempDir();
         var preset = KindPreset.Registry.Find("smoke") with
         {
-            PretrainData = Data, PretrainClasses = [0, 1], Tasks = [new(Data, [2, 3])], Methods = ["kind", "lora"],
-            PretrainLimit = null, TransferLimit = null, TestLimit = null, JudgeTrainLimit = null, FinalPerClass = 2, DiversionPerClass = 2,
+            PretrainData = Data,
+            PretrainClasses = [0, 1],
+            Tasks = [new(Data, [2, 3])],
+            Methods = ["kind", "lora"],
+            PretrainLimit = null,
+            TransferLimit = null,
+            TestLimit = null,
+            JudgeTrainLimit = null,
+            FinalPerClass = 2,
+            DiversionPerClass = 2,
         };
         var r = new KindExperiment(preset, dir, TestData.Cache.Value, _ => { }).Run();
         Assert.Equal((28, 3, 2), Shape(dir, r.KindPretrain.ModelPath));

@@ -1,7 +1,7 @@
 using Learngene.Baselines.Tuning;
 using Learngene.Data;
-using Learngene.IO;
 using Learngene.Interop;
+using Learngene.IO;
 using Learngene.Methods.Kind;
 using Learngene.Models;
 using Learngene.Models.Linears;

@@ -174,7 +174,7 @@ public partial class BadInputTests
     }
 
     [Fact]
-    public void A_truncated_or_bit_flipped_deb_is_refused_by_its_pinned_checksum()
+    public async Task A_truncated_or_bit_flipped_deb_is_refused_by_its_pinned_checksum()
     {
         // A mirror (a local HTTP server) serving a damaged package: the download fails on its SHA-256, no file is left.
         var good = Encoding.ASCII.GetBytes("!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n");
@@ -195,7 +195,7 @@ public partial class BadInputTests
             var e = Assert.Throws<LearngeneException>(() => DebianArchive.Download("pool/main/x/x.deb", sha, dest, [$"http://127.0.0.1:{port}"]));
             Assert.Contains("SHA-256", e.Message);
             Assert.False(File.Exists(dest));
-            serve.Wait();
+            await serve;
         }
     }
 }

@@ -213,7 +213,7 @@ public class CrashSafetyTests
     }
 
     [Fact]
-    public void A_stop_signal_stops_cleanly_with_one_line_and_the_run_resumes_to_the_same_weights()
+    public async Task A_stop_signal_stops_cleanly_with_one_line_and_the_run_resumes_to_the_same_weights()
     {
         string dir = TestData.TempDir();
         string[] longer = ["train", "--preset", "smoke", "--data", "fashion-mnist", "--epochs", "5", "--train-limit", "6000", "--test-limit", "200"];
@@ -226,7 +226,7 @@ public class CrashSafetyTests
         string line = Terminate(cli);
         Assert.StartsWith("error: interrupted at step", line);
         Assert.Contains("--resume", line);
-        Assert.Contains("stopping after the current step", cli.Out.Result);
+        Assert.Contains("stopping after the current step", await cli.Out);
         RunToEnd(dir, ["train", "--resume", "stopped"]);
         AssertSameTensors(Path.Combine(dir, "straight", "model.safetensors"), Path.Combine(dir, "stopped", "model.safetensors"));
     }

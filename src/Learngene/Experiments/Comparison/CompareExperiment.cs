@@ -123,7 +123,11 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
     public static VitConfig DescendantArchitecture(ComparePreset p, Contender contender, int depth, int imageSize, int sourceChannels, int taskChannels, int taskClasses) =>
         ModelPresets.Registry.Find(p.Family).Vit with
         {
-            Pooling = "avg", Depth = depth, ImageSize = imageSize, Channels = contender.DataFree ? taskChannels : sourceChannels, Classes = taskClasses,
+            Pooling = "avg",
+            Depth = depth,
+            ImageSize = imageSize,
+            Channels = contender.DataFree ? taskChannels : sourceChannels,
+            Classes = taskClasses,
         };
 
     /// <summary>The family's input: the source data's image size and channels, which every learngene,

@@ -55,7 +55,9 @@ public sealed class DitExperiment(DitPreset preset, string runDir, DataCache dat
         }).ToList();
         return final with
         {
-            Judge = judgeCell, Dit = ditCell, Curve = curve,
+            Judge = judgeCell,
+            Dit = ditCell,
+            Curve = curve,
             ImagesPerSecond = history.Sum(h => h.ImagesSeen > 0 ? h.ImagesPerSecond * h.Seconds : 0) / Math.Max(1e-9, history.Sum(h => h.Seconds)),
             TrainMinutes = history.Sum(h => h.Seconds) / 60,
         };

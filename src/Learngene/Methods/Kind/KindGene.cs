@@ -80,7 +80,8 @@ public static class KindGene
         tailorOf ??= Enumerable.Range(0, classes).ToArray();
         var form = gene.Form with
         {
-            TailorOf = tailorOf, TailorRank = tailorRank ?? gene.Form.TailorRank,
+            TailorOf = tailorOf,
+            TailorRank = tailorRank ?? gene.Form.TailorRank,
             NullTailor = nullTailor ? (tailorOf.Length == 0 ? 0 : tailorOf.Max() + 1) : -1,
         };
         string[] trains = tuneLearngenes ? ["tailor_", DitTransfer.TableName, "u", "s", "v"] : ["tailor_", DitTransfer.TableName];

@@ -36,8 +36,11 @@ public sealed class PoolBench : IExperiment
         if (s.Int("instance-depth") is < 2) throw new LearngeneException("the instances need at least 2 blocks to stitch", setting: "instance-depth");
         return p with
         {
-            Data = s.Text("data") ?? p.Data, TeacherFile = s.Text("teacher") ?? p.TeacherFile, Seed = s.Int("seed") ?? p.Seed,
-            InstanceDepth = s.Int("instance-depth") ?? p.InstanceDepth, Widths = s.Text("widths") is string w ? ParseWidths(w) : p.Widths,
+            Data = s.Text("data") ?? p.Data,
+            TeacherFile = s.Text("teacher") ?? p.TeacherFile,
+            Seed = s.Int("seed") ?? p.Seed,
+            InstanceDepth = s.Int("instance-depth") ?? p.InstanceDepth,
+            Widths = s.Text("widths") is string w ? ParseWidths(w) : p.Widths,
         };
     }
 

@@ -110,18 +110,18 @@ public sealed class PoolExperiment(PoolPreset preset, string runDir, DataCache d
         var perSeed = new List<MeasuredConfig[]>();
         try
         {
-        foreach (var (cell, s) in finetunes.Select((c, s) => (c, s)))
-        {
-            var loaded = ModelFile.Load(cells.Resolve(cell.ModelPath));
-            using var pool = (StitchPool)loaded.Model;
-            var measured = PoolFile.Measure(pool, cell.History[^1].Test);
-            if (validation is not null)
+            foreach (var (cell, s) in finetunes.Select((c, s) => (c, s)))
             {
-                var outcomes = ValidationOutcomes(cells.FolderOf(cell.Name), pool, validation, loaded.Normalization);
-                measured = measured.Select(c => c with { ValidationAccuracy = Statistics.TestOutcomes.Decode(outcomes[$"accuracy/{c.Id}"]).Average(b => b ? 1.0 : 0.0) }).ToArray();
+                var loaded = ModelFile.Load(cells.Resolve(cell.ModelPath));
+                using var pool = (StitchPool)loaded.Model;
+                var measured = PoolFile.Measure(pool, cell.History[^1].Test);
+                if (validation is not null)
+                {
+                    var outcomes = ValidationOutcomes(cells.FolderOf(cell.Name), pool, validation, loaded.Normalization);
+                    measured = measured.Select(c => c with { ValidationAccuracy = Statistics.TestOutcomes.Decode(outcomes[$"accuracy/{c.Id}"]).Average(b => b ? 1.0 : 0.0) }).ToArray();
+                }
+                perSeed.Add(measured);
             }
-            perSeed.Add(measured);
-        }
         }
         finally
         {

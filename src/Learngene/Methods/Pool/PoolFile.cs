@@ -31,7 +31,8 @@ public static class PoolFile
     public static void Save(string path, StitchPool pool, PoolRecord record, LearngeneInfo info) =>
         LearngeneFile.Save(path, pool.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value), info with
         {
-            Architecture = pool.Pool.Models[^1], MethodSettings = JsonSerializer.Serialize(record, ModelConfig.Json),
+            Architecture = pool.Pool.Models[^1],
+            MethodSettings = JsonSerializer.Serialize(record, ModelConfig.Json),
         });
 
     /// <summary>The file's description alone (tensors freed at once).</summary>

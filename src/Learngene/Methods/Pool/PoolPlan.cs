@@ -52,7 +52,8 @@ public static class PoolPlan
             foreach (var (arch, i) in instances.Select((a, i) => (a, i)))
             {
                 plan.Add(new PlannedCell($"instance-w{arch.Width}", PerModelSpec(p, arch, "", FeatureDistillation.Factory.Name,
-                    JsonSerializer.Serialize(PoolInstances.Matching(i, arch.Depth, teacher.Depth), ModelConfig.Json))) { Teacher = teacher });
+                    JsonSerializer.Serialize(PoolInstances.Matching(i, arch.Depth, teacher.Depth), ModelConfig.Json)))
+                { Teacher = teacher });
                 members["pool"].Add(arch);
             }
         if (selected.Any(f => f.Family == "sn-net"))

@@ -59,7 +59,9 @@ public sealed record StitchPoolConfig : ModelConfig
 
     public override ModelConfig WithData(int imageSize, int channels, int classes) => this with
     {
-        ImageSize = imageSize, Channels = channels, Classes = classes,
+        ImageSize = imageSize,
+        Channels = channels,
+        Classes = classes,
         Models = Models.Select(m => (VitConfig)m.WithData(imageSize, channels, classes)).ToArray(),
     };
 
