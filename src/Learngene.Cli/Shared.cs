@@ -25,21 +25,6 @@ static class Shared
         DefaultValueFactory = _ => 0,
     };
 
-    public static Option<string> WsLayers() => new("--ws-layers")
-    {
-        Description = "Weight selection's layers: first (the first N, the authors' code) or spaced (layer floor(i*N/L))",
-        DefaultValueFactory = _ => "first",
-    };
-
-    public static Option<string> WsElements() => new("--ws-elements")
-    {
-        Description = "Weight selection's elements of a wider ancestry: uniform (every (large/small)-th, the authors' code) or leading (consecutive slice)",
-        DefaultValueFactory = _ => "uniform",
-    };
-
-    public static Learngene.Baselines.Initializers.WeightSelectionRules WsRules(ParseResult r, Option<string> layers, Option<string> elements) =>
-        new Learngene.Baselines.Initializers.WeightSelectionRules(r.GetValue(layers)!, r.GetValue(elements)!).Validate();
-
     public static DataCatalog Catalog(ParseResult r, Option<string?> dataDir) => new(r.GetValue(dataDir));
 
     /// <summary>One data cache per command: every run it starts reads each data set once.</summary>

@@ -20,14 +20,18 @@ public sealed record GivenSettings(IReadOnlyDictionary<string, string> Values)
     public bool Flag(string name) => Text(name) == "true";
 
     public int? Int(string name) => Text(name) is not string v ? null
-        : int.TryParse(v, out int k) ? k : throw new LearngeneException($"--{name} takes a whole number (got '{v}')", setting: name);
+        : int.TryParse(v, out int k) ? k : throw new LearngeneException($"--{name} expects a whole number (got '{v}')", setting: name);
+
+    /// <summary>A count (epochs, a batch, a depth): a whole number, said so when it does not parse; its range is the reader's to check.</summary>
+    public int? Count(string name) => Text(name) is not string v ? null
+        : int.TryParse(v, out int k) ? k : throw new LearngeneException($"--{name} expects a whole number ≥ 1 (got '{v}')", setting: name);
 
     public long? Long(string name) => Text(name) is not string v ? null
-        : long.TryParse(v, out long k) ? k : throw new LearngeneException($"--{name} takes a whole number (got '{v}')", setting: name);
+        : long.TryParse(v, out long k) ? k : throw new LearngeneException($"--{name} expects a whole number (got '{v}')", setting: name);
 
     public double? Double(string name) => Text(name) is not string v ? null
         : double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double x) ? x
-        : throw new LearngeneException($"--{name} takes a number (got '{v}')", setting: name);
+        : throw new LearngeneException($"--{name} expects a number (got '{v}')", setting: name);
 
     /// <summary>A comma-separated list, trimmed, empty entries dropped.</summary>
     public string[]? List(string name) => Text(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -16,36 +16,29 @@ static class ExpandCommand
         var gene = new Argument<string?>("GENE") { Description = "A learngene file of any method (omit with --init)", Arity = ArgumentArity.ZeroOrOne };
         // Every method's settings, each once (TLEG and SWS share theirs); a file's method says which apply.
         var settings = LearngeneMethods.Registry.All.SelectMany(m => m.ExpandSettings).DistinctBy(s => s.Name).ToList();
-        var options = settings.ToDictionary(s => s.Name, s => s.Flag
-            ? (Option)new Option<bool>("--" + s.Name) { Description = s.Description }
-            : new Option<string?>("--" + s.Name) { Description = s.Description });
+        var options = new SettingOptions(settings);
         var init = new Option<string?>("--init") { Description = $"A baseline initializer instead of a learngene: {string.Join(", ", Initializers.Registry.All.Select(i => i.Name))} (the architecture is the ancestry's, at each depth; takes --depths, --classes, --width, --fresh-head)" };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained ViT model file --init takes weights from" };
-        var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
-        var wsLayers = Shared.WsLayers();
-        var wsElements = Shared.WsElements();
+        var initSettings = new SettingOptions(Initializers.AllSettings);
         var seed = new Option<int>("--seed") { Description = "Seed for the fresh parts", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Folder for the descendants' model files", DefaultValueFactory = _ => "descendants" };
         var cmd = new Command("expand", "Expand a learngene (TLEG, SWS: depths; Learngene Pool: a configuration; KIND: a recombination) or apply a baseline initializer: model files usable with 'train --init'.");
         cmd.Arguments.Add(gene);
-        foreach (var o in options.Values) cmd.Options.Add(o);
-        foreach (var o in new Option[] { init, ancestry, inherit, wsLayers, wsElements, seed, output }) cmd.Options.Add(o);
+        options.AddTo(cmd);
+        foreach (var o in new Option[] { init, ancestry }) cmd.Options.Add(o);
+        initSettings.AddTo(cmd);
+        foreach (var o in new Option[] { seed, output }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            var given = new Dictionary<string, string>();
-            foreach (var (name, option) in options)
-            {
-                if (option is Option<bool> flag && r.GetValue(flag)) given[name] = "true";
-                else if (option is Option<string?> text && r.GetValue(text) is string value) given[name] = value;
-            }
+            var given = options.Given(r).Values.ToDictionary();
             var request = new ExpandRequest(r.GetValue(output)!, given, r.GetValue(seed));
             Expansion expansion;
             if (r.GetValue(init) is string initName)
             {
                 if (r.GetValue(gene) is not null) throw new LearngeneException("give either a learngene file or --init, not both");
                 Refuse(given, DepthExpansion.Settings, "a baseline initializer");
-                var outcome = ExpandRun.FromInitializer(Initializers.Registry.Find(initName), r.GetValue(ancestry), DepthList.Parse(request.Text("depths") ?? "1..12"),
-                    request.Int("classes"), request.Int("width"), request.Flag("fresh-head"), r.GetValue(inherit), Shared.WsRules(r, wsLayers, wsElements), request.Seed, request.OutDir);
+                var outcome = ExpandRun.FromInitializer(Initializers.Configured(initName, initSettings.Given(r)), r.GetValue(ancestry), DepthList.Parse(request.Text("depths") ?? "1..12"),
+                    request.Int("classes"), request.Int("width"), request.Flag("fresh-head"), request.Seed, request.OutDir);
                 expansion = DepthExpansion.Summarized(outcome);
             }
             else

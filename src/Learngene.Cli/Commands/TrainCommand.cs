@@ -23,15 +23,14 @@ static class TrainCommand
             $"or an initializer for the model given by --model/--depth…: {string.Join("; ", Learngene.Baselines.Initializers.Initializers.Registry.All.Select(i => $"{i.Name} ({i.Description})"))}"
         };
         var ancestry = new Option<string?>("--ancestry") { Description = "The trained model an initializer takes weights from (weight-selection, heur-lg, auto-lg: a ViT; pretrain-finetune: a model of the same size)" };
-        var inherit = new Option<int>("--inherit") { Description = "Layers heur-lg and auto-lg inherit", DefaultValueFactory = _ => 3 };
-        var wsLayers = Shared.WsLayers();
-        var wsElements = Shared.WsElements();
+        var initSettings = new SettingOptions(Learngene.Baselines.Initializers.Initializers.AllSettings);
         var threads = Shared.Threads();
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var training = new SettingOptions([.. TrainingSettings.Architecture, .. TrainingSettings.Recipe]);
 
         var cmd = new Command("train", "Train a model (ViT or ResNet) on a data set; writes run.json, metrics.jsonl, tb/, checkpoint.safetensors and model.safetensors into --out.");
-        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, ancestry, inherit, wsLayers, wsElements, device, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { preset, model, data, dataDir, output, resume, teacher, init, ancestry, device, threads }) cmd.Options.Add(o);
+        initSettings.AddTo(cmd);
         training.AddTo(cmd);
         cmd.Subcommands.Add(KindCommand.Train());
         cmd.SetAction(r =>
@@ -54,8 +53,7 @@ static class TrainCommand
                     Device = r.GetValue(device)!,
                     Init = r.GetValue(init),
                     Ancestry = r.GetValue(ancestry),
-                    InheritLayers = r.GetValue(inherit),
-                    WeightSelection = Shared.WsRules(r, wsLayers, wsElements),
+                    InitSettings = initSettings.Given(r).Values.ToDictionary(),
                 };
                 string dir = r.GetValue(output) ?? Shared.TimestampedRunDir("train");
                 result = ConsoleProgress.Run(p => TrainRun.Start(spec, dir, cache, p, ConsoleProgress.Log));

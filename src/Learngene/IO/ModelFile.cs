@@ -33,6 +33,7 @@ public static class ModelFile
             ["classes"] = JsonSerializer.Serialize(classNames),
             ["learngene_version"] = typeof(ModelFile).Assembly.GetName().Version?.ToString(3) ?? "0",
         };
+        if (model is DiffusionTransformer { TrainOnly: { } trains }) meta[Training.TrainedTensors.MetadataKey] = Training.TrainedTensors.Encode(trains);
         SafeTensors.Save(path, StateDict(model), meta);
     }
 
@@ -90,9 +91,22 @@ public static class ModelFile
             var model = build(config);
             try { LoadInto(model, tensors, path); }
             catch { model.Dispose(); throw; }
+            if (model is DiffusionTransformer dit) dit.TrainOnly = TrainOnlyOf(meta);
             return (model, norm, classes, meta);
         }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
+    }
+
+    /// <summary>What trains in a file's network: its metadata's record, or (files written before it moved there)
+    /// the config's own <c>train_only</c>.</summary>
+    public static string[]? TrainOnlyOf(IReadOnlyDictionary<string, string> meta)
+    {
+        if (meta.TryGetValue(Training.TrainedTensors.MetadataKey, out var text)) return Training.TrainedTensors.Decode(text);
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(meta.GetValueOrDefault("config") ?? "{}")?["train_only"]?.AsArray().Select(e => (string)e!).ToArray();
+        }
+        catch (JsonException) { return null; }
     }
 
     static ModelConfig ConfigOf(Dictionary<string, string> meta, string path) => ModelConfig.FromJson(meta.GetValueOrDefault("config") ?? "", path);

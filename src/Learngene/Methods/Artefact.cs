@@ -27,8 +27,6 @@ public sealed class CostContext
     public required int MaxDepth { get; init; }
     public required long TeacherMacs { get; init; }
     public required IReadOnlyList<Artefact> Artefacts { get; init; }
-    /// <summary>Blocks the layer-inheriting baselines keep.</summary>
-    public int InheritLayers { get; init; } = 3;
 
     public IEnumerable<int> FamilyDepths => Enumerable.Range(1, MaxDepth);
 

@@ -37,9 +37,21 @@ public sealed class DiffusionTransformer : nn.Module<Tensor, Tensor, Tensor, Ten
         register_buffer("pos_embed", SinCos2d(config.Width, config.ImageSize / config.PatchSize).unsqueeze(0));
         RegisterComponents();
         Initialize();
-        // A tuned or transferred model trains some tensors only; the rest get no gradient at all.
-        foreach (var (name, p) in named_parameters()) p.requires_grad = config.Trains(name);
     }
+
+    /// <summary>The tensors that train (<see cref="TrainedTensors"/>): a tuning method or a transfer sets it, and the
+    /// rest get no gradient at all; null: every tensor. Saved in the model file's metadata, not its architecture.</summary>
+    public string[]? TrainOnly
+    {
+        get => trainOnly;
+        set
+        {
+            trainOnly = value;
+            Training.TrainedTensors.Apply(this, value);
+        }
+    }
+
+    string[]? trainOnly;
 
     readonly ClassGate? gate;
 

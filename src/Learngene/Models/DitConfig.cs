@@ -22,21 +22,6 @@ public sealed record DitConfig : ModelConfig
     /// <summary>The form of every block's qkv, proj, fc1 and fc2 (null: plain matrices, DiT's).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public LinearForm? Linears { get; init; }
-    /// <summary>The tensors that train (a tuned or transferred model freezes the rest); null: every tensor.
-    /// An entry ending in "." is a name prefix (<c>y_embedder.</c>), one ending in "_" a prefix of the
-    /// tensor's own name (<c>tailor_</c>, <c>lora_</c>), any other the tensor's own name (<c>delta</c>, <c>u</c>).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string[]? TrainOnly { get; init; }
-
-    /// <summary>True when a tensor of this name trains.</summary>
-    public bool Trains(string name) => TrainOnly is null || TrainOnly.Any(e => Matches(name, e));
-
-    static bool Matches(string name, string entry)
-    {
-        if (entry.EndsWith('.')) return name.StartsWith(entry);
-        string own = name[(name.LastIndexOf('.') + 1)..];
-        return entry.EndsWith('_') ? own.StartsWith(entry) : own == entry;
-    }
 
     public int OutChannels => LearnSigma ? 2 * Channels : Channels;
     /// <summary>The label of "no class" (the last row of the label table), present when labels are dropped.</summary>
@@ -66,7 +51,7 @@ public sealed record DitConfig : ModelConfig
 
     public override string Describe() =>
         $"DiT depth {Depth}, width {Width}, {Heads} heads, patch {PatchSize}, {ImageSize}x{ImageSize}x{Channels}, {Classes} classes (label dropout {ClassDropout:P0})" +
-        (Linears is null ? "" : $", {Linears.Describe()}") + (TrainOnly is null ? "" : $", training only [{string.Join(", ", TrainOnly)}]");
+        (Linears is null ? "" : $", {Linears.Describe()}");
 
     /// <summary>DiT's sizes (<c>models.py</c>): S, B, L, XL at patch 2, 4 or 8, on 32×32×4 latents.</summary>
     public static DitConfig Paper(string size, int patch) => size switch

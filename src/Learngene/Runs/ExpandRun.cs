@@ -46,7 +46,7 @@ public static class ExpandRun
     /// <summary>One descendant per depth by a baseline initializer, in the ancestry's architecture (a
     /// narrower width keeps the ancestry's head width).</summary>
     public static Outcome FromInitializer(IInitializer initializer, string? ancestryPath, IReadOnlyList<int> depths, int? classes, int? width,
-        bool freshHead, int inherit, WeightSelectionRules rules, int seed, string dir)
+        bool freshHead, int seed, string dir)
     {
         if (ancestryPath is null)
             throw new LearngeneException($"expanding with {initializer.Name} needs an ancestry model (for its architecture{(initializer.NeedsAncestry ? " and weights" : "")})", setting: "ancestry");
@@ -59,7 +59,7 @@ public static class ExpandRun
                 ?? throw new LearngeneException($"{ancestryPath}: {initializer.Name} takes weights from a ViT, not a {ancestry.Model.Config.Family}", setting: "ancestry");
             int n = CheckedClasses(classes ?? c.Classes);
             var arch = c.Narrowed(width ?? c.Width) with { Classes = n };
-            var context = new InitContext { Ancestry = ancestry, AncestryPath = ancestryPath, SameLabelSpace = !freshHead, InheritLayers = inherit, Seed = seed, WeightSelection = rules };
+            var context = new InitContext { Ancestry = ancestry, AncestryPath = ancestryPath, SameLabelSpace = !freshHead, Seed = seed };
             var clock = Stopwatch.StartNew();
             var models = depths.Select(d => (Classifier)initializer.Create(arch with { Depth = d }, context)).ToList();
             double expandSeconds = clock.Elapsed.TotalSeconds;

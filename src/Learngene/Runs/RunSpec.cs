@@ -33,10 +33,9 @@ public sealed record RunSpec
     public string? Init { get; init; }
     /// <summary>The ancestry model file of initializers that need one.</summary>
     public string? Ancestry { get; init; }
-    /// <summary>Layers Heur-LG and Auto-LG inherit.</summary>
-    public int InheritLayers { get; init; } = 3;
-    /// <summary>Weight selection's layer and element rules.</summary>
-    public WeightSelectionRules WeightSelection { get; init; } = new();
+    /// <summary>The initializer's settings by name (Heur-LG's <c>inherit</c>, weight selection's <c>ws-layers</c>…),
+    /// which it reads and checks itself; null: its defaults.</summary>
+    public Dictionary<string, string>? InitSettings { get; init; }
     /// <summary>False when the data's labels are not the ancestry's (a transfer task): fresh head.</summary>
     public bool SameLabelSpace { get; init; } = true;
     /// <summary>Set when the run learns a learngene: the method whose auxiliary model is trained.</summary>

@@ -34,7 +34,7 @@ public static class TrainRun
         if (world.IsRoot && (File.Exists(checkpoint) || File.Exists(Path.Combine(runDir, RunSpec.FileName))))
             throw new LearngeneException($"{runDir} already holds a run: resume it, or choose another run folder", setting: "out");
         spec.Options.Validate();
-        if (spec.InheritLayers < 1) throw new LearngeneException($"layers to inherit must be at least 1 (got {spec.InheritLayers})", setting: "inherit");
+        if (spec.Init is string named && Initializers.Registry.Contains(named)) Initializer(spec); // its settings are checked before anything loads
         if (spec.Init is string init && !Initializers.Registry.Contains(init) && !File.Exists(init))
             throw new LearngeneException($"'{init}' is neither a model file nor an initializer (known: {string.Join(", ", Initializers.Registry.Names)})", setting: "init");
         if (spec.Ancestry is string a)
@@ -112,8 +112,9 @@ public static class TrainRun
         var method = spec.Method is null ? null : LearngeneMethods.FindAuxiliary(spec.Method);
         nn.Module model;
         if (method is not null || spec.Init is null) model = Build(spec);
-        else if (Initializers.Registry.TryFind(spec.Init) is { } initializer)
+        else if (Initializers.Registry.Contains(spec.Init))
         {
+            var initializer = Initializer(spec);
             model = Initialize(initializer, spec, data.Train);
             log?.Invoke($"initialized by {initializer.Name}{(spec.Ancestry is null ? "" : $" from {spec.Ancestry}")}");
         }
@@ -182,6 +183,9 @@ public static class TrainRun
             : ModelFamilies.Registry.Find(spec.Model.Validate().Family).Build(spec.Model);
 
     /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
+    /// <summary>The run's named initializer with the run's settings for it.</summary>
+    static IInitializer Initializer(RunSpec spec) => Initializers.Configured(spec.Init!, new GivenSettings(spec.InitSettings ?? []));
+
     public static Classifier Initialize(IInitializer initializer, RunSpec spec, ImageDataset train)
     {
         if (initializer.NeedsAncestry && spec.Ancestry is null)
@@ -192,7 +196,7 @@ public static class TrainRun
             return initializer.Create(Vit(spec.Model, $"initializer {initializer.Name}"), new InitContext
             {
                 Ancestry = ancestry, AncestryPath = spec.Ancestry ?? "", SameLabelSpace = spec.SameLabelSpace,
-                Data = train, InheritLayers = spec.InheritLayers, Seed = spec.Options.Seed, WeightSelection = spec.WeightSelection,
+                Data = train, Seed = spec.Options.Seed,
             });
         }
         finally { ancestry?.Model.Dispose(); }

@@ -43,36 +43,36 @@ public static class TrainingSettings
     {
         VitConfig v => v with
         {
-            Depth = s.Int("depth") ?? v.Depth,
-            Width = s.Int("width") ?? v.Width,
-            Heads = s.Int("heads") ?? v.Heads,
-            PatchSize = s.Int("patch-size") ?? v.PatchSize,
+            Depth = s.Count("depth") ?? v.Depth,
+            Width = s.Count("width") ?? v.Width,
+            Heads = s.Count("heads") ?? v.Heads,
+            PatchSize = s.Count("patch-size") ?? v.PatchSize,
             MlpRatio = s.Double("mlp-ratio") ?? v.MlpRatio,
             Pooling = s.Text("pooling") ?? v.Pooling,
-            ImageSize = s.Int("image-size") ?? v.ImageSize,
+            ImageSize = s.Count("image-size") ?? v.ImageSize,
         },
         // A ResNet has a width and an input size; the transformer's settings do not apply to it.
         ResNetConfig when new[] { "depth", "heads", "patch-size", "mlp-ratio", "pooling" }.FirstOrDefault(s.Has) is { } name =>
             throw new LearngeneException($"--{name} is a ViT setting; a ResNet takes --width and --image-size", setting: name),
-        ResNetConfig n => n with { Width = s.Int("width") ?? n.Width, ImageSize = s.Int("image-size") ?? n.ImageSize },
+        ResNetConfig n => n with { Width = s.Count("width") ?? n.Width, ImageSize = s.Count("image-size") ?? n.ImageSize },
         DitConfig when s.Has("pooling") => throw new LearngeneException("--pooling is a ViT setting; a DiT has no pooling", setting: "pooling"),
         DitConfig d => d with
         {
-            Depth = s.Int("depth") ?? d.Depth,
-            Width = s.Int("width") ?? d.Width,
-            Heads = s.Int("heads") ?? d.Heads,
-            PatchSize = s.Int("patch-size") ?? d.PatchSize,
+            Depth = s.Count("depth") ?? d.Depth,
+            Width = s.Count("width") ?? d.Width,
+            Heads = s.Count("heads") ?? d.Heads,
+            PatchSize = s.Count("patch-size") ?? d.PatchSize,
             MlpRatio = s.Double("mlp-ratio") ?? d.MlpRatio,
-            ImageSize = s.Int("image-size") ?? d.ImageSize,
+            ImageSize = s.Count("image-size") ?? d.ImageSize,
         },
-        _ => c with { ImageSize = s.Int("image-size") ?? c.ImageSize },
+        _ => c with { ImageSize = s.Count("image-size") ?? c.ImageSize },
     };
 
     /// <summary>The recipe with the given settings (a distillation weight alone turns soft distillation on).</summary>
     public static TrainOptions ApplyRecipe(TrainOptions o, GivenSettings s) => (o with
     {
-        Epochs = s.Int("epochs") ?? o.Epochs,
-        BatchSize = s.Int("batch-size") ?? o.BatchSize,
+        Epochs = s.Count("epochs") ?? o.Epochs,
+        BatchSize = s.Count("batch-size") ?? o.BatchSize,
         LearningRate = s.Double("lr") ?? o.LearningRate,
         WeightDecay = s.Double("weight-decay") ?? o.WeightDecay,
         WarmupEpochs = s.Double("warmup-epochs") ?? o.WarmupEpochs,

@@ -49,8 +49,8 @@ public class InitializerTests
         Assert.Equal([0, 2, 4, 6, 8, 10], WeightSelection.SelectedLayers(6, 12, "spaced"));
         Assert.Equal([0, 3, 6, 9], WeightSelection.SelectedLayers(4, 12, "spaced"));
         var ctx = Ancestry();
-        ctx = new InitContext { Ancestry = ctx.Ancestry, AncestryPath = ctx.AncestryPath, WeightSelection = new("spaced", "uniform") };
-        var d = State(new WeightSelection().Create(Arch with { Depth = 6 }, ctx));
+        var spaced = Initializers.Configured("weight-selection", new GivenSettings(new Dictionary<string, string> { ["ws-layers"] = "spaced" }));
+        var d = State(spaced.Create(Arch with { Depth = 6 }, ctx));
         var a = AncestryState(ctx);
         for (int i = 0; i < 6; i++) Assert.True(SameBlock(d, i, a, 2 * i), $"layer {i}");
     }
@@ -84,8 +84,7 @@ public class InitializerTests
     public void Weight_selection_with_leading_elements_takes_leading_slices_of_q_k_and_v_separately()
     {
         var ctx = Ancestry(Arch with { Width = 24, Heads = 3 });
-        ctx = new InitContext { Ancestry = ctx.Ancestry, AncestryPath = ctx.AncestryPath, WeightSelection = new("spaced", "leading") };
-        var d = State(new WeightSelection().Create(Arch with { Width = 16, Heads = 2, Depth = 3 }, ctx));
+        var d = State(new WeightSelection(new("spaced", "leading")).Create(Arch with { Width = 16, Heads = 2, Depth = 3 }, ctx));
         var a = AncestryState(ctx);
         var qkv = a["blocks.4.attn.qkv.weight"].reshape(3, 24, 24); // layer 4 = ⌊1·12/3⌋
         Assert.True(d["blocks.1.attn.qkv.weight"].SameAs(qkv[.., ..16, ..16].reshape(48, 16)));
@@ -98,6 +97,11 @@ public class InitializerTests
     {
         Assert.Contains("layer rule 'middle'", Assert.Throws<LearngeneException>(() => new WeightSelectionRules("middle").Validate()).Message);
         Assert.Contains("element rule 'random'", Assert.Throws<LearngeneException>(() => new WeightSelectionRules("first", "random").Validate()).Message);
+        // Given as an initializer's settings, as train and expand pass them.
+        Assert.Contains("layer rule 'middle'", Assert.Throws<LearngeneException>(() =>
+            Initializers.Configured("weight-selection", new GivenSettings(new Dictionary<string, string> { ["ws-layers"] = "middle" }))).Message);
+        Assert.Contains("at least 1", Assert.Throws<LearngeneException>(() =>
+            Initializers.Configured("heur-lg", new GivenSettings(new Dictionary<string, string> { ["inherit"] = "0" }))).Message);
     }
 
     [Fact]

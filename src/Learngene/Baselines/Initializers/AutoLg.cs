@@ -16,8 +16,13 @@ namespace Learngene.Baselines.Initializers;
 /// block, since the stream carries everything below it: no ranking at all.) The k best blocks
 /// (k = --inherit, default 3), in ancestry order, become the descendant's last k blocks over random
 /// layers, as in <see cref="HeurLg"/>. The ranking is computed once per context and reused for every depth.</summary>
-public sealed class AutoLg : IInitializer
+public sealed class AutoLg(int layers = 3) : IInitializer
 {
+    /// <summary>The k best-ranked ancestry blocks it keeps.</summary>
+    public int Layers => layers;
+    public IReadOnlyList<Setting> Settings => [Initializers.Inherit];
+    public IInitializer With(GivenSettings s) => new AutoLg(Initializers.InheritedLayers(s, layers));
+
     public const int AdaptImages = 2048;
     public const int ProbeImages = 256;
     public const double AdaptLearningRate = 1e-3;
@@ -26,7 +31,7 @@ public sealed class AutoLg : IInitializer
     public string Description => "the k ancestry layers (default 3) whose representations change least when adapted to the task, by linear CKA (needs an ancestry and the task data)";
     public AncestryNeed Needs => AncestryNeed.Family;
 
-    public MethodCosts Costs(CostContext c) => HeurLg.InheritedCosts(c);
+    public MethodCosts Costs(CostContext c) => HeurLg.InheritedCosts(c, layers);
 
     public string Stores => HeurLg.InheritedStores;
 
@@ -37,9 +42,9 @@ public sealed class AutoLg : IInitializer
         var source = Initializers.AncestryVit(this, context);
         if (!context.Memo.TryGetValue(Name, out var memo)) context.Memo[Name] = memo = Similarities(source, context);
         var scores = (double[])memo;
-        int k = Math.Min(Math.Min(context.InheritLayers, architecture.Depth), scores.Length);
-        var layers = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).Take(k).Order().ToArray();
-        return HeurLg.StackOnTop(architecture, source, layers, context.SameLabelSpace);
+        int k = Math.Min(Math.Min(layers, architecture.Depth), scores.Length);
+        var best = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).Take(k).Order().ToArray();
+        return HeurLg.StackOnTop(architecture, source, best, context.SameLabelSpace);
     }
 
     /// <summary>Linear CKA per ancestry block between the ancestry and its adapted copy.</summary>

@@ -7,13 +7,18 @@ namespace Learngene.Baselines.Initializers;
 /// ancestry model; a descendant stacks randomly initialized layers below them. Here the last k ancestry
 /// blocks (k = --inherit, default 3, at most the depth) become the descendant's last k blocks, with the
 /// final norm and (same label space) head; embeddings and the lower blocks are random.</summary>
-public sealed class HeurLg : IInitializer
+public sealed class HeurLg(int layers = 3) : IInitializer
 {
+    /// <summary>The k ancestry blocks it keeps.</summary>
+    public int Layers => layers;
+    public IReadOnlyList<Setting> Settings => [Initializers.Inherit];
+    public IInitializer With(GivenSettings s) => new HeurLg(Initializers.InheritedLayers(s, layers));
+
     public string Name => "heur-lg";
     public string Description => "the ancestry's last k layers (default 3) on top of random layers (needs an ancestry)";
     public AncestryNeed Needs => AncestryNeed.Family;
 
-    public MethodCosts Costs(CostContext c) => InheritedCosts(c);
+    public MethodCosts Costs(CostContext c) => InheritedCosts(c, layers);
 
     public string Stores => InheritedStores;
 
@@ -21,11 +26,11 @@ public sealed class HeurLg : IInitializer
 
     /// <summary>The k inherited blocks with the final norm and head they sit under are stored; the
     /// ancestry's distillation is the pre-training (Heur-LG and Auto-LG alike).</summary>
-    internal static MethodCosts InheritedCosts(CostContext c)
+    internal static MethodCosts InheritedCosts(CostContext c, int inherited)
     {
         var a = c.Artefacts.Single();
         using var one = new VisionTransformer(c.Member with { Depth = 1 });
-        long stored = c.InheritLayers * one.Blocks[0].parameters().Sum(p => p.numel())
+        long stored = inherited * one.Blocks[0].parameters().Sum(p => p.numel())
                     + one.named_parameters().Where(p => p.name.StartsWith("norm.") || p.name.StartsWith("head.")).Sum(p => p.parameter.numel());
         return new MethodCosts(stored, a.TrainImages, c.DistillationFlops(a.TrainImages, a.MacsPerImage));
     }
@@ -36,8 +41,8 @@ public sealed class HeurLg : IInitializer
     public VisionTransformer Create(VitConfig architecture, InitContext context)
     {
         var source = Initializers.AncestryVit(this, context);
-        var layers = InheritedLayers(Math.Min(context.InheritLayers, architecture.Depth), source.Architecture.Depth);
-        return StackOnTop(architecture, source, layers, context.SameLabelSpace);
+        var kept = InheritedLayers(Math.Min(layers, architecture.Depth), source.Architecture.Depth);
+        return StackOnTop(architecture, source, kept, context.SameLabelSpace);
     }
 
     /// <summary>A random descendant whose last blocks are the given ancestry blocks, in order.</summary>

@@ -16,11 +16,7 @@ public sealed class InitContext
     public bool SameLabelSpace { get; init; } = true;
     /// <summary>Training data of the descendant's task (Auto-LG adapts a pseudo descendant on it).</summary>
     public ImageDataset? Data { get; init; }
-    /// <summary>Layers Heur-LG and Auto-LG inherit (at most the descendant's depth).</summary>
-    public int InheritLayers { get; init; } = 3;
     public int Seed { get; init; }
-    /// <summary>Weight selection's layer and element rules.</summary>
-    public WeightSelectionRules WeightSelection { get; init; } = new();
     /// <summary>Work an initializer does once per context and reuses for every depth (Auto-LG's ranking).</summary>
     public Dictionary<string, object> Memo { get; } = [];
 }
@@ -40,6 +36,14 @@ public interface IInitializer : INamed
 
     /// <summary>A new descendant with the given architecture (depth, width, classes…).</summary>
     VisionTransformer Create(VitConfig architecture, InitContext context);
+
+    /// <summary>The settings it takes (Heur-LG's inherited layers, weight selection's rules); each becomes an
+    /// option of <c>train</c> and <c>expand</c>, and a run keeps the given ones in its run.json.</summary>
+    IReadOnlyList<Setting> Settings => [];
+
+    /// <summary>This initializer with the given settings, checked (one clear error for a bad one); settings it
+    /// does not take are left to the others.</summary>
+    IInitializer With(GivenSettings settings) => this;
 
     /// <summary>What it stores and spends before any descendant trains, for the family of depths
     /// 1..MaxDepth (its artefacts: the ancestry, or one pre-trained model per measured depth).</summary>
@@ -66,8 +70,24 @@ public enum AncestryNeed
 
 public static class Initializers
 {
+    /// <summary>Each with its default settings.</summary>
     public static readonly Registry<IInitializer> Registry = new("initializer",
         [new Scratch(), new PretrainFinetune(), new WeightSelection(), new HeurLg(), new AutoLg(), new Mimetic()]);
+
+    /// <summary>The named initializer with the given settings.</summary>
+    public static IInitializer Configured(string name, GivenSettings settings) => Registry.Find(name).With(settings);
+
+    /// <summary>Every registered initializer's settings, each name once (Heur-LG and Auto-LG share --inherit).</summary>
+    public static IReadOnlyList<Setting> AllSettings => Registry.All.SelectMany(i => i.Settings).DistinctBy(s => s.Name).ToList();
+
+    /// <summary>Layers Heur-LG and Auto-LG inherit, from <c>--inherit</c> (default 3).</summary>
+    internal static int InheritedLayers(GivenSettings s, int current)
+    {
+        int k = s.Int("inherit") ?? current;
+        return k >= 1 ? k : throw new LearngeneException($"layers to inherit must be at least 1 (got {k})", setting: "inherit");
+    }
+
+    internal static readonly Setting Inherit = new("inherit", "Layers heur-lg and auto-lg inherit (default: 3)");
 
     /// <summary>The ancestry as a ViT, or a clear error.</summary>
     internal static VisionTransformer AncestryVit(IInitializer init, InitContext context) =>

@@ -29,8 +29,18 @@ public sealed record WeightSelectionRules(string Layers = "first", string Elemen
 /// (q, k and v selected separately), by <see cref="WeightSelectionRules"/>. Embeddings and final norm are
 /// selected the same way. The authors never copy the head (their targets are new tasks); on the same
 /// label space we copy it too, as every other inheriting method here does.</summary>
-public sealed class WeightSelection : IInitializer
+public sealed class WeightSelection(WeightSelectionRules? rules = null) : IInitializer
 {
+    public WeightSelectionRules Rules { get; } = (rules ?? new()).Validate();
+
+    public IReadOnlyList<Setting> Settings =>
+    [
+        new("ws-layers", "Weight selection's layers: first (the first N, the authors' code; the default) or spaced (layer floor(i*N/L))"),
+        new("ws-elements", "Weight selection's elements of a wider ancestry: uniform (every (large/small)-th, the authors' code; the default) or leading (consecutive slice)"),
+    ];
+
+    public IInitializer With(GivenSettings s) => new WeightSelection(new WeightSelectionRules(s.Text("ws-layers") ?? Rules.Layers, s.Text("ws-elements") ?? Rules.Elements));
+
     public string Name => "weight-selection";
     public string Description => "layers and weight elements of a larger trained ViT (the ancestry); the authors' first-N layers and uniform elements by default";
     public AncestryNeed Needs => AncestryNeed.Family;
@@ -58,7 +68,7 @@ public sealed class WeightSelection : IInitializer
 
     public VisionTransformer Create(VitConfig architecture, InitContext context)
     {
-        var rules = context.WeightSelection.Validate();
+        var rules = Rules;
         var source = Initializers.AncestryVit(this, context);
         var c = source.Architecture;
         if (architecture.Width > c.Width || architecture.Width / architecture.Heads > c.Width / c.Heads)

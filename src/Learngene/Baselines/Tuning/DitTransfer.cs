@@ -12,7 +12,7 @@ namespace Learngene.Baselines.Tuning;
 /// fc1, fc2) is handed to the method (<paramref name="linear"/>: copy, factor, adapt, or leave fresh).</summary>
 public static class DitTransfer
 {
-    public static DiffusionTransformer Build(DiffusionTransformer source, DitConfig target, Action<int, BlockLinear, BlockLinear> linear)
+    public static DiffusionTransformer Build(DiffusionTransformer source, DitConfig target, Action<int, BlockLinear, BlockLinear> linear, string[]? trainOnly = null)
     {
         var c = source.Architecture;
         if (c.Width != target.Width || c.Depth != target.Depth || c.PatchSize != target.PatchSize || c.ImageSize != target.ImageSize || c.Channels != target.Channels)
@@ -33,6 +33,7 @@ public static class DitTransfer
             if (target.ClassDropout > 0 && c.ClassDropout > 0) table[target.Classes].copy_(oldTable[c.Classes]); // the null class
             for (int b = 0; b < target.Depth; b++)
                 foreach (var (s, d) in source.Blocks[b].Linears.Zip(model.Blocks[b].Linears)) linear(b, s, d);
+            model.TrainOnly = trainOnly;
             return model;
         }
         catch { model.Dispose(); throw; }

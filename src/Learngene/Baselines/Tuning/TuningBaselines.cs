@@ -24,13 +24,13 @@ public static class TuningBaselines
 
     /// <summary>Full fine-tuning: every tensor trains.</summary>
     public static DiffusionTransformer Full(DiffusionTransformer pre, int classes) =>
-        DitTransfer.Build(pre, pre.Architecture with { Classes = classes, Linears = null, TrainOnly = null }, DitTransfer.Carry);
+        DitTransfer.Build(pre, pre.Architecture with { Classes = classes, Linears = null }, DitTransfer.Carry);
 
     /// <summary>Heur-LG (AAAI 2022) for a DiT: the last k blocks and the final layer inherited, the embedders
     /// and the lower blocks fresh; everything trains.</summary>
     public static DiffusionTransformer HeurLg(DiffusionTransformer pre, int classes, int inherit)
     {
-        var target = pre.Architecture with { Classes = classes, Linears = null, TrainOnly = null };
+        var target = pre.Architecture with { Classes = classes, Linears = null };
         int first = target.Depth - Math.Min(inherit, target.Depth);
         var fresh = new DiffusionTransformer(target);
         var model = DitTransfer.Build(pre, target, (b, s, d) => { if (b >= first) DitTransfer.Carry(b, s, d); });
@@ -47,5 +47,5 @@ public static class TuningBaselines
     }
 
     static DiffusionTransformer Adapted(DiffusionTransformer pre, int classes, LinearForm form) =>
-        DitTransfer.Build(pre, pre.Architecture with { Classes = classes, Linears = form, TrainOnly = [.. form.TunedTensors, .. Always] }, DitTransfer.Carry);
+        DitTransfer.Build(pre, pre.Architecture with { Classes = classes, Linears = form }, DitTransfer.Carry, [.. form.TunedTensors, .. Always]);
 }

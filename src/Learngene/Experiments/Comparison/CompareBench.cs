@@ -41,12 +41,12 @@ public sealed class CompareBench : IExperiment
             Source = s.Text("source") ?? p.Source,
             Transfer = transfer is null ? p.Transfer : transfer.Equals("none", StringComparison.OrdinalIgnoreCase) ? "" : transfer,
             Depths = s.Text("depths") is string d ? DepthList.Parse(d).ToArray() : p.Depths,
-            Epochs = s.Int("epochs") ?? p.Epochs,
+            Epochs = s.Count("epochs") ?? p.Epochs,
             Seed = s.Int("seed") ?? p.Seed,
             WeightSelection = new WeightSelectionRules(s.Text("ws-layers") ?? p.WeightSelection.Layers, s.Text("ws-elements") ?? p.WeightSelection.Elements).Validate(),
         };
         if (p.Epochs < 1) throw new LearngeneException($"--epochs must be at least 1 (got {p.Epochs})", setting: "epochs");
-        int seeds = s.Int("seeds") ?? 1;
+        int seeds = s.Count("seeds") ?? 1;
         if (seeds < 1) throw new LearngeneException($"--seeds must be at least 1 (got {seeds})", setting: "seeds");
         var notes = new List<string>();
         var methods = Contenders.Parse(s.Text("methods") ?? string.Join(",", Contenders.Names));

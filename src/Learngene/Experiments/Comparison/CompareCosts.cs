@@ -16,7 +16,7 @@ public sealed class CompareCosts(ComparePreset preset, VitConfig member, CellSto
         teacherMacs ??= TeacherMacs(); // a given teacher's file is read once, not once per method
         return contender.Costs(new CostContext
         {
-            Member = member, MaxDepth = preset.AuxiliaryDepth, TeacherMacs = teacherMacs.Value, Artefacts = artefacts, InheritLayers = preset.InheritLayers,
+            Member = member, MaxDepth = preset.AuxiliaryDepth, TeacherMacs = teacherMacs.Value, Artefacts = artefacts,
         });
     }
 

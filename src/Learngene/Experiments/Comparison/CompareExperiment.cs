@@ -34,7 +34,7 @@ public sealed class CompareExperiment(ComparePreset preset, IReadOnlyList<string
     public CompareResults Run(string? teacherFile = null)
     {
         if (seeds < 1) throw new LearngeneException($"seeds must be at least 1 (got {seeds})", setting: "seeds");
-        var contenders = methods.Select(Contenders.Find).ToList();
+        var contenders = methods.Select(m => Contenders.Find(m, preset.InitializerSettings())).ToList();
         if (preset.Transfer == "" && contenders.Any(c => !c.MeasuredOn("source")))
             throw new LearngeneException($"{string.Join(", ", contenders.Where(c => !c.MeasuredOn("source")).Select(c => c.Name))} is measured on the transfer task, and this comparison has none", setting: "transfer");
         foreach (var c in contenders.Where(c => preset.Depths.Max() > c.MaxDepth(preset.AuxiliaryDepth)))

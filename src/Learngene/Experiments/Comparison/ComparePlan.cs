@@ -23,7 +23,7 @@ public static class ComparePlan
         var teacher = teacherFile is null ? teacherSpec.Model : ModelFile.ReadConfig(teacherFile);
         if (teacherFile is null) plan.Add(new PlannedCell("teacher", teacherSpec));
         var pretrainer = ComparisonPretrainer.Planning(preset, plan, teacher);
-        var contenders = methods.Select(Contenders.Find).ToList();
+        var contenders = methods.Select(m => Contenders.Find(m, preset.InitializerSettings())).ToList();
         foreach (var c in contenders) c.Pretrain(pretrainer);
 
         var source = DryRun.ShapeOf(new RunSpec { Data = preset.Source, Model = pretrainer.Family });

@@ -52,6 +52,12 @@ public sealed record ComparePreset : INamed
     public int InheritLayers { get; init; } = 3;
     /// <summary>Weight selection's rules (default: the authors' first-N layers, uniform elements).</summary>
     public Baselines.Initializers.WeightSelectionRules WeightSelection { get; init; } = new();
+
+    /// <summary>The initializers' settings this comparison gives them (<see cref="Baselines.Initializers.IInitializer.With"/>).</summary>
+    public GivenSettings InitializerSettings() => new(new Dictionary<string, string>
+    {
+        ["inherit"] = InheritLayers.ToString(), ["ws-layers"] = WeightSelection.Layers, ["ws-elements"] = WeightSelection.Elements,
+    });
     public TrainOptions Recipe { get; init; } = new();
     public int Seed { get; init; }
     /// <summary>The comparison rules a run folder's cells were made under (stored in its preset.json, so a

@@ -116,9 +116,10 @@ public static class Contenders
 
     public static string[] Names => [.. LearngeneMethods.Auxiliary.Select(m => m.Name), .. Initializers.Registry.Names];
 
-    public static Contender Find(string name) =>
+    /// <summary>The named method; a baseline initializer with <paramref name="initializerSettings"/> (the comparison's).</summary>
+    public static Contender Find(string name, GivenSettings? initializerSettings = null) =>
         LearngeneMethods.Registry.TryFind(name) is IAuxiliaryMethod m ? new LearngeneContender(m)
-        : Initializers.Registry.TryFind(name) is { } i ? new BaselineContender(i)
+        : Initializers.Registry.TryFind(name) is { } i ? new BaselineContender(i.With(initializerSettings ?? GivenSettings.None))
         : throw new LearngeneException($"unknown method '{name}' (known: {string.Join(", ", Names)})", setting: "methods");
 
     /// <summary>"tleg,sws,scratch" → the names, checked, in the given order without repeats.</summary>

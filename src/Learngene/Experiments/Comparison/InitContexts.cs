@@ -32,7 +32,7 @@ public sealed class InitContexts(string task, ComparePreset preset, int imageSiz
             contexts[ancestryPath] = c = new InitContext
             {
                 Ancestry = ModelFile.Load(ancestryPath), AncestryPath = ancestryPath, SameLabelSpace = task == "source",
-                Data = data, InheritLayers = preset.InheritLayers, Seed = preset.Seed, WeightSelection = preset.WeightSelection,
+                Data = data, Seed = preset.Seed,
             };
             torch.set_rng_state(rng);
         }

@@ -27,7 +27,7 @@ public sealed class KindBench : IExperiment
     {
         var p = KindPreset.Registry.Find(preset);
         if (s.List("methods") is { } names) p = p with { Methods = names };
-        if (s.Int("seeds") is int n) p = n >= 1 ? p with { TransferSeeds = n } : throw new LearngeneException($"--seeds must be at least 1 (got {n})", setting: "seeds");
+        if (s.Count("seeds") is int n) p = n >= 1 ? p with { TransferSeeds = n } : throw new LearngeneException($"--seeds must be at least 1 (got {n})", setting: "seeds");
         return new ExperimentRun(p.Name, $"KIND, preset {p.Name}", [], () => KindPlan.Of(p), (dir, data, log) =>
         {
             var results = new KindExperiment(p, dir, data, log).Run();

@@ -27,13 +27,13 @@ public static class KindCosts
         return (int)Math.Max(1, (kindTrains + perRank - 1) / perRank);
     }
 
-    /// <summary>What trains, in words.</summary>
-    public static string Trains(DitConfig c) => c.TrainOnly is null ? "everything" : c.Linears switch
+    /// <summary>What trains in a transfer of this architecture and <paramref name="trainOnly"/> choice, in words.</summary>
+    public static string Trains(DitConfig c, string[]? trainOnly) => trainOnly is null ? "everything" : c.Linears switch
     {
-        SvdForm => c.TrainOnly.Contains("u") ? "learngenes, tailors, class table" : "tailors, class table",
+        SvdForm => trainOnly.Contains("u") ? "learngenes, tailors, class table" : "tailors, class table",
         LoraForm l => $"LoRA rank {l.Rank}, class table",
         PissaForm p => $"PiSSA rank {p.Rank}, class table",
         SvdiffForm => "spectral shifts, class table",
-        _ => string.Join(", ", c.TrainOnly),
+        _ => string.Join(", ", trainOnly),
     };
 }

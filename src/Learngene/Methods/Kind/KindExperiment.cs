@@ -126,16 +126,17 @@ public sealed class KindExperiment(KindPreset preset, string runDir, DataCache d
                     ModelFile.Save(initPath, model, model, pre.Normalization, names, method is "kind" or "kind-null" or "kind-tune" ? gene.Provenance() : pre.Metadata.Where(kv => kv.Key is DiffusionFile.PredictionKey or DiffusionFile.StepsKey).ToDictionary());
                 }
                 var config = (DitConfig)ModelFile.ReadConfig(initPath);
+                var trainOnly = ModelFile.TrainOnlyOf(IO.SafeTensors.ReadMetadata(initPath));
                 var recipe = preset.TransferRecipe with { Seed = seed };
                 var cell = cells.GetOrCompute($"transfer-{id}", dir => cells.Train(dir, Spec(task.Data, task.Classes, config, recipe, preset.TransferLimit, judgePath, initPath), data, "transfer", method, config.Depth), log);
                 if (cells.IsWorker) continue;
                 // Every method draws at least FinalPerClass per class over its seeds, each seed from its own noise.
                 int perClass = (preset.FinalPerClass + preset.SeedsOf(method) - 1) / preset.SeedsOf(method);
                 var (scores, grid) = Judged($"transfer-{id}", cells.Resolve(cell.ModelPath), judgePath, task.Data, perClass, SampleSeed + seedIndex);
-                using var shape = new DiffusionTransformer(config);
+                using var shape = new DiffusionTransformer(config) { TrainOnly = trainOnly };
                 methods.Add(new TransferResult
                 {
-                    Method = method, SeedIndex = seedIndex, Trains = KindCosts.Trains(config), TrainableParameters = shape.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
+                    Method = method, SeedIndex = seedIndex, Trains = KindCosts.Trains(config, trainOnly), TrainableParameters = shape.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
                     Parameters = cell.Parameters, MacsPerStep = cell.MacsPerImage, DeployedMacsPerStep = shape.MacsPerImage(deployed: true),
                     ImagesPerSecond = cell.History.Sum(h => h.ImagesPerSecond * h.Seconds) / Math.Max(1e-9, cell.History.Sum(h => h.Seconds)),
                     Minutes = cell.History.Sum(h => h.Seconds) / 60, Final = scores, Cell = cell, Grid = grid,

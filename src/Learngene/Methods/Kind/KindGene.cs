@@ -85,14 +85,14 @@ public static class KindGene
             NullTailor = nullTailor ? (tailorOf.Length == 0 ? 0 : tailorOf.Max() + 1) : -1,
         };
         string[] trains = tuneLearngenes ? ["tailor_", DitTransfer.TableName, "u", "s", "v"] : ["tailor_", DitTransfer.TableName];
-        var target = gene.Network.Architecture with { Classes = classes, Linears = form, TrainOnly = trains };
+        var target = gene.Network.Architecture with { Classes = classes, Linears = form };
         using var generator = new Generator((ulong)seed + 99);
         return DitTransfer.Build(gene.Network, target, (b, s, d) =>
         {
             var dst = (SvdLinear)d;
             dst.CopyLearngenes((SvdLinear)s);
             dst.InitializeTailors(generator, zeroTailors);
-        });
+        }, trains);
     }
 
     /// <summary>The ablation without diversion: a DiT pre-trained in SVD form with every component shared (no class
@@ -101,14 +101,14 @@ public static class KindGene
     public static DiffusionTransformer TransferUngated(DiffusionTransformer shared, SvdForm kind, int classes, int seed = 0, bool zeroTailors = false, bool nullTailor = false)
     {
         var form = kind with { TailorOf = Enumerable.Range(0, classes).ToArray(), NullTailor = nullTailor ? classes : -1 };
-        var target = shared.Architecture with { Classes = classes, Linears = form, TrainOnly = ["tailor_", DitTransfer.TableName] };
+        var target = shared.Architecture with { Classes = classes, Linears = form };
         using var generator = new Generator((ulong)seed + 99);
         return DitTransfer.Build(shared, target, (b, s, d) =>
         {
             var dst = (SvdLinear)d;
             using (var scope = torch.NewDisposeScope()) dst.LoadDense(s.Weight(), s.Bias);
             dst.InitializeTailors(generator, zeroTailors);
-        });
+        }, ["tailor_", DitTransfer.TableName]);
     }
 
     /// <summary>Recombination: the learngenes plus the tailors of the chosen pre-training classes (their
@@ -124,7 +124,7 @@ public static class KindGene
         // The tailor blocks the kept classes use, renumbered in first-use order (classes sharing a block still share it).
         var blocks = kept.Select(c => pre.TailorOf[c]).Where(b => b >= 0).Distinct().ToList();
         var form = pre with { NullTailor = -1, TailorOf = alone ? kept.Select(_ => -1).ToArray() : kept.Select(c => pre.TailorOf[c] < 0 ? -1 : blocks.IndexOf(pre.TailorOf[c])).ToArray() };
-        var target = gene.Network.Architecture with { Classes = kept.Length, Linears = form, TrainOnly = null };
+        var target = gene.Network.Architecture with { Classes = kept.Length, Linears = form };
         var model = DitTransfer.Build(gene.Network, target, (b, s, d) => ((SvdLinear)d).CopyFrom((SvdLinear)s, alone ? [] : blocks));
         using var _ = torch.no_grad();
         var table = model.LabelEmbedder.Table.weight!;

@@ -70,7 +70,7 @@ public sealed class KindMethod : ILearngeneMethod
                 "fused" => false,
                 var other => throw new LearngeneException($"--qkv must be separate or fused (got '{other}')", setting: "qkv"),
             };
-            var spec = KindRuns.LearnSpec(KindRuns.DiffusionSpec(s, "mnist+fashion-mnist"), s.Int("learngene-rank") ?? 48, s.Int("tailor-rank") ?? 8,
+            var spec = KindRuns.LearnSpec(KindRuns.DiffusionSpec(s, "mnist+fashion-mnist"), s.Count("learngene-rank") ?? 48, s.Count("tailor-rank") ?? 8,
                 ParseIndices(s.Text("tailor-map"), "--tailor-map"), s.Double("orthogonality") ?? 0, separate);
             result = TrainRun.Start(spec, request.OutDir, request.Data, request.Observer, request.Log);
         }

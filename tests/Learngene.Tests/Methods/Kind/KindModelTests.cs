@@ -119,6 +119,32 @@ public class KindModelTests
     }
 
     [Fact]
+    public void What_a_tuned_model_trains_is_saved_with_it_not_in_its_architecture()
+    {
+        using var dense = Randomized(Tiny, 1);
+        using var lora = TuningBaselines.Lora(dense, 3, 4);
+        string path = Path.Combine(TestData.TempDir(), "lora.safetensors");
+        Learngene.IO.ModelFile.Save(path, lora, new Learngene.Data.Normalization([0.5f], [0.25f]), ["a", "b", "c"]);
+        Assert.DoesNotContain("train_only", Learngene.IO.ModelFile.ReadConfig(path).ToJson());
+        using var loaded = Learngene.IO.ModelFile.LoadDiffusion(path).Model;
+        Assert.Equal(lora.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name), loaded.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name));
+        Assert.Contains(loaded.named_parameters(), p => !p.parameter.requires_grad);
+        // The same architecture built anew trains everything: freezing is the tuning method's choice.
+        using var fresh = new DiffusionTransformer(loaded.Architecture);
+        Assert.All(fresh.parameters(), p => Assert.True(p.requires_grad));
+        // A file written when the choice was in the config (train_only there) still loads with it.
+        var (tensors, meta) = Learngene.IO.SafeTensors.Load(path);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(meta["config"])!.AsObject();
+        config["train_only"] = new System.Text.Json.Nodes.JsonArray([.. lora.TrainOnly!.Select(e => (System.Text.Json.Nodes.JsonNode)e)]);
+        meta["config"] = config.ToJsonString();
+        meta.Remove(Learngene.Training.TrainedTensors.MetadataKey);
+        string legacy = Path.Combine(TestData.TempDir(), "legacy.safetensors");
+        Learngene.IO.SafeTensors.Save(legacy, tensors, meta);
+        using var old = Learngene.IO.ModelFile.LoadDiffusion(legacy).Model;
+        Assert.Equal(lora.TrainOnly, old.TrainOnly);
+    }
+
+    [Fact]
     public void A_lora_layer_merged_for_sampling_gives_the_map_it_trains_unmerged()
     {
         using var scope = torch.NewDisposeScope();
