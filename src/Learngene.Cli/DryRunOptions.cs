@@ -9,10 +9,15 @@ sealed class DryRunOptions
 {
     readonly Option<bool> dryRun = new("--dry-run")
     {
-        Description = "Build every training cell of the preset at full size and train it two steps (and one of a single image) on random stand-in images of its shape; print each cell's parameters, " +
+        Description = "Build every training cell of the preset at full size and train it two steps (and one of a single image) on random stand-in images of " +
+            "its shape; print each cell's parameters, " +
                       "estimated memory at the preset's batch and measured step time, then stop (nothing is written, no data is read)",
     };
-    readonly Option<int> dryBatch = new("--dry-batch") { Description = "Images per step of the dry run (at most the preset's batch)", DefaultValueFactory = _ => 2 };
+    readonly Option<int> dryBatch = new("--dry-batch")
+    {
+        Description = "Images per step of the dry run (at most the preset's " +
+        "batch)", DefaultValueFactory = _ => 2
+    };
 
     public void AddTo(Command cmd)
     {
@@ -26,7 +31,8 @@ sealed class DryRunOptions
         if (!r.GetValue(dryRun)) return false;
         var cells = plan();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        Console.WriteLine($"dry run: {cells.Count} training cells, each built at full size and stepped twice at batch ≤ {r.GetValue(dryBatch)} on stand-in images");
+        Console.WriteLine($"dry run: {cells.Count} training cells, each built at full size and stepped twice at batch ≤ {r.GetValue(dryBatch)} on stand-in " +
+            $"images");
         var rows = DryRun.Execute(cells, r.GetValue(dryBatch), ConsoleProgress.Log);
         Print(rows);
         Console.WriteLine($"dry run finished in {clock.Elapsed.TotalSeconds:F0} s; {Shared.PeakMemory()}");
@@ -37,8 +43,10 @@ sealed class DryRunOptions
     {
         double have = Learngene.Models.MemoryNeed.AvailableBytes();
         Console.WriteLine();
-        Console.WriteLine($"CPU: {Learngene.Bench.OnnxBench.CpuName()}; memory here {Gib(have)}. Cells that are one computation (architecture, start, objective, teacher, batch, image shape) are stepped once.");
-        Console.WriteLine("| cells | model | parameters | trained | batch | dry batch | step s (dry batch) | est. step s at batch (linear) | est. training memory at batch | fits here |");
+        Console.WriteLine($"CPU: {Learngene.Bench.OnnxBench.CpuName()}; memory here {Gib(have)}. Cells that are one computation (architecture, start, " +
+            $"objective, teacher, batch, image shape) are stepped once.");
+        Console.WriteLine("| cells | model | parameters | trained | batch | dry batch | step s (dry batch) | est. step s at batch (linear) | est. training " +
+            "memory at batch | fits here |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var x in rows)
         {
@@ -54,7 +62,8 @@ sealed class DryRunOptions
                               $"{x.StepSeconds * x.Batch / x.DryBatch:F2} | {memory} | {fits} |");
         }
         Console.WriteLine();
-        Console.WriteLine("Estimates: memory = weights and every model held + optimizer and objective state (measured) + one step's activations, measured at the dry batch and at one image " +
+        Console.WriteLine("Estimates: memory = weights and every model held + optimizer and objective state (measured) + one step's activations, measured at " +
+            "the dry batch and at one image " +
                           "and scaled linearly to the preset's batch; step time scaled linearly likewise (this CPU; a GPU's differs).");
     }
 

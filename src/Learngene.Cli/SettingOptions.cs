@@ -9,7 +9,9 @@ sealed class SettingOptions
     readonly Dictionary<string, Option> options;
 
     public SettingOptions(IEnumerable<Setting> settings) =>
-        options = settings.ToDictionary(s => s.Name, s => s.Flag ? (Option)new Option<bool>("--" + s.Name) { Description = s.Description } : new Option<string?>("--" + s.Name) { Description = s.Description });
+        options = settings.ToDictionary(s => s.Name, s => s.Flag
+            ? (Option)new Option<bool>("--" + s.Name) { Description = s.Description }
+            : new Option<string?>("--" + s.Name) { Description = s.Description });
 
     public IEnumerable<Option> All => options.Values;
 

@@ -9,10 +9,12 @@ static class ExperimentCommand
 {
     /// <param name="name">The command's name (default: the experiment's; <c>bench tleg</c> is the comparison's).</param>
     /// <param name="fixedSettings">Settings the command always passes; their options are not offered.</param>
-    public static Command For(IExperiment experiment, string? name = null, IReadOnlyDictionary<string, string>? fixedSettings = null, string? description = null)
+    public static Command For(IExperiment experiment, string? name = null, IReadOnlyDictionary<string, string>? fixedSettings = null,
+        string? description = null)
     {
         name ??= experiment.Name;
-        var preset = new Option<string>("--preset") { Description = $"Budget: {string.Join("; ", experiment.Presets.Select(p => $"{p.Name} ({p.Description})"))}", DefaultValueFactory = _ => "small" };
+        string budgets = string.Join("; ", experiment.Presets.Select(p => $"{p.Name} ({p.Description})"));
+        var preset = new Option<string>("--preset") { Description = $"Budget: {budgets}", DefaultValueFactory = _ => "small" };
         var own = new SettingOptions(experiment.RunSettings.Where(s => fixedSettings?.ContainsKey(s.Name) != true));
         var output = new Option<string?>("--out") { Description = $"Run folder (default: runs/bench-{name}-PRESET); re-running resumes it" };
         var dataDir = Shared.DataDir();

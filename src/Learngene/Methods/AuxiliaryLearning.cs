@@ -14,7 +14,8 @@ public static class AuxiliaryLearning
         new("preset", $"Model-and-budget preset: {string.Join(", ", TrainPresets.Registry.Names)} (default: small)"),
         new("model", "Model preset giving width, heads, patch (depth: the auxiliary depth)"),
         new("data", "Data set (default: fashion-mnist): mnist, fashion-mnist, imagefolder:PATH, cifar10:PATH, cifar100:PATH or idx:PATH"),
-        new("teacher", "Teacher model file to distil from (required; train one with 'learngene train --model resnet-cpu'); soft distillation with weight 1 on the KD term " +
+        new("teacher", "Teacher model file to distil from (required; train one with 'learngene train --model resnet-cpu'); soft distillation with weight 1 " +
+            "on the KD term " +
                        "and 0 on cross-entropy, T = 1 (the authors' defaults; override with --distill-alpha, --temperature)"),
         new("device", "cpu or cuda (default: cpu)"),
         .. method.LearnOptions.Select(o => new Setting(o.Name, o.Description)),
@@ -28,7 +29,8 @@ public static class AuxiliaryLearning
         string preset = s.Text("preset") ?? "small", teacher = s.Required("teacher");
         // The preset's recipe goes to the method, which sets its distillation; settings given here override both.
         var presetSpec = TrainingSettings.FromPreset(preset, s.Text("model"), s.Text("data") ?? "fashion-mnist", s);
-        var vit = presetSpec.Model as VitConfig ?? throw new LearngeneException($"{method.Name} learns a ViT, not a {presetSpec.Model.Family}", setting: "model");
+        var vit = presetSpec.Model as VitConfig ?? throw new LearngeneException($"{method.Name} learns a ViT, not a " +
+            $"{presetSpec.Model.Family}", setting: "model");
         var own = method.LearnOptions.Where(o => s.Has(o.Name)).ToDictionary(o => o.Name, o => s.Text(o.Name)!);
         var (architecture, settings, recipe) = method.LearnSpec(vit, s.Int("depth"), own, TrainPresets.Registry.Find(preset).Options);
         var spec = presetSpec with

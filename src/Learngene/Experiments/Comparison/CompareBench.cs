@@ -11,7 +11,9 @@ public sealed class CompareBench : IExperiment
 {
     public string Name => "compare";
     public string Description =>
-        "Learngene methods and initialization baselines side by side: one teacher, one learngene per method, every method's descendants at the same depths, epochs, seeds and data, on the source and a transfer data set; writes results.json, report.md and plots. Completed cells are cached: re-running resumes, and adding methods or seeds computes only what is new.";
+        "Learngene methods and initialization baselines side by side: one teacher, one learngene per method, every method's descendants at the same depths, " +
+            "epochs, seeds and data, on the source and a transfer data set; writes results.json, report.md and plots. Completed cells are cached: re-running " +
+                "resumes, and adding methods or seeds computes only what is new.";
     public IReadOnlyList<INamed> Presets => ComparePreset.Registry.All;
 
     public IReadOnlyList<Setting> RunSettings =>
@@ -21,11 +23,13 @@ public sealed class CompareBench : IExperiment
         new("transfer", "Transfer data set (default: the preset's — mnist, none at quickstart); 'none' for the source task only"),
         new("depths", "Descendant depths, e.g. 1..12 or 2,4,6 (default: the preset's)"),
         new("epochs", "E: descendant training epochs (default: the preset's)"),
-        new("seeds", "Repeat every descendant with this many seeds (0, 1, …; default 1); accuracies are means over seeds and every interval resamples the seeds, then the test images"),
+        new("seeds", "Repeat every descendant with this many seeds (0, 1, …; default 1); accuracies are means over seeds and every interval resamples the " +
+            "seeds, then the test images"),
         new("teacher", "A trained teacher model file (default: train and cache one)"),
         new("seed", "First seed (default: 0)"),
         new("ws-layers", "Weight selection's layers: first (the first N, the authors' code) or spaced (layer floor(i*N/L))"),
-        new("ws-elements", "Weight selection's elements of a wider ancestry: uniform (every (large/small)-th, the authors' code) or leading (consecutive slice)"),
+        new("ws-elements", "Weight selection's elements of a wider ancestry: uniform (every (large/small)-th, the authors' code) or leading (consecutive " +
+            "slice)"),
     ];
 
     public bool Holds(string runDir) => CompareReport.Holds(runDir);
@@ -43,14 +47,16 @@ public sealed class CompareBench : IExperiment
             Depths = s.Text("depths") is string d ? DepthList.Parse(d).ToArray() : p.Depths,
             Epochs = s.Count("epochs") ?? p.Epochs,
             Seed = s.Int("seed") ?? p.Seed,
-            WeightSelection = new WeightSelectionRules(s.Text("ws-layers") ?? p.WeightSelection.Layers, s.Text("ws-elements") ?? p.WeightSelection.Elements).Validate(),
+            WeightSelection = new WeightSelectionRules(s.Text("ws-layers") ?? p.WeightSelection.Layers, s.Text("ws-elements") ?? p.WeightSelection.Elements)
+                .Validate(),
         };
         if (p.Epochs < 1) throw new LearngeneException($"--epochs must be at least 1 (got {p.Epochs})", setting: "epochs");
         int seeds = s.Count("seeds") ?? 1;
         if (seeds < 1) throw new LearngeneException($"--seeds must be at least 1 (got {seeds})", setting: "seeds");
         var notes = new List<string>();
         var methods = Contenders.Parse(s.Text("methods") ?? string.Join(",", Contenders.Names));
-        if (p.Transfer == "" && s.Text("methods") is null && methods.Where(m => !Contenders.Find(m).MeasuredOn("source")).ToArray() is { Length: > 0 } transferOnly)
+        var transferOnly = methods.Where(m => !Contenders.Find(m).MeasuredOn("source")).ToArray();
+        if (p.Transfer == "" && s.Text("methods") is null && transferOnly.Length > 0)
         {
             // The default list meets a comparison without a transfer task: leave out what only that task measures.
             notes.Add($"no transfer task: {string.Join(", ", transferOnly)} left out (it is measured on the transfer task)");

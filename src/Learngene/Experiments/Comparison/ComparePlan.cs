@@ -32,7 +32,8 @@ public static class ComparePlan
         {
             var spec = CompareExperiment.DescendantSpec(preset, task, epochs, seed);
             var shape = StandInShape(spec.Data);
-            spec = spec with { Model = CompareExperiment.DescendantArchitecture(preset, c, depth, source.ImageSize, source.Channels, shape.Channels, shape.Classes) };
+            var model = CompareExperiment.DescendantArchitecture(preset, c, depth, source.ImageSize, source.Channels, shape.Channels, shape.Classes);
+            spec = spec with { Model = model };
             plan.Add(new PlannedCell(CompareExperiment.CellName(task, label, depth, seed), spec));
         }
         if (preset.LongEpochs > 0 && methods.Contains(Contenders.Reference))

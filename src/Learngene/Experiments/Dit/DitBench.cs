@@ -8,7 +8,8 @@ public sealed class DitBench : IExperiment
 {
     public string Name => "dit";
     public string Description =>
-        "A class-conditional DiT per data set: a judge classifier, DiT training with FD-clf and accuracy on samples each epoch, a final evaluation (guidance and DDIM steps of the preset), grids and ImageFolders of samples; writes results.json, report.md and plots.";
+        "A class-conditional DiT per data set: a judge classifier, DiT training with FD-clf and accuracy on samples each epoch, a final evaluation (guidance " +
+            "and DDIM steps of the preset), grids and ImageFolders of samples; writes results.json, report.md and plots.";
     public IReadOnlyList<INamed> Presets => DitPreset.Registry.All;
     public IReadOnlyList<Setting> RunSettings => [new("data", "Comma-separated data sets (default: mnist,fashion-mnist)")];
 

@@ -20,7 +20,8 @@ public sealed record DryRunRow(IReadOnlyList<string> Cells, string Model, long P
 
 /// <summary>Checks a preset's plan before paying for it (<c>bench NAME --dry-run</c>): every training cell
 /// is built at its full size and trained for two steps on stand-in data of the preset's image shape, at a
-/// batch that fits this machine (and a third of one image, which separates per-image memory from the rest), through the same trainer and objectives as the real run. Cells that are the
+/// batch that fits this machine (and a third of one image, which separates per-image memory from the rest),
+/// through the same trainer and objectives as the real run. Cells that are the
 /// same computation (<see cref="PlannedCell.Signature"/>) are stepped once and reported together.</summary>
 public static class DryRun
 {
@@ -74,7 +75,8 @@ public static class DryRun
             describe = ((IModel)model).Config.Describe();
             long trained = ParameterGroups.Of(model).Sum(p => p.Param.numel());
             var norm = Normalization.Of(data.Train);
-            teacher = cell.Teacher is null ? null : ModelFamilies.Registry.Find(cell.Teacher.Family).Build(cell.Teacher.WithData(shape.ImageSize, shape.Channels, shape.Classes).Validate());
+            teacher = cell.Teacher is null ? null
+                : ModelFamilies.Registry.Find(cell.Teacher.Family).Build(cell.Teacher.WithData(shape.ImageSize, shape.Channels, shape.Classes).Validate());
             var loadedTeacher = teacher is null ? null : new ModelFile.Loaded((Classifier)teacher, norm, shape.ClassNames.ToArray(), []);
             using var objective = ObjectiveRegistry.Registry.Find(spec.Objective ?? ObjectiveRegistry.Default)
                 .Create(new ObjectiveContext(options, model, norm, data, loadedTeacher) { Settings = spec.ObjectiveSettings });

@@ -18,22 +18,27 @@ namespace Learngene.Methods.Kind;
 public static class KindPlan
 {
     /// <summary>A diffusion training run: the preset's objective settings, judged each epoch when a judge is given.</summary>
-    public static RunSpec Spec(KindPreset preset, string dataName, int[] classes, DitConfig model, TrainOptions recipe, int? limit, string? judgePath, string? init) => new()
-    {
-        Data = dataName, Classes = classes, Model = model, Options = recipe, TrainLimit = limit, TestLimit = preset.TestLimit,
-        TestSeed = preset.PretrainRecipe.Seed, Init = init, Objective = DiffusionObjective.Factory.Name,
-        ObjectiveSettings = JsonSerializer.Serialize(preset.Diffusion with { Judge = judgePath }, ModelConfig.Json),
-    };
+    public static RunSpec Spec(KindPreset preset, string dataName, int[] classes, DitConfig model, TrainOptions recipe, int? limit, string? judgePath,
+        string? init) => new()
+        {
+            Data = dataName, Classes = classes, Model = model, Options = recipe, TrainLimit = limit, TestLimit = preset.TestLimit,
+            TestSeed = preset.PretrainRecipe.Seed, Init = init, Objective = DiffusionObjective.Factory.Name,
+            ObjectiveSettings = JsonSerializer.Serialize(preset.Diffusion with { Judge = judgePath }, ModelConfig.Json),
+        };
 
     /// <summary>The SVD-form DiT KIND pre-trains: one tailor block per pre-training class.</summary>
     public static DitConfig KindConfig(KindPreset preset, DitConfig model) =>
-        model with { Linears = SvdForm.OnePerClass(preset.LearngeneRank, preset.TailorRank, preset.PretrainClasses.Length) with { Separate = preset.SeparateQkv } };
+        model with
+        {
+            Linears = SvdForm.OnePerClass(preset.LearngeneRank, preset.TailorRank, preset.PretrainClasses.Length) with { Separate = preset.SeparateQkv },
+        };
 
     /// <summary>KIND's SVD-form DiT with every component shared: as many components, none gated by class.</summary>
     public static DitConfig UngatedConfig(DitConfig kind)
     {
         var form = (SvdForm)kind.Linears!;
-        return kind with { Linears = form with { LearngeneRank = form.LearngeneRank + form.TailorRank * form.TailorBlocks, TailorOf = form.TailorOf.Select(_ => -1).ToArray() } };
+        int shared = form.LearngeneRank + form.TailorRank * form.TailorBlocks;
+        return kind with { Linears = form with { LearngeneRank = shared, TailorOf = form.TailorOf.Select(_ => -1).ToArray() } };
     }
 
     /// <summary>LoRA's and PiSSA's ranks: the smallest at which they train at least as much as KIND (the
@@ -47,7 +52,8 @@ public static class KindPlan
     }
 
     /// <summary>A transfer method's starting network for <paramref name="classes"/> new classes.</summary>
-    public static DiffusionTransformer Start(KindPreset preset, string method, KindGene.Loaded gene, DiffusionTransformer? shared, DiffusionTransformer dense, int classes, int seed, int rank, int wide) =>
+    public static DiffusionTransformer Start(KindPreset preset, string method, KindGene.Loaded gene, DiffusionTransformer? shared, DiffusionTransformer dense,
+        int classes, int seed, int rank, int wide) =>
         method switch
         {
             "kind" => KindGene.Transfer(gene, classes, seed: seed, zeroTailors: preset.ZeroTailors(), nullTailor: preset.NullTailor),
@@ -61,7 +67,8 @@ public static class KindPlan
             "svdiff" => TuningBaselines.Svdiff(dense, classes),
             "full" => TuningBaselines.Full(dense, classes),
             "heur-lg" => TuningBaselines.HeurLg(dense, classes, preset.InheritBlocks),
-            _ => throw new LearngeneException($"unknown transfer method '{method}' (known: {string.Join(", ", KindExperiment.AllMethods)})", setting: "methods"),
+            _ => throw new LearngeneException($"unknown transfer method '{method}' (known: " +
+                $"{string.Join(", ", KindExperiment.AllMethods)})", setting: "methods"),
         };
 
     public static List<PlannedCell> Of(KindPreset preset)
@@ -73,21 +80,26 @@ public static class KindPlan
         var judge = preset.Judge with { ImageSize = size };
         var judgeRecipe = preset.JudgeRecipe with { Seed = preset.PretrainRecipe.Seed };
         var kindConfig = KindConfig(preset, model);
-        plan.Add(new PlannedCell(DitExperiment.JudgeName(preset.PretrainData, preset.PretrainClasses), DitExperiment.JudgeSpec(judge, judgeRecipe, preset.JudgeTrainLimit, preset.PretrainData, preset.PretrainClasses)));
-        plan.Add(new PlannedCell("pretrain-kind", Spec(preset, preset.PretrainData, preset.PretrainClasses, kindConfig, preset.PretrainRecipe, preset.PretrainLimit, null, null)));
-        plan.Add(new PlannedCell("pretrain-dit", Spec(preset, preset.PretrainData, preset.PretrainClasses, model, preset.PretrainRecipe, preset.PretrainLimit, null, null)));
+        PlannedCell Judge(string data, int[] classes) =>
+            new(DitExperiment.JudgeName(data, classes), DitExperiment.JudgeSpec(judge, judgeRecipe, preset.JudgeTrainLimit, data, classes));
+        PlannedCell Pretraining(string name, DitConfig config) =>
+            new(name, Spec(preset, preset.PretrainData, preset.PretrainClasses, config, preset.PretrainRecipe, preset.PretrainLimit, null, null));
+        plan.Add(Judge(preset.PretrainData, preset.PretrainClasses));
+        plan.Add(Pretraining("pretrain-kind", kindConfig));
+        plan.Add(Pretraining("pretrain-dit", model));
         bool ungated = preset.Methods.Contains("kind-nogate");
-        if (ungated) plan.Add(new PlannedCell("pretrain-kind-nogate", Spec(preset, preset.PretrainData, preset.PretrainClasses, UngatedConfig(kindConfig), preset.PretrainRecipe, preset.PretrainLimit, null, null)));
+        if (ungated) plan.Add(Pretraining("pretrain-kind-nogate", UngatedConfig(kindConfig)));
 
         // The pre-trained networks every transfer starts from, at random, built once when the dry run first asks.
         int pretrainClasses = preset.PretrainClasses.Length;
-        var gene = new Lazy<KindGene.Loaded>(() => new KindGene.Loaded(new DiffusionTransformer((DitConfig)kindConfig.WithData(size, source.Channels, pretrainClasses).Validate()),
-            new LearngeneInfo { Method = KindGene.Method }, new KindGene.Settings("velocity", 1000), "(planned)"));
-        var dense = new Lazy<DiffusionTransformer>(() => new DiffusionTransformer((DitConfig)model.WithData(size, source.Channels, pretrainClasses).Validate()));
-        var shared = new Lazy<DiffusionTransformer>(() => new DiffusionTransformer((DitConfig)UngatedConfig(kindConfig).WithData(size, source.Channels, pretrainClasses).Validate()));
+        DiffusionTransformer Network(DitConfig config) => new((DitConfig)config.WithData(size, source.Channels, pretrainClasses).Validate());
+        var gene = new Lazy<KindGene.Loaded>(() =>
+            new KindGene.Loaded(Network(kindConfig), new LearngeneInfo { Method = KindGene.Method }, new KindGene.Settings("velocity", 1000), "(planned)"));
+        var dense = new Lazy<DiffusionTransformer>(() => Network(model));
+        var shared = new Lazy<DiffusionTransformer>(() => Network(UngatedConfig(kindConfig)));
         foreach (var task in preset.Tasks)
         {
-            plan.Add(new PlannedCell(DitExperiment.JudgeName(task.Data, task.Classes), DitExperiment.JudgeSpec(judge, judgeRecipe, preset.JudgeTrainLimit, task.Data, task.Classes)));
+            plan.Add(Judge(task.Data, task.Classes));
             int k = task.Classes.Length;
             var ranks = new Lazy<(int Rank, int Wide)>(() => MatchedRanks(preset, gene.Value, dense.Value, k));
             foreach (var method in preset.Methods)

@@ -10,7 +10,10 @@ public sealed class PoolBench : IExperiment
 {
     public string Name => "pool";
     public string Description =>
-        "Learngene Pool against SN-Net: a ViT teacher, distilled half-depth instances and full-depth anchors of the same widths (same per-model budget), six stitched families (the pool with the learned, learned-pinv, least-squares and scratch stitch inits, the pool as the authors' code builds it, SN-Net) fine-tuned alike with the preset's seeds, every configuration tested and decided by paired-bootstrap intervals; writes results.json, report.md, plots and the families' learngene files.";
+        "Learngene Pool against SN-Net: a ViT teacher, distilled half-depth instances and full-depth anchors of the same widths (same per-model budget), six " +
+            "stitched families (the pool with the learned, learned-pinv, least-squares and scratch stitch inits, the pool as the authors' code builds it, " +
+                "SN-Net) fine-tuned alike with the preset's seeds, every configuration tested and decided by paired-bootstrap intervals; writes " +
+                    "results.json, report.md, plots and the families' learngene files.";
     public IReadOnlyList<INamed> Presets => PoolPreset.Registry.All;
 
     /// <summary>The settings of the pool's preset, shared with <c>learn pool</c>.</summary>
@@ -46,8 +49,10 @@ public sealed class PoolBench : IExperiment
 
     static int[] ParseWidths(string text)
     {
-        var widths = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.TryParse(s, out int v) && v > 0 ? v : -1).ToArray();
-        if (widths.Length == 0 || widths.Any(v => v < 0)) throw new LearngeneException($"widths '{text}': expected positive integers like 24,48,96", setting: "widths");
+        var widths = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.TryParse(s, out int v) && v > 0 ? v : -1).ToArray();
+        if (widths.Length == 0 || widths.Any(v => v < 0))
+            throw new LearngeneException($"widths '{text}': expected positive integers like 24,48,96", setting: "widths");
         return widths;
     }
 

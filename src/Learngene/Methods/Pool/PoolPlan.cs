@@ -32,7 +32,8 @@ public static class PoolPlan
     public static RunSpec FinetuneSpec(PoolPreset p, StitchedFamily f, int seed, string? initFile, string teacherPath) => new()
     {
         Data = p.Data, Init = initFile, Teacher = teacherPath, Objective = StitchFineTuning.Factory.Name,
-        ObjectiveSettings = JsonSerializer.Serialize(new StitchFineTuning.Settings(CrossEntropyWeight: f.Finetuning == "ce" ? 1.0 : 0.5, Seed: seed), ModelConfig.Json),
+        ObjectiveSettings = JsonSerializer.Serialize(new StitchFineTuning.Settings(CrossEntropyWeight: f.Finetuning == "ce" ? 1.0 : 0.5, Seed: seed),
+            ModelConfig.Json),
         Options = (f.Finetuning == "ce" ? p.ConstantFinetuneRecipe : p.FinetuneRecipe) with { Seed = seed },
         TrainLimit = p.PerModelTrainLimit, TrainSeed = p.Seed, TestLimit = p.TestLimit, TestSeed = p.Seed,
     };
@@ -44,7 +45,8 @@ public static class PoolPlan
         if (p.TeacherFile is null) plan.Add(new PlannedCell("teacher", TeacherSpec(p)));
         var shape = DryRun.ShapeOf(TeacherSpec(p));
         var teacherConfig = p.TeacherFile is string file ? ModelFile.ReadConfig(file) : p.Teacher;
-        if (teacherConfig is not VitConfig vit) throw new LearngeneException($"the pool distils a ViT teacher's blocks, not a {teacherConfig.Family}", setting: "teacher");
+        if (teacherConfig is not VitConfig vit) throw new LearngeneException($"the pool distils a ViT teacher's blocks, not a " +
+            $"{teacherConfig.Family}", setting: "teacher");
         var teacher = (VitConfig)vit.WithData(vit.ImageSize > 0 ? vit.ImageSize : shape.ImageSize, shape.Channels, shape.Classes);
         var instances = PoolInstances.Architectures(teacher, p.Widths.Length == 0 ? null : p.Widths, p.InstanceDepth);
         var members = new Dictionary<string, List<VitConfig>> { ["pool"] = [], ["sn-net"] = [] };
