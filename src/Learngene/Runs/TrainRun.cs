@@ -182,10 +182,10 @@ public static class TrainRun
             ? method.CreateAuxiliary(Vit(spec.Model, method.Name), spec.MethodSettings)
             : ModelFamilies.Registry.Find(spec.Model.Validate().Family).Build(spec.Model);
 
-    /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
     /// <summary>The run's named initializer with the run's settings for it.</summary>
     static IInitializer Initializer(RunSpec spec) => Initializers.Configured(spec.Init!, new GivenSettings(spec.InitSettings ?? []));
 
+    /// <summary>A descendant made by a named initializer (the ancestry loaded for it and freed after).</summary>
     public static Classifier Initialize(IInitializer initializer, RunSpec spec, ImageDataset train)
     {
         if (initializer.NeedsAncestry && spec.Ancestry is null)

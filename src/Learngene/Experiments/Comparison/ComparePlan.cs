@@ -31,7 +31,7 @@ public static class ComparePlan
         void Descendant(string task, Contender c, string label, int depth, int seed, int epochs)
         {
             var spec = CompareExperiment.DescendantSpec(preset, task, epochs, seed);
-            var shape = StandInShape(spec.Data);
+            var shape = Data.StandInData.ShapeOf(spec.Data);
             var model = CompareExperiment.DescendantArchitecture(preset, c, depth, source.ImageSize, source.Channels, shape.Channels, shape.Classes);
             spec = spec with { Model = model };
             plan.Add(new PlannedCell(CompareExperiment.CellName(task, label, depth, seed), spec));
@@ -51,6 +51,4 @@ public static class ComparePlan
                         Descendant(task, c, c.Name, depth, seed, preset.Epochs);
         return plan;
     }
-
-    static Data.DataShape StandInShape(string data) => Data.StandInData.ShapeOf(data);
 }
